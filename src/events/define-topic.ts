@@ -1,0 +1,68 @@
+import type { EventDefinition } from './define-event.ts';
+
+/** How to declare a topic. */
+export interface TopicSpec {
+  /** Topic name, e.g. `healthcare.patients.events`. */
+  name: string;
+  /** Number of partitions; default 1. */
+  partitions?: number;
+  /** Copies of each partition on Kafka; default 3. */
+  replication?: number;
+  /** Milliseconds records are kept; undefined keeps them forever. */
+  retentionMs?: number;
+  /** Bytes a partition may hold before its oldest records go; undefined is unbounded. */
+  retentionBytes?: number;
+  /** Keep only the newest event per partition key. */
+  compacted?: boolean;
+  /** Event types this topic carries. */
+  events: readonly EventDefinition[];
+  /** One-line description for the catalog. */
+  description?: string;
+}
+
+/** A declared topic: plain data. */
+export interface TopicDefinition {
+  readonly kind: 'topic';
+  readonly name: string;
+  readonly partitions: number;
+  readonly replication: number;
+  readonly retentionMs: number | undefined;
+  readonly retentionBytes: number | undefined;
+  readonly compacted: boolean;
+  readonly events: readonly EventDefinition[];
+  readonly description: string | undefined;
+}
+
+/** Declares a topic: its name, layout, cleanup policy and the event types it carries. */
+export function defineTopic(spec: TopicSpec): TopicDefinition {
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(spec.name)) {
+    throw new TypeError(`defineTopic: name "${spec.name}" must be 1-249 letters, digits, '.', '_' or '-'`);
+  }
+  const partitions = spec.partitions ?? 1;
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new TypeError(`defineTopic(${spec.name}): partitions must be an integer ≥ 1, got ${partitions}`);
+  }
+  const replication = spec.replication ?? 3;
+  if (!Number.isInteger(replication) || replication < 1) {
+    throw new TypeError(`defineTopic(${spec.name}): replication must be an integer ≥ 1, got ${replication}`);
+  }
+  for (const [key, value] of [
+    ['retentionMs', spec.retentionMs],
+    ['retentionBytes', spec.retentionBytes],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      throw new TypeError(`defineTopic(${spec.name}): ${key} must be a positive integer, got ${value}`);
+    }
+  }
+  return Object.freeze({
+    kind: 'topic' as const,
+    name: spec.name,
+    partitions,
+    replication,
+    retentionMs: spec.retentionMs,
+    retentionBytes: spec.retentionBytes,
+    compacted: spec.compacted ?? false,
+    events: Object.freeze([...spec.events]),
+    description: spec.description,
+  });
+}

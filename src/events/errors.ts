@@ -1,0 +1,37 @@
+/** One broken rule: where (a path into the input) and which rule. */
+export interface ValidationIssue {
+  /** Dotted path to the offending field, e.g. `data.dateOfBirth`; empty for the whole value. */
+  path: string;
+  /** Short name of the rule broken, e.g. `required`, `invalid_format`, `too_big`. */
+  rule: string;
+  /** Human-readable explanation. */
+  message: string;
+}
+
+/** Input that does not satisfy a schema or the CloudEvents specification. */
+export class ValidationError extends Error {
+  readonly code = 'KEEL_VALIDATION';
+  /** Every issue found, not just the first. */
+  readonly issues: readonly ValidationIssue[];
+  /** Event type being validated, when known. */
+  readonly eventType: string | undefined;
+
+  constructor(message: string, issues: readonly ValidationIssue[], eventType?: string) {
+    super(`${message}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message} [${i.rule}]`).join('; ')}`);
+    this.name = 'ValidationError';
+    this.issues = issues;
+    this.eventType = eventType;
+  }
+}
+
+/** An event type that the catalog does not know and no default topic accepts. */
+export class UnknownEventTypeError extends Error {
+  readonly code = 'KEEL_UNKNOWN_EVENT_TYPE';
+  readonly eventType: string;
+
+  constructor(eventType: string) {
+    super(`unknown event type "${eventType}": it is not in the catalog and untyped events are not allowed`);
+    this.name = 'UnknownEventTypeError';
+    this.eventType = eventType;
+  }
+}

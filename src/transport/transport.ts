@@ -1,0 +1,153 @@
+/** A record as it is handed to the transport: bytes plus metadata, Kafka-shaped. */
+export interface OutgoingRecord {
+  /** Partitioning and compaction key; null for keyless records. */
+  key: string | null;
+  /** Payload bytes; null is a tombstone on compacted topics. */
+  value: Uint8Array | null;
+  /** String headers (the CloudEvents Kafka binding puts `ce_*` attributes here). */
+  headers: Readonly<Record<string, string>>;
+  /** Milliseconds since the epoch; the transport sets it to now when absent. */
+  timestamp?: number;
+}
+
+/** A record as read back from a partition. */
+export interface StoredRecord {
+  topic: string;
+  partition: number;
+  /** Position in the partition; strictly increasing, may have gaps after compaction. */
+  offset: bigint;
+  key: string | null;
+  value: Uint8Array | null;
+  headers: Readonly<Record<string, string>>;
+  /** Milliseconds since the epoch when the record was appended (or the producer's timestamp). */
+  timestamp: number;
+}
+
+/** A topic's layout and cleanup policy. */
+export interface TopicConfig {
+  name: string;
+  /** Number of partitions, at least 1. */
+  partitions: number;
+  /** Copies kept of each partition (ignored by the embedded transport, which has one). */
+  replication?: number;
+  /** Records older than this many milliseconds may be deleted; undefined keeps them forever. */
+  retentionMs?: number;
+  /** A partition larger than this many bytes drops its oldest records; undefined is unbounded. */
+  retentionBytes?: number;
+  /** Keep only the newest record per key (Kafka `cleanup.policy=compact`). */
+  compacted?: boolean;
+}
+
+/** A topic and one of its partitions. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Offsets bounding a partition: the first still stored and the next to be written. */
+export interface PartitionOffsets extends TopicPartition {
+  /** Offset of the oldest record still held (log start offset). */
+  earliest: bigint;
+  /** Offset the next appended record will get (log end offset, high watermark). */
+  latest: bigint;
+}
+
+/** Records to append to one partition. */
+export interface PartitionWrite extends TopicPartition {
+  records: readonly OutgoingRecord[];
+}
+
+/** An offset to commit: the next offset the group should read from this partition. */
+export interface OffsetCommit extends TopicPartition {
+  offset: bigint;
+}
+
+/** Lag of a group on one partition. */
+export interface PartitionLag extends TopicPartition {
+  /** Next offset the group will read; null when the group never committed here. */
+  committed: bigint | null;
+  latest: bigint;
+  /** Records between the committed offset (or the log start) and the end. */
+  lag: bigint;
+}
+
+/** Where a group starts in a partition it has never committed to. */
+export type StartFrom = 'earliest' | 'latest';
+
+/** How a group member is configured. */
+export interface ConsumerOptions {
+  /** Consumer group id: members of one group share the partitions of its topics. */
+  group: string;
+  topics: readonly string[];
+  /** Where to start in partitions with no committed offset; default `earliest`. */
+  startFrom?: StartFrom;
+  /** Most records one `poll` returns; default 500. */
+  maxRecords?: number;
+  /** A member silent for this many milliseconds is considered gone; default 10 000. */
+  sessionTimeoutMs?: number;
+  /** Milliseconds between heartbeats; default a third of the session timeout. */
+  heartbeatIntervalMs?: number;
+  /** Called, and awaited, before partitions are taken away, so in-flight work can finish and commit. */
+  onPartitionsRevoked?: (partitions: readonly TopicPartition[]) => Promise<void>;
+  /** Called after partitions have been given to this member. */
+  onPartitionsAssigned?: (partitions: readonly TopicPartition[]) => Promise<void>;
+}
+
+/** One member of a consumer group. */
+export interface Consumer {
+  /** Id of this member within its group. */
+  readonly memberId: string;
+  /**
+   * Next records from the partitions this member holds, in offset order per partition,
+   * waiting up to `maxWaitMs` milliseconds for some to arrive. Joins the group on first call.
+   */
+  poll(maxWaitMs: number): Promise<StoredRecord[]>;
+  /** Commits offsets (the next offset to read); refused for partitions this member no longer holds. */
+  commit(offsets: readonly OffsetCommit[]): Promise<void>;
+  /** Partitions this member holds now. */
+  assignment(): readonly TopicPartition[];
+  /** Stops returning records from these partitions until resumed. */
+  pause(partitions: readonly TopicPartition[]): void;
+  /** Resumes partitions paused earlier. */
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Leaves the group (its partitions go to the other members) and frees resources. */
+  close(): Promise<void>;
+}
+
+/** What an adapter can do, so the contract suite runs the tests that apply and says so. */
+export interface TransportCapabilities {
+  /** `append` with writes to several partitions is all-or-nothing. */
+  atomicMultiPartitionAppend: boolean;
+  /** Retention and compaction can be triggered on demand (`maintain`). */
+  onDemandMaintenance: boolean;
+}
+
+/**
+ * The Transport port: a partitioned, replayable log with consumer groups.
+ * Kafka semantics are the reference; every adapter passes `src/transport/contract`.
+ */
+export interface Transport {
+  /** Adapter name, e.g. `embedded` or `kafka`. */
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+  /** Creates topics that do not exist; an existing topic is left as it is. */
+  ensureTopics(topics: readonly TopicConfig[]): Promise<void>;
+  /** The topic's configuration, or undefined when it does not exist. */
+  describeTopic(name: string): Promise<TopicConfig | undefined>;
+  /** Names of every topic. */
+  listTopics(): Promise<string[]>;
+  /** Appends records and resolves, once durable, with their offsets (one array per write, in order). */
+  append(writes: readonly PartitionWrite[]): Promise<bigint[][]>;
+  /** Reads up to `maxRecords` records of one partition from `fromOffset` on (inclusive). */
+  read(topic: string, partition: number, fromOffset: bigint, maxRecords: number): Promise<StoredRecord[]>;
+  /** Earliest and latest offsets of each partition of a topic. */
+  offsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Joins a consumer group. */
+  consumer(options: ConsumerOptions): Consumer;
+  /** Committed offsets and lag of a group on every partition of its topics. */
+  groupLag(group: string, topics: readonly string[]): Promise<PartitionLag[]>;
+  /** Applies retention and compaction now (adapters with `onDemandMaintenance`). */
+  maintain(): Promise<void>;
+  /** Flushes pending writes and releases connections. */
+  close(): Promise<void>;
+}

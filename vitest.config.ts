@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    // Library logs are noise in test output; tests that read logs set the level themselves.
+    env: { KEEL_LOG_LEVEL: 'silent' },
   },
 });

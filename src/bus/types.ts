@@ -70,7 +70,10 @@ export interface HandlerContext {
 }
 
 /** Handles one event; a thrown error means the event was not handled. */
-export type Handler<Data = unknown> = (event: CloudEvent<Data>, context: HandlerContext) => Promise<void> | void;
+export type Handler<Data = unknown> = (
+  event: CloudEvent<Data>,
+  context: HandlerContext,
+) => Promise<void> | void;
 
 /** What a router needs. */
 export interface RouterOptions {
@@ -86,12 +89,19 @@ export interface RouterOptions {
   logger?: Logger;
   /** Group session timeout in milliseconds; default 10 000. */
   sessionTimeoutMs?: number;
+  /** Milliseconds between offset commits of handled records; default 100. */
+  commitIntervalMs?: number;
+  /** Signals that close the router gracefully (then exit, unless others listen); default SIGTERM and SIGINT, `[]` for none. */
+  shutdownSignals?: readonly NodeJS.Signals[];
 }
 
 /** Consumes topics in a consumer group and dispatches events to handlers by type. */
 export interface Router {
   /** Registers the handler of one event type (one handler per type). */
-  on<Definition extends EventDefinition>(definition: Definition, handler: Handler<EventData<Definition>>): Router;
+  on<Definition extends EventDefinition>(
+    definition: Definition,
+    handler: Handler<EventData<Definition>>,
+  ): Router;
   /** Joins the group and starts consuming the topics of the registered types. */
   start(): Promise<void>;
   /** Stops fetching, finishes in-flight handlers (up to `deadlineMs`, default 30 000), commits and leaves the group. */

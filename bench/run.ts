@@ -1,0 +1,57 @@
+// `npm run bench`: runs the benchmarks, prints a table and writes bench/results/<timestamp>.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
+import type { BenchResult } from './stats.ts';
+
+const only = process.argv[2];
+const suites: Array<[string, () => Promise<BenchResult[]>]> = [
+  ['batched-full', () => batchedPublish('full')],
+  ['batched-normal', () => batchedPublish('normal')],
+  ['single-full', () => concurrentSinglePublish('full')],
+  ['single-normal', () => concurrentSinglePublish('normal')],
+  ['e2e-full', () => endToEnd('full')],
+];
+
+const results: BenchResult[] = [];
+for (const [id, suite] of suites) {
+  if (only && !id.startsWith(only)) continue;
+  process.stderr.write(`running ${id}...\n`);
+  results.push(...(await suite()));
+}
+
+const verdict = (r: BenchResult) => {
+  if (r.target === undefined) return '';
+  const met = r.better === 'lower' ? r.value <= r.target : r.value >= r.target;
+  return met
+    ? 'met'
+    : `missed (${((r.better === 'lower' ? r.value / r.target : r.target / r.value) * 100 - 100).toFixed(0)}% off)`;
+};
+const rows = results.map((r) => [
+  r.name,
+  `${r.value.toLocaleString('en-US')} ${r.unit}`,
+  r.target === undefined
+    ? ''
+    : `${r.better === 'lower' ? '≤' : '≥'} ${r.target.toLocaleString('en-US')} ${r.unit}`,
+  verdict(r),
+]);
+const header = ['benchmark', 'result', 'target', 'verdict'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const row of rows) console.log(line(row));
+for (const r of results) if (r.note) console.log(`- ${r.name}: ${r.note}`);
+
+const machine = {
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  platform: process.platform,
+};
+const dir = join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+console.log(`\nresults written to ${file}`);

@@ -1,0 +1,3 @@
+export { defaultLogger } from './logger.ts';
+export type { KeelMetrics, MetricsOptions } from './metrics.ts';
+export { createMetrics } from './metrics.ts';

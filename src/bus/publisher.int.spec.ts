@@ -83,7 +83,8 @@ describe('publisher', () => {
     const good = await publisher.publish(PatientCreated, patient(1));
     const [record] = await transport.read(good.topic, good.partition, good.offset, 1);
     const template = fromRecord(record!);
-    const batch = [0, 1, 2].map((n) => ({ ...template, id: `e-${n}`, data: patient(n + 10) }));
+    const { partitionkey: _, ...keyless } = template;
+    const batch = [0, 1, 2].map((n) => ({ ...keyless, id: `e-${n}`, data: patient(n + 10) }));
     batch[2] = { ...batch[2]!, data: { patientId: 'p' } as never };
     const error = await publisher.publishEvents(batch).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
@@ -99,6 +100,10 @@ describe('publisher', () => {
 
     const receipts = await publisher.publishEvents(batch.slice(0, 2));
     expect(receipts.map((r) => r.id)).toEqual(['e-0', 'e-1']);
+    expect(receipts.map((r) => r.partition)).toEqual([
+      partitionForKey('patient-10', 12),
+      partitionForKey('patient-11', 12),
+    ]);
     expect(await totalStored()).toBe(3);
   });
 

@@ -111,7 +111,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const placed = events.map((input, index) => {
         try {
           const { definition } = catalog.route(input.type);
-          const event = definition ? validateEventData(definition, input) : input;
+          let event = definition ? validateEventData(definition, input) : input;
+          // An event posted without a key gets the one its definition picks, so HTTP ingestion keeps per-key order too.
+          const key = event.partitionkey ?? definition?.partitionKey?.(event.data as never);
+          if (key !== undefined && event.partitionkey === undefined) event = { ...event, partitionkey: key };
           return place(event);
         } catch (error) {
           return rejected(events.length > 1 ? inBatch(error, index) : error, input.type);

@@ -24,9 +24,8 @@ export interface EventSpec<Schema extends z.ZodType> {
 }
 
 /** A declared event type: plain data, usable as a value and as a type. */
-export interface EventDefinition<Schema extends z.ZodType = z.ZodType> extends Required<
-  Pick<EventSpec<Schema>, 'type' | 'version' | 'schema'>
-> {
+export interface EventDefinition<Schema extends z.ZodType = z.ZodType>
+  extends Required<Pick<EventSpec<Schema>, 'type' | 'version' | 'schema'>> {
   readonly kind: 'event';
   readonly partitionKey: ((data: z.output<Schema>) => string) | undefined;
   readonly description: string | undefined;
@@ -35,12 +34,15 @@ export interface EventDefinition<Schema extends z.ZodType = z.ZodType> extends R
 }
 
 /** The data type of an event definition. */
-export type EventData<Definition> = Definition extends EventDefinition<infer Schema> ? z.output<Schema> : never;
+export type EventData<Definition> =
+  Definition extends EventDefinition<infer Schema> ? z.output<Schema> : never;
 
 /** Declares an event type with a zod schema, an integer version and upcasters from older versions. */
 export function defineEvent<Schema extends z.ZodType>(spec: EventSpec<Schema>): EventDefinition<Schema> {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(spec.type)) {
-    throw new TypeError(`defineEvent: type "${spec.type}" must be a dotted name of letters, digits, '.', '_' or '-'`);
+    throw new TypeError(
+      `defineEvent: type "${spec.type}" must be a dotted name of letters, digits, '.', '_' or '-'`,
+    );
   }
   if (!Number.isInteger(spec.version) || spec.version < 1) {
     throw new TypeError(`defineEvent(${spec.type}): version must be an integer ≥ 1, got ${spec.version}`);

@@ -35,3 +35,30 @@ export class UnknownEventTypeError extends Error {
     this.eventType = eventType;
   }
 }
+
+/** Why data could not be brought to the current version of its event type. */
+export type UpcastFailure = 'invalid_version' | 'newer_version' | 'missing_upcaster' | 'upcaster_failed';
+
+/** Data written at a version that cannot be upcast to the definition's current version. */
+export class UpcastError extends Error {
+  readonly code = 'KEEL_UPCAST';
+  readonly eventType: string;
+  /** Version the data was written at. */
+  readonly fromVersion: number;
+  /** Current version of the event type. */
+  readonly toVersion: number;
+  readonly reason: UpcastFailure;
+
+  constructor(
+    message: string,
+    details: { eventType: string; fromVersion: number; toVersion: number; reason: UpcastFailure },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UpcastError';
+    this.eventType = details.eventType;
+    this.fromVersion = details.fromVersion;
+    this.toVersion = details.toVersion;
+    this.reason = details.reason;
+  }
+}

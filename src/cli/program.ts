@@ -1,0 +1,113 @@
+import { Command, Option } from 'commander';
+import { CONFIG_FILE_ENV, CONFIG_KEYS, LOG_LEVELS } from '../config/config-schema.ts';
+import { EXIT_CONFIG, reportFailure } from './fail.ts';
+import { packageVersion } from './package-version.ts';
+
+const ENVIRONMENT_HELP = `
+Configuration, highest priority first: flags, environment variables, keel.config.(ts|js|mjs|json)
+in the working directory (or the file named by --config / ${CONFIG_FILE_ENV}), defaults.
+
+Environment variables:
+  KEEL_PORT             HTTP port (default 4000; 0 picks a free port)
+  KEEL_HOST             interface to bind (default 127.0.0.1)
+  KEEL_DATA_DIR         folder of the SQLite file keel.db (default ./.keel)
+  KEEL_TRANSPORT        embedded | kafka (default embedded; kafka is not in this build)
+  KEEL_KAFKA_BROKERS    comma-separated host:port bootstrap servers
+  KEEL_STORE            sqlite | postgres (default sqlite; postgres is not in this build)
+  KEEL_POSTGRES_URL     postgres:// connection string
+  KEEL_CATALOG          module exporting the catalog (default: the example catalog)
+  KEEL_MAX_EVENT_BYTES  largest event accepted, in bytes (default 1048576)
+  KEEL_ALLOW_UNTYPED    true: accept unknown event types onto the topic keel.untyped (default false)
+  KEEL_LOG_LEVEL        ${LOG_LEVELS.join(' | ')} (default info)
+  KEEL_SYNC             full | normal: SQLite synchronous mode (default full)
+  ${CONFIG_FILE_ENV.padEnd(20)}  path of the configuration file
+
+Exit codes: 0 after a graceful shutdown (SIGTERM, SIGINT), 1 on failure, 2 on a configuration error.
+
+Examples:
+  $ keel start
+  $ KEEL_PORT=8080 KEEL_DATA_DIR=/var/lib/keel keel start
+  $ keel start --port 0 --data-dir /tmp/keel --catalog ./domains/catalog.ts`;
+
+/** Builds the `keel` command line (commands, options, help); `main.ts` runs it on `process.argv`. */
+export function createProgram(): Command {
+  const program = new Command('keel');
+  program
+    .description(
+      'Keel: the event backbone of a platform of services (typed CloudEvents on an embedded log or Kafka).',
+    )
+    .version(packageVersion(), '-v, --version', 'print the version of keel')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors are configuration errors from the operator's point of view: same exit code.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_CONFIG))
+    .addHelpText('after', '\nRun `keel start --help` for the configuration keys and environment variables.');
+
+  const configOption = () =>
+    new Option('-c, --config <file>', `configuration file (also ${CONFIG_FILE_ENV})`);
+  const catalogOption = () =>
+    new Option('--catalog <module>', `module exporting the event catalog (also ${CONFIG_KEYS.catalog.env})`);
+
+  program
+    .command('start')
+    .description('start a platform node: HTTP API, metrics and the embedded transport')
+    .addOption(new Option('-p, --port <port>', `HTTP port (also ${CONFIG_KEYS.port.env}; default 4000)`))
+    .addOption(
+      new Option('--host <host>', `interface to bind (also ${CONFIG_KEYS.host.env}; default 127.0.0.1)`),
+    )
+    .addOption(
+      new Option(
+        '-d, --data-dir <dir>',
+        `folder of the SQLite file (also ${CONFIG_KEYS.dataDir.env}; default ./.keel)`,
+      ),
+    )
+    .addOption(configOption())
+    .addOption(catalogOption())
+    .addOption(
+      new Option('--log-level <level>', `log level (also ${CONFIG_KEYS.logLevel.env})`).choices(LOG_LEVELS),
+    )
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(
+      async (options: {
+        port?: string;
+        host?: string;
+        dataDir?: string;
+        config?: string;
+        catalog?: string;
+        logLevel?: string;
+      }) => {
+        // Loaded on use so `--help` and `catalog` do not load fastify and SQLite.
+        const { runStart } = await import('./start-command.ts');
+        await runStart(options);
+      },
+    );
+
+  const catalog = program
+    .command('catalog')
+    .description(
+      'list the event types and topics of the catalog (`keel catalog schemas` writes their JSON Schemas)',
+    )
+    .option('--json', 'print as JSON')
+    .addOption(configOption())
+    .addOption(catalogOption())
+    .action(async (options: { json?: boolean; config?: string; catalog?: string }) => {
+      const { runCatalog } = await import('./catalog-command.ts');
+      await runCatalog(options, process.stdout).catch(exitOnError);
+    });
+  catalog
+    .command('schemas')
+    .description("write the JSON Schema of each event type's data (or print them all as JSON)")
+    .option('-o, --out <dir>', 'folder to write <type>.schema.json files into')
+    .addOption(configOption())
+    .addOption(catalogOption())
+    .action(async (options: { out?: string; config?: string; catalog?: string }) => {
+      const { runCatalogSchemas } = await import('./catalog-command.ts');
+      await runCatalogSchemas(options, process.stdout).catch(exitOnError);
+    });
+
+  return program;
+}
+
+function exitOnError(error: unknown): never {
+  process.exit(reportFailure(error, process.stderr));
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+const portRule = 'expected an integer between 0 and 65535';
+const sizeRule = 'expected an integer number of bytes between 1 and 67108864 (64 MiB)';
+const brokerRule = 'expected a comma-separated list of host:port';
+
+/** Log levels pino accepts, quietest last. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The platform node's configuration: one schema, defaults included. A key's value comes from
+ * (highest first) a command-line flag, its environment variable, `keel.config.*`, this default.
+ */
+export const configSchema = z.strictObject({
+  /** TCP port of the HTTP API (`KEEL_PORT`); 0 lets the system pick a free one. */
+  port: z.int({ error: portRule }).min(0, { error: portRule }).max(65535, { error: portRule }).default(4000),
+  /** Interface the HTTP API binds to (`KEEL_HOST`); loopback unless opened on purpose. */
+  host: z
+    .string({ error: 'expected a host name or IP address' })
+    .min(1, { error: 'expected a host name or IP address' })
+    .default('127.0.0.1'),
+  /** Folder of the embedded SQLite file `keel.db` (`KEEL_DATA_DIR`). */
+  dataDir: z
+    .string({ error: 'expected a folder path' })
+    .min(1, { error: 'expected a folder path' })
+    .default('./.keel'),
+  /** Bus adapter (`KEEL_TRANSPORT`). */
+  transport: z.enum(['embedded', 'kafka'], { error: 'expected "embedded" or "kafka"' }).default('embedded'),
+  /** Kafka bootstrap servers (`KEEL_KAFKA_BROKERS`, comma-separated). */
+  kafkaBrokers: z
+    .array(z.string({ error: brokerRule }).regex(/^[^\s:,]+:\d{1,5}$/, { error: brokerRule }), {
+      error: brokerRule,
+    })
+    .min(1, { error: brokerRule })
+    .optional(),
+  /** Event store adapter (`KEEL_STORE`). */
+  store: z.enum(['sqlite', 'postgres'], { error: 'expected "sqlite" or "postgres"' }).default('sqlite'),
+  /** PostgreSQL connection string (`KEEL_POSTGRES_URL`). */
+  postgresUrl: z
+    .string({ error: 'expected a postgres:// connection string' })
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'expected a postgres:// connection string' })
+    .optional(),
+  /** Module exporting the Catalog, as default or named `catalog` (`KEEL_CATALOG`); unset loads the example catalog. */
+  catalog: z
+    .string({ error: 'expected a module path' })
+    .min(1, { error: 'expected a module path' })
+    .optional(),
+  /** Largest encoded event accepted, in bytes (`KEEL_MAX_EVENT_BYTES`). */
+  maxEventBytes: z
+    .int({ error: sizeRule })
+    .min(1, { error: sizeRule })
+    .max(64 * 1024 * 1024, { error: sizeRule })
+    .default(1024 * 1024),
+  /** Accept events of types not in the catalog onto the topic `keel.untyped` (`KEEL_ALLOW_UNTYPED`). */
+  allowUntyped: z.boolean({ error: 'expected true or false' }).default(false),
+  /** Pino log level (`KEEL_LOG_LEVEL`). */
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  /** SQLite `synchronous` mode of the embedded transport (`KEEL_SYNC`): `full` survives power loss, `normal` only process crashes. */
+  sync: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
+});
+
+/** A validated configuration, every default applied. */
+export type KeelConfig = z.output<typeof configSchema>;
+
+/** What a `keel.config.*` file (or a caller) may set; every key optional. */
+export type KeelConfigInput = z.input<typeof configSchema>;
+
+/** A configuration key. */
+export type ConfigKey = keyof KeelConfig;
+
+/** How the text of an environment variable or flag becomes a value. */
+export type TextKind = 'string' | 'integer' | 'boolean' | 'list';
+
+/** Each key's environment variable, command-line flag (when it has one) and text form. */
+export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: string; kind: TextKind }>> = {
+  port: { env: 'KEEL_PORT', flag: '--port', kind: 'integer' },
+  host: { env: 'KEEL_HOST', flag: '--host', kind: 'string' },
+  dataDir: { env: 'KEEL_DATA_DIR', flag: '--data-dir', kind: 'string' },
+  transport: { env: 'KEEL_TRANSPORT', kind: 'string' },
+  kafkaBrokers: { env: 'KEEL_KAFKA_BROKERS', kind: 'list' },
+  store: { env: 'KEEL_STORE', kind: 'string' },
+  postgresUrl: { env: 'KEEL_POSTGRES_URL', kind: 'string' },
+  catalog: { env: 'KEEL_CATALOG', flag: '--catalog', kind: 'string' },
+  maxEventBytes: { env: 'KEEL_MAX_EVENT_BYTES', kind: 'integer' },
+  allowUntyped: { env: 'KEEL_ALLOW_UNTYPED', kind: 'boolean' },
+  logLevel: { env: 'KEEL_LOG_LEVEL', flag: '--log-level', kind: 'string' },
+  sync: { env: 'KEEL_SYNC', kind: 'string' },
+};
+
+/** Environment variable naming the configuration file (the `--config` flag wins over it). */
+export const CONFIG_FILE_ENV = 'KEEL_CONFIG';
+
+/** File names looked for in the working directory, in this order, when no file is named. */
+export const CONFIG_FILE_NAMES = [
+  'keel.config.ts',
+  'keel.config.js',
+  'keel.config.mjs',
+  'keel.config.json',
+] as const;

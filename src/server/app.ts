@@ -1,0 +1,72 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Publisher } from '../bus/types.ts';
+import type { Catalog } from '../events/catalog.ts';
+import type { KeelMetrics } from '../observability/metrics.ts';
+import type { Transport } from '../transport/transport.ts';
+import { problem, problemFromError, sendProblem } from './problem.ts';
+import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerEventsRoute } from './routes/events.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
+
+/** What the HTTP API is built from. */
+export interface AppOptions {
+  publisher: Publisher;
+  transport: Transport;
+  catalog: Catalog;
+  metrics: KeelMetrics;
+  logger: Logger;
+  /** Largest encoded event accepted, in bytes; sizes the request body limit. */
+  maxEventBytes: number;
+  /** Why the node is not ready regardless of the transport (e.g. shutting down), or undefined. */
+  notReadyReason?: () => string | undefined;
+}
+
+/** Smallest request body limit, in bytes: room for a sizeable batch of small events. */
+const MIN_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Largest request body accepted, in bytes: a batch of 16 events at the limit, and never under 16 MiB. */
+export function bodyLimitFor(maxEventBytes: number): number {
+  return Math.max(MIN_BODY_LIMIT, 16 * maxEventBytes);
+}
+
+/** Builds the fastify app of the HTTP API (not listening; the node or a test decides). */
+export function createApp(options: AppOptions): FastifyInstance {
+  const { logger } = options;
+  const bodyLimit = bodyLimitFor(options.maxEventBytes);
+  // pino's Logger and fastify's logger type differ only in generics; the instance is the same pino.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit,
+    return503OnClosing: true,
+  });
+
+  // The CloudEvents binding decides how to read a body from its headers, so every body reaches the
+  // route as raw bytes, whatever its content type (binary mode may carry any media type).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem('not-found', 404, 'Not found', `no route ${request.method} ${request.url}`)),
+  );
+  app.setErrorHandler((error, request, reply) => {
+    const body = problemFromError(error);
+    if (body) return sendProblem(reply, body);
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(
+      reply,
+      problem('internal', 500, 'Internal error', 'the node failed to handle the request'),
+    );
+  });
+
+  registerEventsRoute(app, { publisher: options.publisher });
+  registerHealthRoutes(app, {
+    transport: options.transport,
+    probeTopic: options.catalog.topics[0]?.name,
+    notReadyReason: options.notReadyReason ?? (() => undefined),
+  });
+  registerMetricsRoute(app, options.metrics);
+  registerCatalogRoutes(app, options.catalog);
+  return app;
+}

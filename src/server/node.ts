@@ -1,0 +1,167 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createPublisher } from '../bus/publisher.ts';
+import type { Publisher } from '../bus/types.ts';
+import { ConfigError } from '../config/config-error.ts';
+import type { KeelConfig } from '../config/config-schema.ts';
+import { type ConfigSources, describeKey } from '../config/load-config.ts';
+import type { Catalog } from '../events/catalog.ts';
+import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
+import { createEmbeddedTransport } from '../transport/embedded/index.ts';
+import type { Transport } from '../transport/transport.ts';
+import { createApp } from './app.ts';
+
+/** File name of the embedded transport's SQLite database inside the data folder. */
+export const DATA_FILE_NAME = 'keel.db';
+
+/** CloudEvents `source` of events the node itself creates. */
+export const NODE_SOURCE = 'urn:keel:node';
+
+/** What a platform node is assembled from. */
+export interface NodeOptions {
+  /** Validated configuration (see loadConfig). */
+  config: KeelConfig;
+  /** Event catalog: its topics are created at start, its types accepted. */
+  catalog: Catalog;
+  logger: Logger;
+  /** Where each setting came from, so a rejected one is named as the operator set it. */
+  sources?: ConfigSources;
+}
+
+/** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
+export interface KeelNode {
+  readonly app: FastifyInstance;
+  readonly transport: Transport;
+  readonly metrics: KeelMetrics;
+  readonly publisher: Publisher;
+  readonly catalog: Catalog;
+  /** Absolute path of the embedded SQLite file. */
+  readonly dataFile: string;
+  /** `http://host:port` it listens on once started (the real port when configured with 0). */
+  readonly url: string | undefined;
+  /** Creates the catalog's topics and starts listening; resolves with the URL. */
+  start(): Promise<string>;
+  /** Stops accepting requests, finishes those in flight, closes the transport; safe to call twice. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Assembles a platform node on the embedded transport (the SQLite file `<dataDir>/keel.db`).
+ * Throws ConfigError for adapters this build does not include.
+ */
+export function createNode(options: NodeOptions): KeelNode {
+  const { config, catalog, logger } = options;
+  assertAvailableAdapters(config, options.sources);
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const dataFile = join(config.dataDir, DATA_FILE_NAME);
+  const transport = createEmbeddedTransport({
+    path: dataFile,
+    synchronous: config.sync,
+    logger: logger.child({ component: 'transport' }),
+  });
+  const metrics = createMetrics({ processMetrics: true });
+  const publisher = createPublisher({
+    transport,
+    catalog,
+    source: NODE_SOURCE,
+    metrics,
+    logger: logger.child({ component: 'publisher' }),
+    maxEventBytes: config.maxEventBytes,
+  });
+
+  let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
+  let url: string | undefined;
+  let closing: Promise<void> | undefined;
+  const app = createApp({
+    publisher,
+    transport,
+    catalog,
+    metrics,
+    logger,
+    maxEventBytes: config.maxEventBytes,
+    notReadyReason: () =>
+      state === 'running'
+        ? undefined
+        : state === 'closing' || state === 'closed'
+          ? 'shutting down'
+          : 'starting',
+  });
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state = 'closing';
+      try {
+        await app.close();
+      } finally {
+        await transport.close();
+        state = 'closed';
+      }
+    })();
+    return closing;
+  };
+
+  return {
+    app,
+    transport,
+    metrics,
+    publisher,
+    catalog,
+    dataFile,
+    get url() {
+      return url;
+    },
+    async start() {
+      if (state !== 'created') throw new Error(`node cannot start: it is ${state}`);
+      state = 'starting';
+      await transport.ensureTopics(
+        catalog.topics.map((topic) => ({
+          name: topic.name,
+          partitions: topic.partitions,
+          replication: topic.replication,
+          retentionMs: topic.retentionMs,
+          retentionBytes: topic.retentionBytes,
+          compacted: topic.compacted,
+        })),
+      );
+      await app.listen({
+        port: config.port,
+        host: config.host,
+        listenTextResolver: (address) => `HTTP API listening on ${address}`,
+      });
+      url = urlOf(app, config.host);
+      state = 'running';
+      return url;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Rejects settings that name adapters not in this build, rather than pretending to run on them. */
+function assertAvailableAdapters(config: KeelConfig, sources: ConfigSources | undefined): void {
+  const issues = [];
+  if (config.transport !== 'embedded') {
+    issues.push({
+      key: sources ? describeKey('transport', sources.transport) : 'transport',
+      message: `the ${config.transport} transport adapter is not available in this build; use "embedded"`,
+    });
+  }
+  if (config.store !== 'sqlite') {
+    issues.push({
+      key: sources ? describeKey('store', sources.store) : 'store',
+      message: `the ${config.store} event store adapter is not available in this build; use "sqlite"`,
+    });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
+function urlOf(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : undefined;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return `http://${shownHost}:${port}`;
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { catalog as exampleCatalog } from '../../../examples/catalog.ts';
+import { configSchema, type KeelConfigInput } from '../../config/config-schema.ts';
+import type { Catalog } from '../../events/catalog.ts';
+import { createNode, type KeelNode } from '../node.ts';
+
+/** A started node on a fresh SQLite file in a temporary folder, and how to dispose of both. */
+export interface TempNode {
+  node: KeelNode;
+  dir: string;
+  /** Closes the node and deletes its folder. */
+  close(): Promise<void>;
+  /** Sum of the log end offsets of every topic: unchanged means nothing was written. */
+  totalRecords(): Promise<bigint>;
+}
+
+/** Starts a node on 127.0.0.1, a free port and a temporary data folder (example catalog unless given). */
+export async function startTempNode(
+  options: { config?: KeelConfigInput; catalog?: Catalog } = {},
+): Promise<TempNode> {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
+  // Normal sync: these tests check behaviour, not power-loss durability, and should be fast.
+  const config = configSchema.parse({
+    port: 0,
+    logLevel: 'silent',
+    sync: 'normal',
+    ...options.config,
+    dataDir: dir,
+  });
+  const node = createNode({
+    config,
+    catalog: options.catalog ?? exampleCatalog,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    await node.start();
+  } catch (error) {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    node,
+    dir,
+    async close() {
+      await node.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async totalRecords() {
+      let total = 0n;
+      for (const topic of await node.transport.listTopics()) {
+        for (const partition of await node.transport.offsets(topic)) total += partition.latest;
+      }
+      return total;
+    },
+  };
+}

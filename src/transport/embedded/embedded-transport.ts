@@ -1,0 +1,317 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import type {
+  PartitionLag,
+  PartitionOffsets,
+  StoredRecord,
+  TopicConfig,
+  Transport,
+  TransportCapabilities,
+} from '../transport.ts';
+import { createChangeWatcher } from './change-watcher.ts';
+import { openDatabase } from './database.ts';
+import type { EmbeddedConsumer } from './embedded-consumer.ts';
+import { createEmbeddedConsumer } from './embedded-consumer.ts';
+import type { PartitionBatch } from './group-commit.ts';
+import { createGroupCommit } from './group-commit.ts';
+import { createMaintenance } from './maintenance.ts';
+import { decodeRecord, encodeRecord } from './record-codec.ts';
+import { prepareAppendStatements } from './sql/append-statements.ts';
+import { prepareGroupStatements } from './sql/group-statements.ts';
+import { prepareMaintenanceStatements } from './sql/maintenance-statements.ts';
+import { prepareReadStatements } from './sql/read-statements.ts';
+import type { TopicRow } from './sql/topic-statements.ts';
+import { prepareTopicStatements } from './sql/topic-statements.ts';
+
+/** How to open the embedded transport. */
+export interface EmbeddedTransportOptions {
+  /** SQLite file (created when missing; other processes may open the same one), or `:memory:`. */
+  path: string;
+  /** `full` (default) fsyncs every commit and survives power loss; `normal` survives process crashes only. */
+  synchronous?: 'normal' | 'full';
+  /** Where diagnostics go; default silent. */
+  logger?: Logger;
+  /** Milliseconds between checks for other processes' commits while a consumer waits in `poll`; default 2. */
+  pollIntervalMs?: number;
+  /** Milliseconds between retention and compaction runs; default 60 000; 0 runs them only on `maintain()`. */
+  maintenanceIntervalMs?: number;
+  /** Milliseconds a writer waits for another process's write transaction before failing; default 5 000. */
+  busyTimeoutMs?: number;
+  /** Milliseconds a tombstone (newest record of its key) survives compaction; default 86 400 000 (Kafka's `delete.retention.ms`). */
+  tombstoneRetentionMs?: number;
+}
+
+/** The embedded transport: the port, plus what a test or a supervisor needs on top. */
+export interface EmbeddedTransport extends Transport {
+  /** The SQLite file this transport writes. */
+  readonly path: string;
+  /**
+   * Drops everything at once, like a killed process: pending appends are rejected unwritten,
+   * consumers stop heartbeating without leaving their groups (they expire after their session timeout).
+   */
+  abort(): void;
+  /** Same as `close`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const capabilities: TransportCapabilities = Object.freeze({
+  atomicMultiPartitionAppend: true,
+  onDemandMaintenance: true,
+});
+
+const topicNamePattern = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Opens the embedded transport: a partitioned log with consumer groups in one SQLite file (WAL mode). */
+export function createEmbeddedTransport(options: EmbeddedTransportOptions): EmbeddedTransport {
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ transport: 'embedded' });
+  const pollIntervalMs = options.pollIntervalMs ?? 2;
+  const maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;
+  const db = openDatabase({
+    path: options.path,
+    synchronous: options.synchronous ?? 'full',
+    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+  });
+  const topicSql = prepareTopicStatements(db);
+  const reads = prepareReadStatements(db);
+  const groups = prepareGroupStatements(db);
+  const watcher = createChangeWatcher({
+    db,
+    // Transports on the same file in this process wake each other; `:memory:` databases are private.
+    key: options.path === ':memory:' ? `:memory:${randomUUID()}` : resolve(options.path),
+    pollIntervalMs,
+  });
+  const writer = createGroupCommit({
+    db,
+    statements: prepareAppendStatements(db),
+    logger,
+    onCommit: watcher.notify,
+  });
+  const maintenance = createMaintenance({
+    db,
+    topics: topicSql,
+    statements: prepareMaintenanceStatements(db),
+    logger,
+    tombstoneRetentionMs: options.tombstoneRetentionMs ?? 86_400_000,
+  });
+  const consumers = new Set<EmbeddedConsumer>();
+  // Topics never change once created (there is no delete), so a found topic can be cached for good.
+  const topicCache = new Map<string, TopicRow>();
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let closing: Promise<void> | undefined;
+
+  const topic = (name: string): TopicRow | undefined => {
+    let row = topicCache.get(name);
+    if (row === undefined) {
+      row = topicSql.byName(name);
+      if (row !== undefined) topicCache.set(name, row);
+    }
+    return row;
+  };
+  const existingTopic = (name: string): TopicRow => {
+    const row = topic(name);
+    if (row === undefined) throw new UnknownTopicError(name);
+    return row;
+  };
+  const existingPartition = (name: string, partition: number): TopicRow => {
+    const row = existingTopic(name);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= row.partitions) {
+      throw new UnknownTopicError(name, partition);
+    }
+    return row;
+  };
+  const ensureOpen = (operation: string): void => {
+    if (state === 'closed') throw new TransportClosedError(operation);
+  };
+
+  const maintenanceTimer =
+    maintenanceIntervalMs > 0
+      ? setInterval(() => {
+          try {
+            maintenance.run();
+          } catch (error) {
+            logger.warn({ err: error }, 'embedded transport: maintenance failed');
+          }
+        }, maintenanceIntervalMs).unref()
+      : undefined;
+
+  const createTopics = db.transaction((configs: readonly TopicConfig[]): boolean => {
+    let created = false;
+    for (const config of configs) {
+      created =
+        topicSql.create({
+          name: config.name,
+          partitions: config.partitions,
+          retentionMs: config.retentionMs ?? null,
+          retentionBytes: config.retentionBytes ?? null,
+          compacted: config.compacted === true,
+          createdAt: Date.now(),
+        }) || created;
+    }
+    return created;
+  });
+
+  const shutdown = (): void => {
+    state = 'closed';
+    if (maintenanceTimer !== undefined) clearInterval(maintenanceTimer);
+    watcher.close();
+    db.close();
+  };
+
+  const transport: EmbeddedTransport = {
+    name: 'embedded',
+    capabilities,
+    path: options.path,
+
+    ensureTopics: async (configs) => {
+      ensureOpen('ensureTopics');
+      for (const config of configs) validateTopic(config);
+      if (createTopics.immediate(configs)) watcher.notify();
+    },
+
+    describeTopic: async (name) => {
+      ensureOpen('describeTopic');
+      const row = topic(name);
+      if (row === undefined) return undefined;
+      const config: TopicConfig = { name: row.name, partitions: row.partitions, compacted: row.compacted };
+      if (row.retentionMs !== null) config.retentionMs = row.retentionMs;
+      if (row.retentionBytes !== null) config.retentionBytes = row.retentionBytes;
+      return config;
+    },
+
+    listTopics: async () => {
+      ensureOpen('listTopics');
+      return topicSql.all().map((row) => row.name);
+    },
+
+    append: async (writes) => {
+      // Appends made while consumers close (e.g. from a revoke callback) are still flushed.
+      ensureOpen('append');
+      const now = Date.now();
+      let records = 0;
+      const batches: PartitionBatch[] = writes.map((write) => {
+        const row = existingPartition(write.topic, write.partition);
+        records += write.records.length;
+        return {
+          topicId: row.id,
+          partition: write.partition,
+          records: write.records.map((record) => encodeRecord(record, now)),
+        };
+      });
+      if (records === 0) return batches.map(() => []);
+      return writer.enqueue(batches);
+    },
+
+    read: async (name, partition, fromOffset, maxRecords) => {
+      ensureOpen('read');
+      const row = existingPartition(name, partition);
+      if (typeof fromOffset !== 'bigint') throw new TypeError('read: fromOffset must be a bigint');
+      if (!Number.isInteger(maxRecords) || maxRecords <= 0) return [];
+      return reads
+        .range(row.id, partition, fromOffset, maxRecords)
+        .map((stored): StoredRecord => decodeRecord(name, partition, stored));
+    },
+
+    offsets: async (name) => {
+      ensureOpen('offsets');
+      const row = existingTopic(name);
+      return reads.allBounds(row.id).map(
+        (b): PartitionOffsets => ({
+          topic: name,
+          partition: b.partition,
+          earliest: b.logStart,
+          latest: b.logEnd,
+        }),
+      );
+    },
+
+    consumer: (consumerOptions) => {
+      if (state !== 'open') throw new TransportClosedError('consumer');
+      const consumer = createEmbeddedConsumer(
+        {
+          db,
+          groups,
+          reads,
+          topic,
+          lastTopicId: topicSql.lastId,
+          watcher,
+          logger,
+          forget: (c) => consumers.delete(c),
+        },
+        consumerOptions,
+      );
+      consumers.add(consumer);
+      return consumer;
+    },
+
+    groupLag: async (group, names) => {
+      ensureOpen('groupLag');
+      const lags: PartitionLag[] = [];
+      for (const name of names) {
+        const row = existingTopic(name);
+        const committed = groups.committedForTopic(group, row.id);
+        for (const bounds of reads.allBounds(row.id)) {
+          const offset = committed.get(bounds.partition) ?? null;
+          const from = offset === null || offset < bounds.logStart ? bounds.logStart : offset;
+          const lag = bounds.logEnd > from ? bounds.logEnd - from : 0n;
+          lags.push({
+            topic: name,
+            partition: bounds.partition,
+            committed: offset,
+            latest: bounds.logEnd,
+            lag,
+          });
+        }
+      }
+      return lags;
+    },
+
+    maintain: async () => {
+      ensureOpen('maintain');
+      maintenance.run();
+    },
+
+    close: () => {
+      closing ??= (async () => {
+        if (state === 'closed') return;
+        state = 'closing';
+        writer.flush();
+        await Promise.allSettled([...consumers].map((consumer) => consumer.close()));
+        writer.flush();
+        shutdown();
+      })();
+      return closing;
+    },
+
+    abort: () => {
+      if (state === 'closed') return;
+      for (const consumer of [...consumers]) consumer.abandon();
+      writer.abandon(new TransportClosedError('append'));
+      shutdown();
+    },
+
+    [Symbol.asyncDispose]: () => transport.close(),
+  };
+  return transport;
+}
+
+function validateTopic(config: TopicConfig): void {
+  if (typeof config.name !== 'string' || !topicNamePattern.test(config.name)) {
+    throw new TypeError(`ensureTopics: name "${config.name}" must be 1-249 letters, digits, '.', '_' or '-'`);
+  }
+  if (!Number.isInteger(config.partitions) || config.partitions < 1) {
+    throw new TypeError(
+      `ensureTopics(${config.name}): partitions must be an integer ≥ 1, got ${config.partitions}`,
+    );
+  }
+  for (const [key, value] of [
+    ['retentionMs', config.retentionMs],
+    ['retentionBytes', config.retentionBytes],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      throw new TypeError(`ensureTopics(${config.name}): ${key} must be a positive integer, got ${value}`);
+    }
+  }
+}

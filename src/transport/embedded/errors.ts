@@ -1,0 +1,20 @@
+/** A SQLite file whose schema is newer than this version of Keel understands. */
+export class UnsupportedSchemaVersionError extends Error {
+  readonly code = 'KEEL_EMBEDDED_SCHEMA_VERSION';
+  /** Path of the database file. */
+  readonly path: string;
+  /** `PRAGMA user_version` found in the file. */
+  readonly found: number;
+  /** Newest version this code knows. */
+  readonly supported: number;
+
+  constructor(path: string, found: number, supported: number) {
+    super(
+      `${path}: schema version ${found} is newer than the ${supported} this Keel supports; upgrade Keel to open it`,
+    );
+    this.name = 'UnsupportedSchemaVersionError';
+    this.path = path;
+    this.found = found;
+    this.supported = supported;
+  }
+}

@@ -18,4 +18,4 @@ export const BenchTopic = defineTopic({ name: 'bench.samples', partitions: 12, e
 export const benchCatalog = createCatalog({ topics: [BenchTopic] });
 
 /** Padding that brings one encoded benchmark event to about 500 bytes. */
-export const PAD = 'x'.repeat(150);
+export const PAD = 'x'.repeat(200);

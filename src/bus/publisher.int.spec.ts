@@ -107,6 +107,27 @@ describe('publisher', () => {
     expect(await totalStored()).toBe(3);
   });
 
+  it('publishes many typed events at once, all or nothing', async () => {
+    const publisher = createPublisher({ transport, catalog, source: 'urn:keel:test' });
+    const bad = await publisher
+      .publishMany(PatientCreated, [patient(1), { ...patient(2), dateOfBirth: 'soon' }])
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ValidationError);
+    expect(batchIndexOf(bad)).toBe(1);
+    expect((bad as ValidationError).issues[0]!.path).toBe('[1].data.dateOfBirth');
+    expect(await totalStored()).toBe(0);
+
+    const receipts = await publisher.publishMany(PatientCreated, [patient(1), patient(2), patient(3)], {
+      tenantId: 'hospital-1',
+    });
+    expect(new Set(receipts.map((r) => r.id)).size).toBe(3);
+    expect(receipts.map((r) => r.partition)).toEqual(
+      [1, 2, 3].map((n) => partitionForKey(`patient-${n}`, 12)),
+    );
+    const [record] = await transport.read(receipts[2]!.topic, receipts[2]!.partition, receipts[2]!.offset, 1);
+    expect(fromRecord(record!)).toMatchObject({ tenantid: 'hospital-1', data: patient(3) });
+  });
+
   it('refuses an event over the size limit', async () => {
     const publisher = createPublisher({ transport, catalog, source: 'urn:keel:test', maxEventBytes: 2048 });
     const error = await publisher

@@ -1,11 +1,12 @@
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { createEvent, validateEventData } from '../events/create-event.ts';
+import { parseCloudEvent } from '../events/envelope.ts';
 import { ValidationError } from '../events/errors.ts';
 import { toRecord } from '../events/kafka-binding.ts';
 import type { OutgoingRecord, PartitionWrite } from '../transport/transport.ts';
 import { atBatchIndex, EventTooLargeError } from './errors.ts';
 import { partitionForKey } from './partitioner.ts';
-import type { Publisher, PublisherOptions, PublishReceipt } from './types.ts';
+import type { Publisher, PublisherOptions, PublishOptions, PublishReceipt } from './types.ts';
 
 /** Default largest encoded event, in bytes (1 MiB, Kafka's default `max.message.bytes`). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
@@ -34,7 +35,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       partition = nextKeyless.get(topic.name) ?? 0;
       nextKeyless.set(topic.name, (partition + 1) % topic.partitions);
     }
-    const record = toRecord(event);
+    // Every event reaching here was checked by createEvent, validateEventData or parseCloudEvent.
+    const record = toRecord(event, { validated: true });
     const size = encodedSize(record);
     if (size > maxEventBytes) throw new EventTooLargeError(event.id, event.type, size, maxEventBytes);
     return { event, topic: topic.name, partition, record };
@@ -107,11 +109,25 @@ export function createPublisher(options: PublisherOptions): Publisher {
       return receipt!;
     },
 
+    async publishMany(definition, data, publishOptions = {}) {
+      const source = publishOptions.source ?? options.source;
+      const placed = data.map((item, index) => {
+        try {
+          // Options typed without `id` may still carry one at run time; one id for many events would collide.
+          const { id: _, ...shared } = publishOptions as PublishOptions;
+          return place(createEvent(definition, item, { ...shared, source }));
+        } catch (error) {
+          return rejected(data.length > 1 ? inBatch(error, index) : error, definition.type);
+        }
+      });
+      return placed.length === 0 ? [] : append(placed);
+    },
+
     async publishEvents(events) {
       const placed = events.map((input, index) => {
         try {
           const { definition } = catalog.route(input.type);
-          let event = definition ? validateEventData(definition, input) : input;
+          let event = definition ? validateEventData(definition, input) : parseCloudEvent(input);
           // An event posted without a key gets the one its definition picks, so HTTP ingestion keeps per-key order too.
           const key = event.partitionkey ?? definition?.partitionKey?.(event.data as never);
           if (key !== undefined && event.partitionkey === undefined) event = { ...event, partitionkey: key };

@@ -41,6 +41,15 @@ export interface Publisher {
     options?: PublishOptions,
   ): Promise<PublishReceipt>;
   /**
+   * Publishes many typed events of one type at once, all or nothing, sharing the envelope options
+   * (an `id` option is refused: each event gets its own).
+   */
+  publishMany<Definition extends EventDefinition>(
+    definition: Definition,
+    data: readonly EventData<Definition>[],
+    options?: Omit<PublishOptions, 'id'>,
+  ): Promise<PublishReceipt[]>;
+  /**
    * Publishes already-formed CloudEvents (HTTP ingestion, replays): each is checked against the
    * catalog, then all are appended at once; if any is invalid nothing is written.
    */

@@ -20,3 +20,11 @@ describe('newEventId', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 });
+
+describe('newEventId under load', () => {
+  it('stays unique and ordered past 4,096 ids in one millisecond', () => {
+    const ids = Array.from({ length: 50_000 }, () => newEventId());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+});

@@ -35,6 +35,8 @@ export interface KafkaRecordInput {
 export interface ToRecordOptions {
   /** `binary` (default): attributes in `ce_` headers, data as value; `structured`: JSON format as value. */
   mode?: 'binary' | 'structured';
+  /** The event was already checked (by `createEvent`, `validateEventData` or `parseCloudEvent`): skip the check. */
+  validated?: boolean;
 }
 
 const HEADER_PREFIX = 'ce_';
@@ -44,10 +46,11 @@ const HEADER_PREFIX = 'ce_';
  * (null when absent), which also stays in the headers: the binding forbids the key mapper from altering
  * the event. Binary mode puts every attribute but `data` and `datacontenttype` in `ce_<name>` headers,
  * datacontenttype in `content-type` (`application/json` when absent and data is not bytes) and the data
- * bytes in the value (null, a tombstone on compacted topics, when there is no data). Validates first.
+ * bytes in the value (null, a tombstone on compacted topics, when there is no data). Validates first
+ * unless told the event was validated already.
  */
 export function toRecord(event: CloudEvent, options: ToRecordOptions = {}): KafkaRecord {
-  const valid = parseCloudEvent(event);
+  const valid = options.validated ? event : parseCloudEvent(event);
   const key = valid.partitionkey === undefined ? null : String(valid.partitionkey);
   // No record timestamp: the transport stamps append time, and an old event time would let
   // time-based retention delete the record at once.

@@ -24,9 +24,8 @@ for (const [id, suite] of suites) {
 const verdict = (r: BenchResult) => {
   if (r.target === undefined) return '';
   const met = r.better === 'lower' ? r.value <= r.target : r.value >= r.target;
-  return met
-    ? 'met'
-    : `missed (${((r.better === 'lower' ? r.value / r.target : r.target / r.value) * 100 - 100).toFixed(0)}% off)`;
+  const factor = r.better === 'lower' ? r.value / r.target : r.target / r.value;
+  return met ? 'met' : `missed (${factor.toFixed(1)}× off)`;
 };
 const rows = results.map((r) => [
   r.name,

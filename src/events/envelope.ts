@@ -96,6 +96,33 @@ function checkExtension(name: string, value: unknown, path: string): ValidationI
   return issues;
 }
 
+const FAST_CHECKS: Partial<Record<string, (value: string) => boolean>> = {
+  id: isCloudEventsString,
+  source: isUriReference,
+  subject: isCloudEventsString,
+  time: isTimestamp,
+};
+
+/**
+ * Issues of individual attributes (core or extension) as `safeParseCloudEvent` would report them,
+ * for events whose other attributes are valid by construction. Valid strings take a fast path.
+ */
+export function checkSuppliedAttributes(attributes: Readonly<Record<string, unknown>>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const [name, value] of Object.entries(attributes)) {
+    const fast = FAST_CHECKS[name];
+    if (typeof value === 'string' && value !== '' && (fast ? fast(value) : isCloudEventsString(value)))
+      continue;
+    if (CORE_ATTRIBUTE_SET.has(name)) {
+      const result = ATTRIBUTE_SCHEMAS[name as (typeof CORE_ATTRIBUTES)[number]].safeParse(value);
+      if (!result.success) issues.push(...issuesFromZod(result.error.issues, name));
+    } else {
+      issues.push(...checkExtension(name, value, name));
+    }
+  }
+  return issues;
+}
+
 /** What `safeParseCloudEvent` found: the event, or every issue. */
 export type CloudEventParseResult =
   | { success: true; event: CloudEvent }

@@ -69,7 +69,7 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
         const offsets: bigint[] = [];
         for (const record of batch.records) {
           const offset = cursor.end;
-          statements.insert({ topicId: batch.topicId, partition: batch.partition, offset, ...record });
+          statements.insert(batch.topicId, batch.partition, offset, record);
           offsets.push(offset);
           cursor.end = offset + 1n;
           cursor.bytes += record.size;

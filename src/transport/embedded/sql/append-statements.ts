@@ -1,25 +1,12 @@
 import type { Database } from 'better-sqlite3';
-
-/** A record ready to be inserted: headers already serialized, size already computed. */
-export interface RecordRow {
-  topicId: number;
-  partition: number;
-  offset: bigint;
-  /** Milliseconds since the epoch. */
-  timestamp: number;
-  /** Bytes counted against retention by size. */
-  size: number;
-  key: string | null;
-  /** JSON object text, or null when there are no headers. */
-  headers: string | null;
-  value: Uint8Array | null;
-}
+import type { EncodedRecord } from '../record-codec.ts';
 
 /** SQL run inside one group-commit transaction. */
 export interface AppendStatements {
   /** Offset the next record of the partition gets, or undefined when the partition does not exist. */
   logEnd(topicId: number, partition: number): bigint | undefined;
-  insert(row: RecordRow): void;
+  /** Inserts one encoded record at `offset` (no object is built per row: this is the hot loop). */
+  insert(topicId: number, partition: number, offset: bigint, record: EncodedRecord): void;
   /** Moves the log end offset and adds the appended bytes to the partition's size. */
   advance(topicId: number, partition: number, logEnd: bigint, addedBytes: number): void;
 }
@@ -41,16 +28,16 @@ export function prepareAppendStatements(db: Database): AppendStatements {
   );
   return {
     logEnd: (topicId, partition) => logEnd.get(topicId, partition),
-    insert: (row) => {
+    insert: (topicId, partition, offset, record) => {
       insert.run(
-        row.topicId,
-        row.partition,
-        row.offset,
-        row.timestamp,
-        row.size,
-        row.key,
-        row.headers,
-        row.value,
+        topicId,
+        partition,
+        offset,
+        record.timestamp,
+        record.size,
+        record.key,
+        record.headers,
+        record.value,
       );
     },
     advance: (topicId, partition, end, addedBytes) => {

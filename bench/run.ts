@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
+import { requestReply } from './request-reply.bench.ts';
+import { handlerThroughput } from './router.bench.ts';
 import type { BenchResult } from './stats.ts';
 
 const only = process.argv[2];
@@ -12,6 +14,8 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['single-full', () => concurrentSinglePublish('full')],
   ['single-normal', () => concurrentSinglePublish('normal')],
   ['e2e-full', () => endToEnd('full')],
+  ['request-reply', () => requestReply()],
+  ['router', () => handlerThroughput()],
 ];
 
 const results: BenchResult[] = [];

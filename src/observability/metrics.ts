@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Keel's Prometheus metrics, all prefixed `keel_`, in one registry. */
 export interface KeelMetrics {
@@ -13,6 +13,16 @@ export interface KeelMetrics {
   readonly eventConsumed: Counter<'group' | 'type' | 'outcome'>;
   /** Seconds a handler took, by group and type. */
   readonly processingDuration: Histogram<'group' | 'type'>;
+  /** State of each circuit breaker: 0 closed, 1 open, 2 half-open. */
+  readonly circuitBreakerState: Gauge<'name'>;
+  /** Events waiting in a publisher's local durable buffer for the transport to come back, by publisher name. */
+  readonly publishBufferEvents: Gauge<'name'>;
+  /** Events sent to a dead-letter queue, by group, type and error type. */
+  readonly dlqMessages: Counter<'group' | 'type' | 'error'>;
+  /** Dead-letter entries sent back to their source topic, by group. */
+  readonly dlqRetries: Counter<'group'>;
+  /** Records between a group's committed offset and the end of each partition. */
+  readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
 }
 
 /** Options of the metrics registry. */
@@ -58,6 +68,36 @@ export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
       help: 'Seconds a handler took for one event.',
       labelNames: ['group', 'type'],
       buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    circuitBreakerState: new Gauge({
+      name: 'keel_circuit_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open.',
+      labelNames: ['name'],
+      registers: [registry],
+    }),
+    publishBufferEvents: new Gauge({
+      name: 'keel_publish_buffer_events',
+      help: "Events in a publisher's local durable buffer, not yet on the transport.",
+      labelNames: ['name'],
+      registers: [registry],
+    }),
+    dlqMessages: new Counter({
+      name: 'keel_dlq_messages_total',
+      help: 'Events sent to a dead-letter queue.',
+      labelNames: ['group', 'type', 'error'],
+      registers: [registry],
+    }),
+    dlqRetries: new Counter({
+      name: 'keel_dlq_retries_total',
+      help: 'Dead-letter entries republished to their source topic.',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'keel_consumer_lag_messages',
+      help: 'Records between the committed offset of a group and the end of a partition.',
+      labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
     }),
   };

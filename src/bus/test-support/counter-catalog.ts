@@ -20,3 +20,9 @@ export const CounterEvents = defineTopic({
 
 /** Catalog of the router tests. */
 export const counterCatalog = createCatalog({ topics: [CounterEvents] });
+
+/** A counter catalog whose topic name starts with `prefix`, for tests sharing one broker. */
+export function counterCatalogFor(prefix: string, partitions = 3) {
+  const topic = defineTopic({ name: `${prefix}.counters`, partitions, events: [CounterIncremented] });
+  return { topic, catalog: createCatalog({ topics: [topic] }) };
+}

@@ -1,0 +1,42 @@
+import type { Middleware } from './middleware.ts';
+
+/** A handler attempt that ran past its time limit. */
+export class HandlerTimeoutError extends Error {
+  readonly code = 'KEEL_HANDLER_TIMEOUT';
+  /** The limit, in milliseconds. */
+  readonly timeoutMs: number;
+  readonly eventId: string;
+
+  constructor(eventId: string, timeoutMs: number) {
+    super(`handler did not finish event ${eventId} within ${timeoutMs} ms`);
+    this.name = 'HandlerTimeoutError';
+    this.eventId = eventId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Fails an attempt that takes longer than `timeoutMs` milliseconds, and aborts the signal the handler
+ * was given for it so cooperative handlers stop their work.
+ */
+export function timeout(timeoutMs: number): Middleware {
+  return (next) => async (event, context) => {
+    const attempt = new AbortController();
+    const onOuterAbort = () => attempt.abort(context.signal.reason);
+    context.signal.addEventListener('abort', onOuterAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(event.id, timeoutMs);
+        attempt.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([next(event, { ...context, signal: attempt.signal }), expired]);
+    } finally {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onOuterAbort);
+    }
+  };
+}

@@ -1,0 +1,126 @@
+import type { ExpectedVersion } from './event-store.ts';
+
+const describeExpected = (expected: ExpectedVersion): string =>
+  typeof expected === 'number' ? `version ${expected}` : expected;
+
+/** An append whose expected version does not match the stream; nothing was written. */
+export class WrongExpectedVersionError extends Error {
+  readonly code = 'KEEL_STORE_WRONG_EXPECTED_VERSION';
+  readonly streamId: string;
+  readonly expected: ExpectedVersion;
+  /** The stream's version when the append was checked: 0 when it had no events. */
+  readonly actual: number;
+
+  constructor(streamId: string, expected: ExpectedVersion, actual: number) {
+    super(
+      `stream "${streamId}": expected ${describeExpected(expected)} but the stream is at version ${actual}${
+        actual === 0 ? ' (no events)' : ''
+      }; reload it and decide again`,
+    );
+    this.name = 'WrongExpectedVersionError';
+    this.streamId = streamId;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** An append to a stream owned by another tenant, or with events of another tenant; nothing was written. */
+export class TenantMismatchError extends Error {
+  readonly code = 'KEEL_STORE_TENANT_MISMATCH';
+  readonly streamId: string;
+  /** The tenant that tried to append. */
+  readonly tenantId: string;
+
+  constructor(streamId: string, tenantId: string, reason: string) {
+    // The owner is not named: a tenant must not learn who owns a stream it cannot see.
+    super(`stream "${streamId}": tenant "${tenantId}" cannot append: ${reason}`);
+    this.name = 'TenantMismatchError';
+    this.streamId = streamId;
+    this.tenantId = tenantId;
+  }
+}
+
+/** An event id already stored in another stream: an id names one event; nothing was written. */
+export class DuplicateEventIdError extends Error {
+  readonly code = 'KEEL_STORE_DUPLICATE_EVENT_ID';
+  readonly eventId: string;
+  /** The stream the append was for. */
+  readonly streamId: string;
+
+  constructor(eventId: string, streamId: string) {
+    super(
+      `stream "${streamId}": event id ${eventId} is already stored in another stream; give the event a new id`,
+    );
+    this.name = 'DuplicateEventIdError';
+    this.eventId = eventId;
+    this.streamId = streamId;
+  }
+}
+
+/** An append that cannot be done as asked (bad stream id, repeated id in the batch, ...); nothing was written. */
+export class InvalidAppendError extends Error {
+  readonly code = 'KEEL_STORE_INVALID_APPEND';
+  readonly streamId: string;
+
+  constructor(streamId: string, reason: string) {
+    super(`append to stream "${streamId}": ${reason}`);
+    this.name = 'InvalidAppendError';
+    this.streamId = streamId;
+  }
+}
+
+/** A checkpoint this store did not make (another adapter's, or corrupted). */
+export class InvalidCheckpointError extends Error {
+  readonly code = 'KEEL_STORE_INVALID_CHECKPOINT';
+  readonly checkpoint: string;
+  /** Adapter that refused it. */
+  readonly store: string;
+
+  constructor(checkpoint: string, store: string) {
+    super(`"${checkpoint}" is not a ${store} event store checkpoint: pass one this store returned`);
+    this.name = 'InvalidCheckpointError';
+    this.checkpoint = checkpoint;
+    this.store = store;
+  }
+}
+
+/** An operation on a store that was closed. */
+export class StoreClosedError extends Error {
+  readonly code = 'KEEL_STORE_CLOSED';
+  /** What was attempted, e.g. `append`. */
+  readonly operation: string;
+
+  constructor(operation: string) {
+    super(`${operation}: the event store is closed`);
+    this.name = 'StoreClosedError';
+    this.operation = operation;
+  }
+}
+
+/** Why the store's schema cannot be used. */
+export type StoreSchemaProblem = 'newer_version' | 'modified_migration';
+
+/** A database whose store schema this Keel cannot use: written by a newer Keel, or a migration edited since. */
+export class StoreSchemaError extends Error {
+  readonly code = 'KEEL_STORE_SCHEMA';
+  /** File path or PostgreSQL schema. */
+  readonly location: string;
+  /** Newest migration version applied there. */
+  readonly found: number;
+  /** Newest migration version this code knows. */
+  readonly supported: number;
+  readonly problem: StoreSchemaProblem;
+
+  constructor(location: string, found: number, supported: number, problem: StoreSchemaProblem) {
+    super(
+      problem === 'newer_version'
+        ? `${location}: event store schema version ${found} is newer than the ${supported} this Keel supports; upgrade Keel`
+        : `${location}: event store migration ${found} differs from the one this Keel ships (checksum mismatch); migrations must never be edited`,
+    );
+    this.name = 'StoreSchemaError';
+    this.location = location;
+    this.found = found;
+    this.supported = supported;
+    this.problem = problem;
+  }
+}

@@ -1,0 +1,123 @@
+import type { Sql, TransactionSql } from 'postgres';
+import { StoreSchemaError } from '../errors.ts';
+import { migrationChecksum, type StoreMigration } from '../migration.ts';
+import { APPEND_FUNCTION } from './sql/append.ts';
+
+/**
+ * Every store schema step on PostgreSQL, oldest first; `__schema__` stands for the store's quoted schema.
+ * Append only: a shipped migration has run on users' databases (a test pins each step's SHA-256).
+ */
+export const postgresMigrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    description: 'streams, events in commit-safe order, and the append function',
+    sql: `
+      -- One row per stream: its owner and version; its row lock serializes the stream's appends.
+      CREATE TABLE __schema__.store_streams (
+        stream_id text PRIMARY KEY,
+        tenant_id text NOT NULL,
+        version bigint NOT NULL CHECK (version >= 0),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- transaction_id is the writer's pg_current_xact_id(): readers order and resume by
+      -- (transaction_id, position) and read only transactions older than any still running.
+      -- The event is json, not jsonb: stored as written, and cheaper to write and to read back as text.
+      CREATE TABLE __schema__.store_events (
+        position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        stream_id text NOT NULL,
+        version bigint NOT NULL,
+        tenant_id text NOT NULL,
+        event_id text NOT NULL,
+        type text NOT NULL,
+        correlation_id text,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        event json NOT NULL,
+        CONSTRAINT store_events_event_id_key UNIQUE (event_id),
+        CONSTRAINT store_events_stream_version_key UNIQUE (stream_id, version)
+      );
+
+      CREATE INDEX store_events_commit_order ON __schema__.store_events (transaction_id, position);
+      CREATE INDEX store_events_by_tenant ON __schema__.store_events (tenant_id, transaction_id, position);
+      CREATE INDEX store_events_by_type ON __schema__.store_events (type, transaction_id, position);
+      CREATE INDEX store_events_by_correlation ON __schema__.store_events (correlation_id, transaction_id, position)
+        WHERE correlation_id IS NOT NULL;
+      ${APPEND_FUNCTION}
+    `,
+  },
+];
+
+/** Newest store schema version this code writes and expects. */
+export const postgresSchemaVersion: number = postgresMigrations.at(-1)?.version ?? 0;
+
+/** `name` as a quoted identifier; names are checked (`[a-z_][a-z0-9_]*`) before they get here. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The migration's SQL for one schema. */
+export function migrationSql(migration: StoreMigration, schema: string): string {
+  return migration.sql.replaceAll('__schema__', quoteIdentifier(schema));
+}
+
+type Applied = { version: number; checksum: string }[];
+
+function check(schema: string, rows: Applied): void {
+  for (const row of rows) {
+    const known = postgresMigrations.find((m) => m.version === row.version);
+    if (known === undefined) {
+      throw new StoreSchemaError(schema, row.version, postgresSchemaVersion, 'newer_version');
+    }
+    if (migrationChecksum(known) !== row.checksum) {
+      throw new StoreSchemaError(schema, row.version, postgresSchemaVersion, 'modified_migration');
+    }
+  }
+}
+
+const UNDEFINED_TABLE = '42P01';
+const INVALID_SCHEMA_NAME = '3F000';
+
+/**
+ * Brings the schema's store tables to `postgresSchemaVersion`, creating the schema when missing. An
+ * up-to-date schema costs one read; otherwise it migrates in one transaction under an advisory lock, so
+ * processes starting together do not migrate twice.
+ */
+export async function migratePostgresStore(sql: Sql, schema: string): Promise<void> {
+  const q = quoteIdentifier(schema);
+  const applied = async (run: Sql | TransactionSql): Promise<Applied> =>
+    (await run.unsafe(`SELECT version, checksum FROM ${q}.store_migrations ORDER BY version`)).map((r) => ({
+      version: Number(r.version),
+      checksum: String(r.checksum),
+    }));
+  try {
+    const rows = await applied(sql);
+    check(schema, rows);
+    if (rows.length === postgresMigrations.length) return;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== UNDEFINED_TABLE && code !== INVALID_SCHEMA_NAME) throw error;
+  }
+  await sql.begin(async (tx) => {
+    await tx.unsafe('SELECT pg_advisory_xact_lock(hashtext($1))', [`keel.store.migrate:${schema}`]);
+    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${q}`);
+    await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${q}.store_migrations (
+      version integer PRIMARY KEY,
+      description text NOT NULL,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const rows = await applied(tx);
+    check(schema, rows);
+    const done = new Set(rows.map((r) => r.version));
+    for (const migration of postgresMigrations) {
+      if (done.has(migration.version)) continue;
+      await tx.unsafe(migrationSql(migration, schema));
+      await tx.unsafe(
+        `INSERT INTO ${q}.store_migrations (version, description, checksum) VALUES ($1, $2, $3)`,
+        [migration.version, migration.description, migrationChecksum(migration)],
+      );
+    }
+  });
+}

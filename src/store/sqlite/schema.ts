@@ -1,0 +1,104 @@
+import type { Database } from 'better-sqlite3';
+import { StoreSchemaError } from '../errors.ts';
+import { migrationChecksum, type StoreMigration } from '../migration.ts';
+
+/**
+ * Every store schema step on SQLite, oldest first. Tables are prefixed `store_` so the store can share a
+ * file with the embedded transport, whose own version lives in `PRAGMA user_version`; the store tracks
+ * its steps in `store_migrations` instead. Append only (a test pins each step's SHA-256).
+ */
+export const sqliteMigrations: readonly StoreMigration[] = [
+  {
+    version: 1,
+    description: 'streams and events',
+    sql: `
+      -- One row per stream: its owner and version, locked by the append's write transaction.
+      CREATE TABLE store_streams (
+        stream_id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 0),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- AUTOINCREMENT so a position is never reused, even after the newest events are removed:
+      -- a reader's checkpoint must never fall behind a later event.
+      CREATE TABLE store_events (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        tenant_id TEXT NOT NULL,
+        event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        correlation_id TEXT,
+        recorded_at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        UNIQUE (stream_id, version)
+      ) STRICT;
+
+      CREATE INDEX store_events_by_tenant ON store_events (tenant_id, position);
+      CREATE INDEX store_events_by_type ON store_events (type, position);
+      CREATE INDEX store_events_by_correlation ON store_events (correlation_id, position)
+        WHERE correlation_id IS NOT NULL;
+    `,
+  },
+];
+
+/** Newest store schema version this code writes and expects. */
+export const sqliteSchemaVersion: number = sqliteMigrations.at(-1)?.version ?? 0;
+
+interface AppliedRow {
+  version: number;
+  checksum: string;
+}
+
+const TRACKING_TABLE = `CREATE TABLE IF NOT EXISTS store_migrations (
+  version INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+) STRICT`;
+
+function applied(db: Database): AppliedRow[] {
+  const exists = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_migrations'")
+    .get();
+  if (exists === undefined) return [];
+  return db.prepare<[], AppliedRow>('SELECT version, checksum FROM store_migrations ORDER BY version').all();
+}
+
+function check(db: Database, rows: readonly AppliedRow[]): void {
+  for (const row of rows) {
+    const known = sqliteMigrations.find((m) => m.version === row.version);
+    if (known === undefined) {
+      throw new StoreSchemaError(db.name, row.version, sqliteSchemaVersion, 'newer_version');
+    }
+    if (migrationChecksum(known) !== row.checksum) {
+      throw new StoreSchemaError(db.name, row.version, sqliteSchemaVersion, 'modified_migration');
+    }
+  }
+}
+
+/**
+ * Brings the file's store tables to `sqliteSchemaVersion`. Reads first, so a connection to an up-to-date
+ * file never takes the write lock; migrates under BEGIN IMMEDIATE so two processes do not both migrate.
+ */
+export function migrateSqliteStore(db: Database): void {
+  const before = applied(db);
+  check(db, before);
+  if (before.length === sqliteMigrations.length) return;
+  db.transaction(() => {
+    db.exec(TRACKING_TABLE);
+    const rows = applied(db);
+    check(db, rows);
+    const done = new Set(rows.map((r) => r.version));
+    const record = db.prepare(
+      'INSERT INTO store_migrations (version, description, checksum, applied_at) VALUES (?, ?, ?, ?)',
+    );
+    for (const migration of sqliteMigrations) {
+      if (done.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.description, migrationChecksum(migration), Date.now());
+    }
+  }).immediate();
+}

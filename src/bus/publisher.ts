@@ -10,6 +10,7 @@ import {
 import { ValidationError, type ValidationIssue } from '../events/errors.ts';
 import { toRecord } from '../events/kafka-binding.ts';
 import { defaultLogger } from '../observability/logger.ts';
+import { activeTraceparent } from '../observability/tracing.ts';
 import { UnknownTopicError } from '../transport/errors.ts';
 import { atBatchIndex, EventTooLargeError } from './errors.ts';
 import { inheritedEnvelope } from './handling-context.ts';
@@ -173,6 +174,8 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
       correlationId: own.correlationId ?? inherited.correlationId,
       causationId: own.causationId ?? inherited.causationId,
       tenantId: own.tenantId ?? inherited.tenantId,
+      // The active span (a handler's processing span, or the caller's) continues in the consumers.
+      traceparent: own.traceparent ?? activeTraceparent(),
     };
   };
 

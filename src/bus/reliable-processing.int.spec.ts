@@ -344,6 +344,12 @@ describe('tracing', () => {
     const { catalog, topic } = counterCatalogFor(opened.prefix);
     await opened.transport.ensureTopics([topic]);
     let activeTraceId: string | undefined;
+    const publisher = createPublisher({
+      transport: opened.transport,
+      catalog,
+      source: 'urn:test',
+      logger: silent,
+    });
     const router = createRouter({
       transport: opened.transport,
       catalog,
@@ -351,18 +357,28 @@ describe('tracing', () => {
       logger: silent,
       shutdownSignals: [],
     });
-    router.on(CounterIncremented, () => {
-      activeTraceId = trace.getActiveSpan()?.spanContext().traceId;
+    router.on(CounterIncremented, async (event) => {
+      if (event.data!.seq === 1) {
+        // An event published inside a handler continues the correlation, the causation and the trace.
+        await publisher.publish(CounterIncremented, { key: 'k', seq: 2 });
+        activeTraceId = trace.getActiveSpan()?.spanContext().traceId;
+      }
     });
     await router.start();
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    await createPublisher({ transport: opened.transport, catalog, source: 'urn:test' }).publish(
+    const first = await publisher.publish(
       CounterIncremented,
       { key: 'k', seq: 1 },
-      { traceparent },
+      { traceparent, correlationId: 'req-1' },
     );
     await until(() => activeTraceId !== undefined);
     await router.close();
+    const stored = [];
+    for (const p of await opened.transport.offsets(topic.name)) {
+      stored.push(...(await opened.transport.read(topic.name, p.partition, p.earliest, 10)).map(fromRecord));
+    }
+    const caused = stored.find((e) => (e.data as { seq: number }).seq === 2)!;
+    expect(caused).toMatchObject({ correlationid: 'req-1', causationid: first.id });
     await opened.close();
     const span = exporter.getFinishedSpans().find((s) => s.name === `process ${topic.name}`)!;
     expect(span.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
@@ -375,5 +391,6 @@ describe('tracing', () => {
       'messaging.consumer.group.name': `${opened.prefix}-t`,
     });
     expect(activeTraceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(caused.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${span.spanContext().spanId}-01`);
   });
 });

@@ -13,6 +13,7 @@ import type {
   TopicConfig,
   TopicPartition,
 } from '../transport/transport.ts';
+import { abortableSleep } from './abortable-sleep.ts';
 import { type FailureInfo, failureOf, withFailure } from './dead-letter/failure-headers.ts';
 import { deadLetterTopic, retryTopic } from './dead-letter/topic-names.ts';
 import { type CircuitBreakerState, circuitBreaker } from './middleware/circuit-breaker.ts';
@@ -60,18 +61,6 @@ const attemptsKey = Symbol('keel.attempts');
 type CountedContext = HandlerContext & { [attemptsKey]?: { count: number } };
 
 const tpId = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-/** Waits `ms` milliseconds, or less when the signal aborts; never rejects. */
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,200}$/;
 
@@ -176,7 +165,7 @@ export function createRouter(options: RouterOptions): Router {
           { err: error, topic, attempt },
           'cannot append to a retry or dead-letter topic; retrying',
         );
-        await sleep(Math.min(5_000, 100 * 2 ** attempt), aborter.signal);
+        await abortableSleep(Math.min(5_000, 100 * 2 ** attempt), aborter.signal);
       }
     }
     return false;
@@ -376,7 +365,7 @@ export function createRouter(options: RouterOptions): Router {
         records = await member.poll(100);
       } catch (error) {
         logger.error({ err: error }, 'poll failed; retrying in 1 s');
-        await sleep(1000, aborter.signal);
+        await abortableSleep(1000, aborter.signal);
         continue;
       }
       // Records fetched while closing are left uncommitted: the group's next member gets them.

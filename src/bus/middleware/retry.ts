@@ -1,4 +1,5 @@
 import { ExponentialBackoff, handleWhen, retry as retryPolicy } from 'cockatiel';
+import { abortableSleep } from '../abortable-sleep.ts';
 import type { Middleware } from './middleware.ts';
 
 /** Immediate retries: how many attempts, how long between them, and which errors deserve another. */
@@ -18,17 +19,6 @@ export function isRetryableByDefault(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code !== 'KEEL_VALIDATION' && code !== 'KEEL_UNKNOWN_EVENT_TYPE' && code !== 'KEEL_UPCAST';
 }
-
-const pause = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Retries a failed handler in place with exponential backoff and jitter (cockatiel's decorrelated
@@ -53,7 +43,7 @@ export function retry(options: RetryOptions = {}): Middleware {
     } catch (error) {
       if (maxAttempts < 2 || !isRetryable(error) || context.signal.aborted) throw error;
     }
-    await pause(initialDelayMs * (0.5 + Math.random()), context.signal);
+    await abortableSleep(initialDelayMs * (0.5 + Math.random()), context.signal);
     // The router's signal also cuts a backoff wait short when it shuts down.
     return later.execute(({ attempt }) => next(event, { ...context, attempt: attempt + 2 }), context.signal);
   };

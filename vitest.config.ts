@@ -1,13 +1,45 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Test files that stop or kill Kafka brokers: they run after every other file, one at a time, so no other
+// test meets a cluster they took down (they always bring it back before they end).
+const clusterOutages = [
+  'src/bus/publishing/outage.int.spec.ts',
+  'src/bus/publishing/fire-and-forget.int.spec.ts',
+  'test/kafka/broker-failure.int.spec.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    // Starts the local Kafka cluster unless KEEL_KAFKA_BROKERS names one; tests read it with inject('kafkaBrokers').
+    globalSetup: ['test/setup/kafka-cluster.ts'],
     // Library logs are noise in test output; tests that read logs set the level themselves.
     env: { KEEL_LOG_LEVEL: 'silent' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts'],
+          exclude: [...configDefaults.exclude, ...clusterOutages],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster-outages',
+          include: clusterOutages,
+          fileParallelism: false,
+          // A full cluster restart takes 10-20 s of a test's time.
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

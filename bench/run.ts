@@ -3,9 +3,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
+import { kafkaBenchmarks } from './kafka.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
 import type { BenchResult } from './stats.ts';
+import { sqliteStoreBenchmarks, storeBenchmarks } from './store.bench.ts';
+import { workflowBenchmarks } from './workflows.bench.ts';
 
 const only = process.argv[2];
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
@@ -16,6 +19,10 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['e2e-full', () => endToEnd('full')],
   ['request-reply', () => requestReply()],
   ['router', () => handlerThroughput()],
+  ['store', async () => [...(await storeBenchmarks()), ...(await sqliteStoreBenchmarks())]],
+  ['workflows-sqlite', () => workflowBenchmarks('sqlite')],
+  ['workflows-postgres', () => workflowBenchmarks('postgres')],
+  ['kafka', () => kafkaBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -106,16 +106,28 @@ describe('keel start configuration errors', () => {
     );
   });
 
-  it('rejects the kafka transport, which this build does not include', async () => {
-    expect(await startFails({ KEEL_TRANSPORT: 'kafka', KEEL_KAFKA_BROKERS: '127.0.0.1:19092' })).toBe(
-      'keel: KEEL_TRANSPORT: the kafka transport adapter is not available in this build; use "embedded"',
+  it('rejects the kafka transport without brokers, naming the variable to set', async () => {
+    expect(await startFails({ KEEL_TRANSPORT: 'kafka' })).toBe(
+      'keel: KEEL_KAFKA_BROKERS: required when the transport is kafka: a comma-separated list of host:port',
     );
   });
 
-  it('rejects the postgres store, which this build does not include', async () => {
+  it('rejects SASL credentials without a mechanism', async () => {
+    expect(
+      await startFails({
+        KEEL_TRANSPORT: 'kafka',
+        KEEL_KAFKA_BROKERS: '127.0.0.1:19092',
+        KEEL_KAFKA_SASL_USERNAME: 'keel',
+      }),
+    ).toBe(
+      'keel: KEEL_KAFKA_SASL_MECHANISM: required with a SASL username or password: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512',
+    );
+  });
+
+  it('rejects the postgres store without a connection string, naming the key to set', async () => {
     writeFileSync(join(dir, 'keel.config.json'), JSON.stringify({ store: 'postgres' }));
     expect(await startFails({})).toBe(
-      'keel: store (keel.config.json): the postgres event store adapter is not available in this build; use "sqlite"',
+      'keel: KEEL_POSTGRES_URL: required when the store is postgres: a postgres:// connection string',
     );
   });
 

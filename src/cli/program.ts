@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { CONFIG_FILE_ENV, CONFIG_KEYS, LOG_LEVELS } from '../config/config-schema.ts';
 import { EXIT_CONFIG, reportFailure } from './fail.ts';
 import { packageVersion } from './package-version.ts';
+import { registerReplayCommand } from './replay-command.ts';
+import { registerTopicsCommand } from './topics-command.ts';
 
 const ENVIRONMENT_HELP = `
 Configuration, highest priority first: flags, environment variables, keel.config.(ts|js|mjs|json)
@@ -11,9 +13,16 @@ Environment variables:
   KEEL_PORT             HTTP port (default 4000; 0 picks a free port)
   KEEL_HOST             interface to bind (default 127.0.0.1)
   KEEL_DATA_DIR         folder of the SQLite file keel.db (default ./.keel)
-  KEEL_TRANSPORT        embedded | kafka (default embedded; kafka is not in this build)
+  KEEL_TRANSPORT        embedded | kafka (default embedded)
   KEEL_KAFKA_BROKERS    comma-separated host:port bootstrap servers
-  KEEL_STORE            sqlite | postgres (default sqlite; postgres is not in this build)
+  KEEL_KAFKA_TLS        true: connect to Kafka over TLS, trusting the system's CAs
+  KEEL_KAFKA_TLS_CA_FILE
+                        PEM file of the CA of the brokers' certificates (implies TLS)
+  KEEL_KAFKA_SASL_MECHANISM
+                        PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512, with the credentials below
+  KEEL_KAFKA_SASL_USERNAME, KEEL_KAFKA_SASL_PASSWORD
+                        SASL credentials
+  KEEL_STORE            sqlite | postgres (default sqlite): the event store keel replay reads
   KEEL_POSTGRES_URL     postgres:// connection string
   KEEL_CATALOG          module exporting the catalog (default: the example catalog)
   KEEL_MAX_EVENT_BYTES  largest event accepted, in bytes (default 1048576)
@@ -50,7 +59,7 @@ export function createProgram(): Command {
 
   program
     .command('start')
-    .description('start a platform node: HTTP API, metrics and the embedded transport')
+    .description('start a platform node: HTTP API, metrics and the transport (embedded or Kafka)')
     .addOption(new Option('-p, --port <port>', `HTTP port (also ${CONFIG_KEYS.port.env}; default 4000)`))
     .addOption(
       new Option('--host <host>', `interface to bind (also ${CONFIG_KEYS.host.env}; default 127.0.0.1)`),
@@ -104,6 +113,9 @@ export function createProgram(): Command {
       const { runCatalogSchemas } = await import('./catalog-command.ts');
       await runCatalogSchemas(options, process.stdout).catch(exitOnError);
     });
+
+  registerTopicsCommand(program, () => [configOption(), catalogOption()]);
+  registerReplayCommand(program);
 
   return program;
 }

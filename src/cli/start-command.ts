@@ -9,12 +9,18 @@ import { createGatedStream } from './gated-stream.ts';
 /** Milliseconds a graceful shutdown may take before the process exits anyway. */
 export const SHUTDOWN_DEADLINE_MS = 15_000;
 
-/** The first line `keel start` prints: where the node listens and which data file it uses. */
+/**
+ * The first line `keel start` prints: where the node listens and where its events go — the data file on
+ * the embedded transport, the bootstrap brokers on Kafka (the data file holds no bus events there).
+ */
 export function startupLine(
   node: Pick<KeelNode, 'url' | 'dataFile' | 'transport'>,
   catalogLabel: string,
+  kafkaBrokers: readonly string[] = [],
 ): string {
-  return `keel listening on ${node.url} (transport ${node.transport.name}, data ${node.dataFile}, catalog ${catalogLabel})`;
+  const where =
+    node.transport.name === 'kafka' ? `brokers ${kafkaBrokers.join(',')}` : `data ${node.dataFile}`;
+  return `keel listening on ${node.url} (transport ${node.transport.name}, ${where}, catalog ${catalogLabel})`;
 }
 
 /**
@@ -85,7 +91,7 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
     node = createNode({ config, catalog, logger, sources });
     await node.start();
     if (stopping) return;
-    process.stdout.write(`${startupLine(node, label)}\n`);
+    process.stdout.write(`${startupLine(node, label, config.kafkaBrokers)}\n`);
     gate.open();
     for (const warning of loaded.warnings) logger.warn(warning);
   } catch (error) {

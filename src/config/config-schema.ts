@@ -33,6 +33,29 @@ export const configSchema = z.strictObject({
     })
     .min(1, { error: brokerRule })
     .optional(),
+  /** Connect to Kafka over TLS, trusting the system's CAs (`KEEL_KAFKA_TLS`); implied by `kafkaTlsCaFile`. */
+  kafkaTls: z.boolean({ error: 'expected true or false' }).optional(),
+  /** PEM file of the CA that signed the brokers' certificates (`KEEL_KAFKA_TLS_CA_FILE`). */
+  kafkaTlsCaFile: z
+    .string({ error: 'expected a file path' })
+    .min(1, { error: 'expected a file path' })
+    .optional(),
+  /** SASL mechanism for Kafka (`KEEL_KAFKA_SASL_MECHANISM`); needs a username and a password. */
+  kafkaSaslMechanism: z
+    .enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], {
+      error: 'expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512',
+    })
+    .optional(),
+  /** SASL username (`KEEL_KAFKA_SASL_USERNAME`). */
+  kafkaSaslUsername: z
+    .string({ error: 'expected a user name' })
+    .min(1, { error: 'expected a user name' })
+    .optional(),
+  /** SASL password (`KEEL_KAFKA_SASL_PASSWORD`). */
+  kafkaSaslPassword: z
+    .string({ error: 'expected a password' })
+    .min(1, { error: 'expected a password' })
+    .optional(),
   /** Event store adapter (`KEEL_STORE`). */
   store: z.enum(['sqlite', 'postgres'], { error: 'expected "sqlite" or "postgres"' }).default('sqlite'),
   /** PostgreSQL connection string (`KEEL_POSTGRES_URL`). */
@@ -78,6 +101,11 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   dataDir: { env: 'KEEL_DATA_DIR', flag: '--data-dir', kind: 'string' },
   transport: { env: 'KEEL_TRANSPORT', kind: 'string' },
   kafkaBrokers: { env: 'KEEL_KAFKA_BROKERS', kind: 'list' },
+  kafkaTls: { env: 'KEEL_KAFKA_TLS', kind: 'boolean' },
+  kafkaTlsCaFile: { env: 'KEEL_KAFKA_TLS_CA_FILE', kind: 'string' },
+  kafkaSaslMechanism: { env: 'KEEL_KAFKA_SASL_MECHANISM', kind: 'string' },
+  kafkaSaslUsername: { env: 'KEEL_KAFKA_SASL_USERNAME', kind: 'string' },
+  kafkaSaslPassword: { env: 'KEEL_KAFKA_SASL_PASSWORD', kind: 'string' },
   store: { env: 'KEEL_STORE', kind: 'string' },
   postgresUrl: { env: 'KEEL_POSTGRES_URL', kind: 'string' },
   catalog: { env: 'KEEL_CATALOG', flag: '--catalog', kind: 'string' },

@@ -14,6 +14,8 @@ export interface TopicSpec {
   retentionBytes?: number;
   /** Keep only the newest event per partition key. */
   compacted?: boolean;
+  /** Replicas that must have an event before it is acknowledged (Kafka `min.insync.replicas`); undefined leaves the brokers' default. */
+  minInsyncReplicas?: number;
   /** Event types this topic carries. */
   events: readonly EventDefinition[];
   /** One-line description for the catalog. */
@@ -29,6 +31,7 @@ export interface TopicDefinition {
   readonly retentionMs: number | undefined;
   readonly retentionBytes: number | undefined;
   readonly compacted: boolean;
+  readonly minInsyncReplicas: number | undefined;
   readonly events: readonly EventDefinition[];
   readonly description: string | undefined;
 }
@@ -49,6 +52,7 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
   for (const [key, value] of [
     ['retentionMs', spec.retentionMs],
     ['retentionBytes', spec.retentionBytes],
+    ['minInsyncReplicas', spec.minInsyncReplicas],
   ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
       throw new TypeError(`defineTopic(${spec.name}): ${key} must be a positive integer, got ${value}`);
@@ -62,6 +66,7 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
     retentionMs: spec.retentionMs,
     retentionBytes: spec.retentionBytes,
     compacted: spec.compacted ?? false,
+    minInsyncReplicas: spec.minInsyncReplicas,
     events: Object.freeze([...spec.events]),
     description: spec.description,
   });

@@ -37,16 +37,20 @@ describe('createNode', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
+  it('rejects the kafka transport without brokers, naming the variable to set', () => {
+    const attempt = () => nodeWith({ transport: 'kafka' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      'KEEL_KAFKA_BROKERS: required when the transport is kafka: a comma-separated list of host:port',
+    );
+  });
+
   it.each([
     [
-      { transport: 'kafka' },
-      'transport: the kafka transport adapter is not available in this build; use "embedded"',
-    ],
-    [
       { store: 'postgres' },
-      'store: the postgres event store adapter is not available in this build; use "sqlite"',
+      'KEEL_POSTGRES_URL: required when the store is postgres: a postgres:// connection string',
     ],
-  ] as const)('rejects %o: the adapter is not in this build', (config, message) => {
+  ] as const)('rejects %o: an incomplete store setting', (config, message) => {
     const attempt = () => nodeWith(config);
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(message);

@@ -4,12 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createPublisher } from '../bus/publisher.ts';
 import type { Publisher } from '../bus/types.ts';
-import { ConfigError } from '../config/config-error.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
-import { type ConfigSources, describeKey } from '../config/load-config.ts';
+import { kafkaConnection } from '../config/kafka-connection.ts';
+import type { ConfigSources } from '../config/load-config.ts';
+import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
+import { createKafkaTransport } from '../transport/kafka/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createApp } from './app.ts';
 
@@ -37,7 +39,7 @@ export interface KeelNode {
   readonly metrics: KeelMetrics;
   readonly publisher: Publisher;
   readonly catalog: Catalog;
-  /** Absolute path of the embedded SQLite file. */
+  /** Absolute path of the embedded SQLite file (not used when the transport is Kafka). */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
   readonly url: string | undefined;
@@ -49,8 +51,9 @@ export interface KeelNode {
 }
 
 /**
- * Assembles a platform node on the embedded transport (the SQLite file `<dataDir>/keel.db`).
- * Throws ConfigError for adapters this build does not include.
+ * Assembles a platform node on the configured transport: the embedded one (the SQLite file
+ * `<dataDir>/keel.db`) or Kafka (`KEEL_KAFKA_BROKERS`). Throws ConfigError for adapters this build
+ * does not include and for an incomplete Kafka connection.
  */
 export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
@@ -58,11 +61,18 @@ export function createNode(options: NodeOptions): KeelNode {
 
   mkdirSync(config.dataDir, { recursive: true });
   const dataFile = join(config.dataDir, DATA_FILE_NAME);
-  const transport = createEmbeddedTransport({
-    path: dataFile,
-    synchronous: config.sync,
-    logger: logger.child({ component: 'transport' }),
-  });
+  const transport: Transport =
+    config.transport === 'kafka'
+      ? createKafkaTransport({
+          ...kafkaConnection(config, options.sources),
+          clientId: 'keel-node',
+          logger: logger.child({ component: 'transport' }),
+        })
+      : createEmbeddedTransport({
+          path: dataFile,
+          synchronous: config.sync,
+          logger: logger.child({ component: 'transport' }),
+        });
   const metrics = createMetrics({ processMetrics: true });
   const publisher = createPublisher({
     transport,
@@ -125,6 +135,7 @@ export function createNode(options: NodeOptions): KeelNode {
           retentionMs: topic.retentionMs,
           retentionBytes: topic.retentionBytes,
           compacted: topic.compacted,
+          minInsyncReplicas: topic.minInsyncReplicas,
         })),
       );
       await app.listen({
@@ -141,22 +152,12 @@ export function createNode(options: NodeOptions): KeelNode {
   };
 }
 
-/** Rejects settings that name adapters not in this build, rather than pretending to run on them. */
+/**
+ * Rejects settings the node cannot honour. The node runs on the transport only; the store setting is
+ * still checked, so a postgres store configured for the CLI (`keel replay`) is complete before anything starts.
+ */
 function assertAvailableAdapters(config: KeelConfig, sources: ConfigSources | undefined): void {
-  const issues = [];
-  if (config.transport !== 'embedded') {
-    issues.push({
-      key: sources ? describeKey('transport', sources.transport) : 'transport',
-      message: `the ${config.transport} transport adapter is not available in this build; use "embedded"`,
-    });
-  }
-  if (config.store !== 'sqlite') {
-    issues.push({
-      key: sources ? describeKey('store', sources.store) : 'store',
-      message: `the ${config.store} event store adapter is not available in this build; use "sqlite"`,
-    });
-  }
-  if (issues.length > 0) throw new ConfigError(issues);
+  storeConnection(config, sources);
 }
 
 function urlOf(app: FastifyInstance, host: string): string {

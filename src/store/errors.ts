@@ -124,3 +124,60 @@ export class StoreSchemaError extends Error {
     this.problem = problem;
   }
 }
+
+/** A read of, or an append to, a stream that was deleted (tombstoned); nothing was written. */
+export class StreamDeletedError extends Error {
+  readonly code = 'KEEL_STORE_STREAM_DELETED';
+  readonly streamId: string;
+  /** Stream version when it was deleted. */
+  readonly version: number;
+  readonly deletedAt: Date;
+
+  constructor(streamId: string, version: number, deletedAt: Date) {
+    super(
+      `stream "${streamId}" was deleted at version ${version} (${deletedAt.toISOString()}); append with expectedVersion 'no_stream' to re-create it`,
+    );
+    this.name = 'StreamDeletedError';
+    this.streamId = streamId;
+    this.version = version;
+    this.deletedAt = deletedAt;
+  }
+}
+
+/** An archive batch whose removed-row count differs from what was exported; the batch was rolled back. */
+export class ArchiveMismatchError extends Error {
+  readonly code = 'KEEL_STORE_ARCHIVE_MISMATCH';
+  /** Events written to the archive in the failed batch. */
+  readonly exported: number;
+  /** Rows the delete would have removed. */
+  readonly removed: number;
+
+  constructor(exported: number, removed: number) {
+    super(
+      `archive batch rolled back: ${exported} events exported but ${removed} rows matched the delete; the archive file holds the batch again on the next run`,
+    );
+    this.name = 'ArchiveMismatchError';
+    this.exported = exported;
+    this.removed = removed;
+  }
+}
+
+/** An async projection started on a store handle of another tenant scope than the one that created it. */
+export class ProjectionScopeError extends Error {
+  readonly code = 'KEEL_STORE_PROJECTION_SCOPE';
+  readonly projection: string;
+  /** Scope recorded for the projection: `*` (whole store) or a tenant. */
+  readonly recorded: string;
+  /** Scope of the handle it was started on. */
+  readonly requested: string;
+
+  constructor(projection: string, recorded: string, requested: string) {
+    super(
+      `projection "${projection}" reads scope "${recorded}", not "${requested}": give a tenant's projection a name of its own`,
+    );
+    this.name = 'ProjectionScopeError';
+    this.projection = projection;
+    this.recorded = recorded;
+    this.requested = requested;
+  }
+}

@@ -1,6 +1,6 @@
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { InvalidAppendError, TenantMismatchError } from './errors.ts';
-import type { AppendOptions, ExpectedVersion } from './event-store.ts';
+import type { AppendOptions, ExpectedVersion, OutboxSelector } from './event-store.ts';
 import { isExpectedVersion } from './expected-version.ts';
 import { encodeStoredEvent } from './stored-event-codec.ts';
 
@@ -16,6 +16,8 @@ export interface PreparedEvent {
   event: CloudEvent;
   /** Its stored JSON. */
   json: string;
+  /** Outbox row to write with it: null for none, `''` for one whose topic the relay picks, else the topic. */
+  outboxTopic: string | null;
 }
 
 /** An append checked and encoded before it reaches the database, the same way for every adapter. */
@@ -27,11 +29,15 @@ export interface PreparedAppend {
   events: PreparedEvent[];
 }
 
-/** Checks an append's arguments and encodes its events; throws InvalidAppendError, TenantMismatchError or ValidationError. */
+/**
+ * Checks an append's arguments and encodes its events, asking `outbox` (when the store has one) which of
+ * them go to the outbox; throws InvalidAppendError, TenantMismatchError or ValidationError.
+ */
 export function prepareAppend(
   streamId: string,
   events: readonly CloudEvent[],
   options: AppendOptions,
+  outbox?: OutboxSelector,
 ): PreparedAppend {
   if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH) {
     throw new InvalidAppendError(
@@ -76,12 +82,24 @@ export function prepareAppend(
     }
     seen.add(event.id);
     const correlation = event.correlationid;
+    let outboxTopic: string | null = null;
+    if (outbox !== undefined) {
+      const chosen = outbox(event, streamId);
+      if (typeof chosen === 'string' && chosen === '') {
+        throw new InvalidAppendError(
+          streamId,
+          `the outbox selector named an empty topic for event ${event.id}`,
+        );
+      }
+      outboxTopic = chosen === true ? '' : chosen === false ? null : chosen;
+    }
     return {
       id: event.id,
       type: event.type,
       correlationId: typeof correlation === 'string' ? correlation : null,
       event,
       json,
+      outboxTopic,
     };
   });
   return { streamId, expected, tenantId, events: prepared };

@@ -40,3 +40,25 @@ export function createEventDecoder(catalog: Catalog | undefined): EventDecoder {
     };
   };
 }
+
+/**
+ * One NDJSON line of an archive (see `ArchivedEvent`): the store's fields, then the event's stored JSON
+ * spliced in as written, so it is neither parsed nor upcast. `recordedAtMs` is milliseconds since the epoch.
+ */
+export function archivedLine(
+  position: string,
+  streamId: string,
+  version: number,
+  tenantId: string,
+  recordedAtMs: number,
+  json: string,
+): string {
+  const fields = JSON.stringify({
+    position,
+    streamId,
+    version,
+    tenantId,
+    recordedAt: new Date(recordedAtMs).toISOString(),
+  });
+  return `${fields.slice(0, -1)},"event":${json}}\n`;
+}

@@ -36,6 +36,8 @@ export interface TopicConfig {
   retentionBytes?: number;
   /** Keep only the newest record per key (Kafka `cleanup.policy=compact`). */
   compacted?: boolean;
+  /** Replicas that must have a write before it is acknowledged (Kafka `min.insync.replicas`; ignored by the embedded transport); undefined leaves the brokers' default. */
+  minInsyncReplicas?: number;
 }
 
 /** A topic and one of its partitions. */

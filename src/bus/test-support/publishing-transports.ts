@@ -2,8 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { ensureCluster, NODE_IDS, stopNode } from '../../../scripts/kafka.mjs';
 import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
 import { runScript } from '../../transport/embedded/test-support/child-process.ts';
+import {
+  deleteKafkaTopicsWithPrefix,
+  kafkaTestPrefix,
+  openKafkaTestTransport,
+} from './kafka-test-transport.ts';
 import type { OpenedTransport, TestTransport } from './transports.ts';
 
 /** A real outage of a transport's backing service, in progress. */
@@ -26,6 +32,11 @@ export interface PublishingTestTransport extends OpenedTransport {
 /** A transport the publisher's tests run on. */
 export interface PublishingTestTarget extends Pick<TestTransport, 'name'> {
   open(): Promise<PublishingTestTransport>;
+  /**
+   * True where an outage costs a full cluster stop and restart (15-20 s on Kafka): there the suite proves
+   * the outage pattern once and leaves its variations to the transports where outages are cheap.
+   */
+  slowOutages: boolean;
 }
 
 /** Milliseconds an embedded append waits for the write lock before failing with SQLITE_BUSY in these tests. */
@@ -36,6 +47,7 @@ let counter = 0;
 /** The embedded transport on a fresh SQLite file, whose appends fail after 100 ms when another process holds the lock. */
 export const embeddedPublishingTarget: PublishingTestTarget = {
   name: 'embedded',
+  slowOutages: false,
   async open() {
     const dir = mkdtempSync(join(tmpdir(), 'keel-publishing-'));
     const path = join(dir, 'keel.db');
@@ -75,5 +87,54 @@ export const embeddedPublishingTarget: PublishingTestTarget = {
   },
 };
 
-/** Every transport the publisher's tests run on (the Kafka adapter adds itself here, with broker stops as outages). */
-export const publishingTargets: readonly PublishingTestTarget[] = [embeddedPublishingTarget];
+/** Milliseconds a stopping broker gets for its controlled shutdown before it is killed (the last one has no quorum left). */
+const BROKER_STOP_TIMEOUT_MS = 3_000;
+
+/**
+ * The Kafka transport on the local test cluster, whose outage stops all three brokers (scripts/kafka.mjs)
+ * and whose end starts them again and waits until the cluster is healthy. An append fails about 2 s after
+ * the brokers are gone (kafkaBusTestOptions). Files using it run after every other test file, one at a
+ * time (the `cluster-outages` project in vitest.config.ts): a stopped cluster would break their tests.
+ */
+export const kafkaPublishingTarget: PublishingTestTarget = {
+  name: 'kafka',
+  slowOutages: true,
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-publishing-'));
+    const transport = openKafkaTestTransport();
+    const prefix = kafkaTestPrefix('pub');
+    let down = false;
+    const restart = async () => {
+      await ensureCluster({ quiet: true });
+      down = false;
+    };
+    return {
+      transport,
+      dir,
+      prefix,
+      async startOutage() {
+        down = true;
+        try {
+          await Promise.all(NODE_IDS.map((id) => stopNode(id, { timeoutMs: BROKER_STOP_TIMEOUT_MS })));
+        } catch (error) {
+          await restart();
+          throw error;
+        }
+        return { end: restart };
+      },
+      async close() {
+        // Whatever the test did, the shared cluster is up again when it ends.
+        if (down) await restart();
+        await transport.close();
+        await deleteKafkaTopicsWithPrefix(prefix);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** Every transport the publisher's tests run on. */
+export const publishingTargets: readonly PublishingTestTarget[] = [
+  embeddedPublishingTarget,
+  kafkaPublishingTarget,
+];

@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
 import type { Transport } from '../../transport/transport.ts';
+import {
+  deleteKafkaTopicsWithPrefix,
+  kafkaTestPrefix,
+  openKafkaTestTransport,
+} from './kafka-test-transport.ts';
 
 /** A transport opened for one test, and how to dispose of it. */
 export interface OpenedTransport {
@@ -41,5 +46,22 @@ export const embeddedTestTransport: TestTransport = {
   },
 };
 
+/** The Kafka transport on the test cluster (`test/setup/kafka-cluster.ts`), topics deleted on close. */
+export const kafkaTestTransport: TestTransport = {
+  name: 'kafka',
+  async open() {
+    const transport = openKafkaTestTransport();
+    const prefix = kafkaTestPrefix('bus');
+    return {
+      transport,
+      prefix,
+      async close() {
+        await transport.close();
+        await deleteKafkaTopicsWithPrefix(prefix);
+      },
+    };
+  },
+};
+
 /** Every transport the bus's behaviour tests run on (each adapter adds itself here). */
-export const testTransports: readonly TestTransport[] = [embeddedTestTransport];
+export const testTransports: readonly TestTransport[] = [embeddedTestTransport, kafkaTestTransport];

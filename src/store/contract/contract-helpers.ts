@@ -73,3 +73,12 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Re
   }
   throw new Error('expected the operation to be refused, but it succeeded');
 }
+
+/** Checks `condition` every 5 ms until it holds; fails after `timeoutMs` (default 5 seconds). */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await sleep(5);
+  }
+}

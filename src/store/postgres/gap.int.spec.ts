@@ -3,11 +3,13 @@ import { readEverything, sleep, testEvents } from '../contract/contract-helpers.
 import type { EventStore, StoredEvent } from '../event-store.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-support/test-database.ts';
+import { usePostgresTestLock } from './test-support/test-lock.ts';
 
 // The gap problem on the real server, harder than the contract's version: more writers, transactions held
 // open inside PostgreSQL (pg_sleep), one held for most of the run, appends that roll back after taking
 // their positions, and two readers (a polling readAll and a subscription) that must each see every
 // committed event exactly once. A reader resuming from `position > checkpoint` misses dozens of events here.
+usePostgresTestLock();
 describe('postgres event store: no gaps visible to readers', () => {
   const schema = testSchemaName('gap');
   const admin = adminConnection();

@@ -2,9 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { testEvents } from '../contract/contract-helpers.ts';
 import { migrationChecksum } from '../migration.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
-import { migratePostgresStore, postgresMigrations, postgresSchemaVersion } from './schema.ts';
+import { migratePostgresStore, migrationSql, postgresMigrations, postgresSchemaVersion } from './schema.ts';
 import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-support/test-database.ts';
+import { usePostgresTestLock } from './test-support/test-lock.ts';
 
+usePostgresTestLock();
 describe('postgres store schema migrations', () => {
   const admin = adminConnection();
   const schemas: string[] = [];
@@ -26,6 +28,7 @@ describe('postgres store schema migrations', () => {
   it('are never edited once shipped: each one is pinned by its SHA-256 (add a new migration instead)', () => {
     expect(Object.fromEntries(postgresMigrations.map((m) => [m.version, migrationChecksum(m)]))).toEqual({
       1: '6a2327d7194ec8c4d9170e93dcf608e6e19970bea120914f1fe55da48506ffd5',
+      2: '3c959a1f3cc6825eb2227cb76edcfed794ec71630c9cbe089bfce0492e1bcb8a',
     });
   });
 
@@ -40,12 +43,19 @@ describe('postgres store schema migrations', () => {
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
-      expect(tables.map((r) => r.table_name)).toEqual(['store_events', 'store_migrations', 'store_streams']);
+      expect(tables.map((r) => r.table_name)).toEqual([
+        'store_events',
+        'store_migrations',
+        'store_outbox',
+        'store_projections',
+        'store_snapshots',
+        'store_streams',
+      ]);
       const functions = await admin.unsafe(
         'SELECT routine_name FROM information_schema.routines WHERE routine_schema = $1',
         [schema],
       );
-      expect(functions.map((r) => r.routine_name)).toEqual(['store_append']);
+      expect(functions.map((r) => r.routine_name)).toEqual(['store_append_batch']);
       const recorded = await admin.unsafe(`SELECT version, checksum FROM "${schema}".store_migrations`);
       expect(recorded.map((r) => ({ version: r.version, checksum: r.checksum }))).toEqual(
         postgresMigrations.map((m) => ({ version: m.version, checksum: migrationChecksum(m) })),
@@ -82,6 +92,36 @@ describe('postgres store schema migrations', () => {
       problem: 'modified_migration',
       found: 1,
     });
+  });
+
+  it('bring a version-1 schema with events to the current version, keeping its streams and events', async () => {
+    const schema = freshSchema();
+    const first = postgresMigrations[0]!;
+    await admin.unsafe(`CREATE SCHEMA "${schema}"`);
+    await admin.unsafe(
+      `CREATE TABLE "${schema}".store_migrations (version integer PRIMARY KEY, description text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await admin.unsafe(migrationSql(first, schema));
+    await admin.unsafe(
+      `INSERT INTO "${schema}".store_migrations (version, description, checksum) VALUES (1, $1, $2)`,
+      [first.description, migrationChecksum(first)],
+    );
+    // An event appended by version 1's function.
+    await admin.unsafe(
+      `SELECT * FROM "${schema}".store_append('old', NULL, 'default', 'any', NULL, ARRAY['id-1'], ARRAY['t.old'], ARRAY[NULL], ARRAY['{"specversion":"1.0","id":"id-1","source":"/s","type":"t.old"}'])`,
+    );
+    const store = createPostgresEventStore({ url: postgresUrl, schema, maxConnections: 1 });
+    try {
+      const page = await store.readStream('old');
+      expect(page.events.map((e) => [e.event.id, e.version])).toEqual([['id-1', 1]]);
+      expect((await store.append('old', testEvents(1), { expectedVersion: 1 })).nextExpectedVersion).toBe(2);
+      const versions = await admin.unsafe(
+        `SELECT version FROM "${schema}".store_migrations ORDER BY version`,
+      );
+      expect(versions.map((r) => r.version)).toEqual(postgresMigrations.map((m) => m.version));
+    } finally {
+      await store.close();
+    }
   });
 
   it('accept only plain lower-case schema names', () => {

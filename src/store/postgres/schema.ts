@@ -2,6 +2,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import { StoreSchemaError } from '../errors.ts';
 import { migrationChecksum, type StoreMigration } from '../migration.ts';
 import { APPEND_FUNCTION } from './sql/append.ts';
+import { APPEND_BATCH_FUNCTION } from './sql/append-batch.ts';
 
 /**
  * Every store schema step on PostgreSQL, oldest first; `__schema__` stands for the store's quoted schema.
@@ -45,6 +46,60 @@ export const postgresMigrations: readonly StoreMigration[] = [
       CREATE INDEX store_events_by_correlation ON __schema__.store_events (correlation_id, transaction_id, position)
         WHERE correlation_id IS NOT NULL;
       ${APPEND_FUNCTION}
+    `,
+  },
+  {
+    version: 2,
+    description: 'tombstones, snapshots, outbox, projection checkpoints, and the batch append function',
+    sql: `
+      -- A deleted stream keeps its row (and its events, for audit and replay); a re-created one hides
+      -- the versions up to deleted_version from stream reads.
+      ALTER TABLE __schema__.store_streams
+        ADD COLUMN deleted_at timestamptz,
+        ADD COLUMN deleted_version bigint NOT NULL DEFAULT 0;
+
+      -- The latest snapshot per stream and aggregate type; state_version is the state's shape.
+      CREATE TABLE __schema__.store_snapshots (
+        stream_id text NOT NULL,
+        name text NOT NULL,
+        tenant_id text NOT NULL,
+        stream_version bigint NOT NULL,
+        state_version integer NOT NULL,
+        state json NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (stream_id, name)
+      );
+
+      -- Written by the append's own statement; a relay publishes rows in id order and marks them sent.
+      -- The event is copied so archiving the events table never takes an unsent event away.
+      CREATE TABLE __schema__.store_outbox (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event_id text NOT NULL,
+        stream_id text NOT NULL,
+        version bigint NOT NULL,
+        position bigint NOT NULL,
+        tenant_id text NOT NULL,
+        topic text,
+        event json NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz
+      );
+      CREATE INDEX store_outbox_pending ON __schema__.store_outbox (id) WHERE sent_at IS NULL;
+
+      -- Async projections: the live table's generation and checkpoint, and a rebuild's while it runs.
+      CREATE TABLE __schema__.store_projections (
+        name text NOT NULL,
+        scope text NOT NULL,
+        generation integer NOT NULL,
+        checkpoint text,
+        rebuild_generation integer,
+        rebuild_checkpoint text,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (name, scope)
+      );
+
+      DROP FUNCTION __schema__.store_append(text, text, text, text, bigint, text[], text[], text[], text[]);
+      ${APPEND_BATCH_FUNCTION}
     `,
   },
 ];

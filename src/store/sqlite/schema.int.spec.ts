@@ -31,18 +31,28 @@ describe('sqlite store schema migrations', () => {
   it('are never edited once shipped: each one is pinned by its SHA-256 (add a new migration instead)', () => {
     expect(Object.fromEntries(sqliteMigrations.map((m) => [m.version, migrationChecksum(m)]))).toEqual({
       1: 'cb2578fab60237d5dc8ccb86477dba1b8850f8f9e2b06a736d2f65f574e04b40',
+      2: 'fe7937e833a4ba919d9a09966ab7892d9e11f4b29ab3d3c5dc76e26847f53a78',
     });
   });
 
   it('create the store_ tables and record each step in store_migrations, once', () => {
     const db = new BetterSqlite3(':memory:');
     migrateSqliteStore(db);
-    expect(tables(db)).toEqual(['sqlite_sequence', 'store_events', 'store_migrations', 'store_streams']);
+    expect(tables(db)).toEqual([
+      'sqlite_sequence',
+      'store_events',
+      'store_leases',
+      'store_migrations',
+      'store_outbox',
+      'store_projections',
+      'store_snapshots',
+      'store_streams',
+    ]);
     const recorded = () => db.prepare('SELECT version, checksum FROM store_migrations').all();
     expect(recorded()).toEqual(
       sqliteMigrations.map((m) => ({ version: m.version, checksum: migrationChecksum(m) })),
     );
-    db.prepare("INSERT INTO store_streams VALUES ('s', 't', 1, 0, 0)").run();
+    db.prepare("INSERT INTO store_streams VALUES ('s', 't', 1, 0, 0, NULL, 0)").run();
     migrateSqliteStore(db);
     expect(recorded()).toHaveLength(sqliteMigrations.length);
     expect(db.prepare('SELECT count(*) FROM store_streams').pluck().get()).toBe(1);
@@ -70,6 +80,35 @@ describe('sqlite store schema migrations', () => {
       expect.objectContaining({ code: 'KEEL_STORE_SCHEMA', problem: 'modified_migration', found: 1 }),
     );
     db.close();
+  });
+
+  it('bring a version-1 file with events to the current version, keeping its streams and events', async () => {
+    const path = await tempFile();
+    const db = new BetterSqlite3(path);
+    const first = sqliteMigrations[0]!;
+    db.exec(
+      'CREATE TABLE store_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+    );
+    db.exec(first.sql);
+    db.prepare('INSERT INTO store_migrations VALUES (1, ?, ?, 0)').run(
+      first.description,
+      migrationChecksum(first),
+    );
+    db.prepare("INSERT INTO store_streams VALUES ('old', 'default', 1, 0, 0)").run();
+    db.prepare(
+      `INSERT INTO store_events (stream_id, version, tenant_id, event_id, type, recorded_at, event)
+       VALUES ('old', 1, 'default', 'id-1', 't.old', 0, '{"specversion":"1.0","id":"id-1","source":"/s","type":"t.old"}')`,
+    ).run();
+    db.close();
+    const store = createSqliteEventStore({ path, synchronous: 'normal' });
+    try {
+      expect((await store.readStream('old')).events.map((e) => [e.event.id, e.version])).toEqual([
+        ['id-1', 1],
+      ]);
+      expect((await store.append('old', testEvents(1), { expectedVersion: 1 })).nextExpectedVersion).toBe(2);
+    } finally {
+      await store.close();
+    }
   });
 
   it('share one file with the embedded transport: each keeps its own tables and version tracking', async () => {

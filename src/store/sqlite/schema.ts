@@ -42,6 +42,62 @@ export const sqliteMigrations: readonly StoreMigration[] = [
         WHERE correlation_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'tombstones, snapshots, outbox, projection checkpoints and relay leases',
+    sql: `
+      -- A deleted stream keeps its row (and its events, for audit and replay); a re-created one hides
+      -- the versions up to deleted_version from stream reads. deleted_at: milliseconds since the epoch.
+      ALTER TABLE store_streams ADD COLUMN deleted_at INTEGER;
+      ALTER TABLE store_streams ADD COLUMN deleted_version INTEGER NOT NULL DEFAULT 0;
+
+      -- The latest snapshot per stream and aggregate type; state_version is the state's shape.
+      CREATE TABLE store_snapshots (
+        stream_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        stream_version INTEGER NOT NULL,
+        state_version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (stream_id, name)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Written in the append's transaction; a relay publishes rows in id order and marks them sent.
+      CREATE TABLE store_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        stream_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        tenant_id TEXT NOT NULL,
+        topic TEXT,
+        event TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      ) STRICT;
+      CREATE INDEX store_outbox_pending ON store_outbox (id) WHERE sent_at IS NULL;
+
+      -- Async projections: the live table's generation and checkpoint, and a rebuild's while it runs.
+      CREATE TABLE store_projections (
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        checkpoint TEXT,
+        rebuild_generation INTEGER,
+        rebuild_checkpoint TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (name, scope)
+      ) STRICT, WITHOUT ROWID;
+
+      -- One active outbox relay per name: the holder renews expires_at (epoch ms) while it runs.
+      CREATE TABLE store_leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Newest store schema version this code writes and expects. */

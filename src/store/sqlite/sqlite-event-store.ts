@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Catalog } from '../../events/catalog.ts';
 import {
+  ArchiveMismatchError,
   DuplicateEventIdError,
   InvalidCheckpointError,
+  StreamDeletedError,
   TenantMismatchError,
   WrongExpectedVersionError,
 } from '../errors.ts';
@@ -13,18 +16,32 @@ import {
   type AppendResult,
   DEFAULT_TENANT,
   type EventStore,
+  type OutboxSelector,
+  type Snapshot,
   type StoredEvent,
   type StoreTransaction,
+  type StreamPage,
 } from '../event-store.ts';
 import { satisfiesExpectedVersion } from '../expected-version.ts';
 import type { PreparedAppend } from '../prepare-append.ts';
-import { type AllQuery, createStoreHandle, type StoreCore, type StreamQuery } from '../store-handle.ts';
-import { createEventDecoder, type EventDecoder } from '../stored-event-codec.ts';
+import {
+  type AllQuery,
+  checkTableName,
+  createStoreHandle,
+  type StoreCore,
+  type StreamQuery,
+} from '../store-handle.ts';
+import { archivedLine, createEventDecoder, type EventDecoder } from '../stored-event-codec.ts';
 import { migrateSqliteStore } from './schema.ts';
-import { prepareSqliteAppend } from './sql/append.ts';
+import { prepareSqliteAppend, type SqliteStreamRow } from './sql/append.ts';
+import { prepareSqliteArchive } from './sql/archive.ts';
+import { prepareSqliteDeleteStream } from './sql/delete-stream.ts';
 import type { SqliteEventRow } from './sql/event-row.ts';
+import { numbered } from './sql/numbered.ts';
+import { prepareSqliteOutbox } from './sql/outbox.ts';
 import { prepareSqliteReadAll } from './sql/read-all.ts';
 import { prepareSqliteReadStream } from './sql/read-stream.ts';
+import { prepareSqliteSnapshots } from './sql/snapshots.ts';
 
 /** How to open the SQLite event store: on a file (or `:memory:`), or on a connection you already hold. */
 export type SqliteEventStoreOptions = SqliteStoreCommonOptions &
@@ -50,6 +67,11 @@ export interface SqliteStoreCommonOptions {
   catalog?: Catalog;
   /** Hooks run in every append's transaction (outbox, inline projections), before the append's own. */
   onAppend?: readonly AppendHook[];
+  /**
+   * Transactional outbox: `true` writes an outbox row for every appended event in the append's
+   * transaction; a selector picks the events (and may name their topic). Default off.
+   */
+  outbox?: boolean | OutboxSelector;
   /** With `path`: `full` (default) fsyncs every commit and survives power loss; `normal` survives process crashes. */
   synchronous?: 'normal' | 'full';
   /** With `path`: milliseconds a writer waits for another process's write transaction; default 5 000. */
@@ -57,6 +79,9 @@ export interface SqliteStoreCommonOptions {
 }
 
 const CHECKPOINT = /^(0|[1-9][0-9]{0,18})$/;
+const NUMBERED_PARAMETER = /\?\d/;
+// Positions are below 2^63: an upper bound that every position satisfies.
+const NO_END = 9_223_372_036_854_775_807n;
 
 /** Position encoded in a SQLite checkpoint: positions commit in order here, so the position is enough. */
 function decodeCheckpoint(checkpoint: string | undefined): bigint {
@@ -101,6 +126,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const appendSql = prepareSqliteAppend(db);
   const streamSql = prepareSqliteReadStream(db);
   const readAllSql = prepareSqliteReadAll(db);
+  const snapshotSql = prepareSqliteSnapshots(db);
+  const outboxSql = prepareSqliteOutbox(db);
+  const archiveSql = prepareSqliteArchive(db);
+  const tombstone = prepareSqliteDeleteStream(db);
   const decode = createEventDecoder(options.catalog);
   const decodeAsWritten = createEventDecoder(undefined);
   // Subscriptions wait on this set; `:memory:` databases are private to their connection.
@@ -141,11 +170,31 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         statement = db.prepare(sql);
         if (hookStatements.size < 256) hookStatements.set(sql, statement);
       }
-      if (statement.reader) return statement.all(...params) as Row[];
-      statement.run(...params);
+      // `?1`, `?2`, ... are named parameters to better-sqlite3: bound from an object keyed by number.
+      const args = NUMBERED_PARAMETER.test(sql) ? [numbered(...params)] : params;
+      if (statement.reader) return statement.all(...args) as Row[];
+      statement.run(...args);
       return [];
     },
+    table: (name) => `"${checkTableName(name)}"`,
   };
+
+  /** Runs `work` in a write transaction on this connection, nothing else running meanwhile. */
+  const inTransaction = <T>(work: () => T | Promise<T>): Promise<T> =>
+    exclusive(async () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+
+  const deletedError = (streamId: string, stream: SqliteStreamRow): StreamDeletedError =>
+    new StreamDeletedError(streamId, Number(stream.version), new Date(Number(stream.deleted_at)));
 
   const notify = (): void => {
     for (const wake of waiting) wake();
@@ -181,7 +230,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         written: [],
       };
     }
-    if (!satisfiesExpectedVersion(expected, version)) {
+    if (stream?.deleted_at != null) {
+      // A deleted stream takes only the append that re-creates it; versions continue after the old ones.
+      if (expected !== 'no_stream') throw deletedError(streamId, stream);
+    } else if (!satisfiesExpectedVersion(expected, version)) {
       throw new WrongExpectedVersionError(streamId, expected, version);
     }
     const written: StoredEvent[] = [];
@@ -189,7 +241,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     for (const event of events) {
       if (stored.has(event.id)) continue;
       version += 1;
-      const position = appendSql.insert({
+      const row = {
         streamId,
         version,
         tenantId,
@@ -198,7 +250,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         correlationId: event.correlationId,
         recordedAt: now,
         json: event.json,
-      });
+      };
+      const position = appendSql.insert(row);
+      if (event.outboxTopic !== null) {
+        appendSql.outbox({ ...row, position, topic: event.outboxTopic === '' ? null : event.outboxTopic });
+      }
       const entry: StoredEvent = {
         event: event.event,
         streamId,
@@ -224,26 +280,65 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     };
   };
 
-  const readStreamNow = db.transaction((streamId: string, query: StreamQuery) => {
+  const readStreamNow = db.transaction((streamId: string, query: StreamQuery): StreamPage => {
     const stream = streamSql.stream(streamId);
-    if (stream === undefined || (query.tenantId !== undefined && stream.tenant_id !== query.tenantId)) {
+    if (
+      stream === undefined ||
+      stream.version === 0n ||
+      (query.tenantId !== undefined && stream.tenant_id !== query.tenantId)
+    ) {
       return { streamId, streamVersion: 0, events: [], next: undefined };
     }
+    if (stream.deleted_at !== null) throw deletedError(streamId, stream);
     const streamVersion = Number(stream.version);
+    const floor = Number(stream.deleted_version) + 1;
     const limit = query.maxCount ?? -1;
     if (query.direction === 'forwards') {
-      const from = Math.max(1, query.fromVersion ?? 1);
+      let snapshot: Snapshot | undefined;
+      if (query.snapshot !== undefined) {
+        const row = snapshotSql.read(streamId, query.snapshot.name, null);
+        if (row !== undefined && Number(row.state_version) === query.snapshot.stateVersion) {
+          snapshot = toSnapshot(streamId, query.snapshot.name, row);
+        }
+      }
+      const from = Math.max(floor, query.fromVersion ?? (snapshot ? snapshot.streamVersion + 1 : 1));
       const rows = limit === 0 ? [] : streamSql.forwards(streamId, from, limit);
       const last = rows.length > 0 ? Number(rows[rows.length - 1]!.version) : from - 1;
       const next = last < streamVersion && (limit === 0 || rows.length === limit) ? last + 1 : undefined;
-      return { streamId, streamVersion, events: rows.map((r) => toStored(r, decode)), next };
+      const events = rows.map((r) => toStored(r, decode));
+      return snapshot === undefined
+        ? { streamId, streamVersion, events, next }
+        : { streamId, streamVersion, events, next, snapshot };
     }
     const from = Math.min(streamVersion, query.fromVersion ?? streamVersion);
-    const rows = limit === 0 || from < 1 ? [] : streamSql.backwards(streamId, from, limit);
+    const rows = limit === 0 || from < floor ? [] : streamSql.backwards(streamId, from, floor - 1, limit);
     const last = rows.length > 0 ? Number(rows[rows.length - 1]!.version) : from + 1;
-    const next = last > 1 && (limit === 0 || rows.length === limit) ? last - 1 : undefined;
+    const next = last > floor && (limit === 0 || rows.length === limit) ? last - 1 : undefined;
     return { streamId, streamVersion, events: rows.map((r) => toStored(r, decode)), next };
   });
+
+  const toSnapshot = (
+    streamId: string,
+    name: string,
+    row: {
+      stream_version: bigint;
+      state_version: bigint;
+      state: string;
+      tenant_id: string;
+      created_at: bigint;
+    },
+  ): Snapshot => ({
+    streamId,
+    name,
+    streamVersion: Number(row.stream_version),
+    stateVersion: Number(row.state_version),
+    state: JSON.parse(row.state) as unknown,
+    tenantId: row.tenant_id,
+    createdAt: new Date(Number(row.created_at)),
+  });
+
+  const endPosition = (endAt: string | undefined): bigint =>
+    endAt === undefined ? NO_END : decodeCheckpoint(endAt);
 
   const core: StoreCore = {
     name: 'sqlite',
@@ -273,14 +368,142 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     readAll: (query: AllQuery) =>
       exclusive(() => {
         const afterPosition = decodeCheckpoint(query.after);
-        const rows = query.maxCount === 0 ? [] : readAllSql({ ...query, afterPosition });
+        const end = endPosition(query.endAt);
+        if (query.maxCount === 0) return { events: [], next: query.after, hasMore: false };
+        // The head first: the page then cannot see past it, so a page that is not full has seen all of it.
+        const head = readAllSql.head();
+        const endAtPosition = head < end ? head : end;
+        const rows = readAllSql.page({ ...query, afterPosition, endAtPosition, maxCount: query.maxCount });
         const events = rows.map((r) => toStored(r, decode));
-        return {
-          events,
-          next: events.length > 0 ? events[events.length - 1]!.checkpoint : query.after,
-          hasMore: query.maxCount > 0 && rows.length === query.maxCount,
-        };
+        const hasMore = rows.length === query.maxCount;
+        if (hasMore) return { events, next: events[events.length - 1]!.checkpoint, hasMore };
+        return { events, next: endAtPosition > afterPosition ? String(endAtPosition) : query.after, hasMore };
       }),
+    head: () =>
+      exclusive(() => {
+        const head = readAllSql.head();
+        return head === 0n ? undefined : String(head);
+      }),
+    count: (query) =>
+      exclusive(() =>
+        readAllSql.count({
+          ...query,
+          afterPosition: decodeCheckpoint(query.after),
+          endAtPosition: endPosition(query.endAt),
+        }),
+      ),
+    deleteStream: (streamId, expected, tenantId) =>
+      inTransaction(() => {
+        const stream = appendSql.stream(streamId);
+        const visible =
+          stream !== undefined &&
+          stream.version > 0n &&
+          (tenantId === undefined || stream.tenant_id === tenantId);
+        const version = visible ? Number(stream.version) : 0;
+        if (visible && stream.deleted_at !== null) {
+          return { streamId, version, deletedAt: new Date(Number(stream.deleted_at)) };
+        }
+        if (!visible || !satisfiesExpectedVersion(expected, version)) {
+          throw new WrongExpectedVersionError(streamId, expected, version);
+        }
+        const now = Date.now();
+        tombstone(streamId, now);
+        return { streamId, version, deletedAt: new Date(now) };
+      }),
+    readSnapshot: (streamId, name, tenantId) =>
+      exclusive(() => {
+        const row = snapshotSql.read(streamId, name, tenantId ?? null);
+        return row === undefined ? undefined : toSnapshot(streamId, name, row);
+      }),
+    writeSnapshot: (snapshot, tenantId) =>
+      exclusive(() =>
+        snapshotSql.write(
+          snapshot.streamId,
+          snapshot.name,
+          snapshot.streamVersion,
+          snapshot.stateVersion,
+          JSON.stringify(snapshot.state),
+          tenantId ?? null,
+          Date.now(),
+        ),
+      ),
+    transaction: (work) => inTransaction(() => work(transaction)),
+    outbox: {
+      pending: (maxCount, tenantId) =>
+        exclusive(() =>
+          outboxSql.pending(maxCount, tenantId ?? null).map((row) => ({
+            id: row.id,
+            event: decodeAsWritten(row.event),
+            streamId: row.stream_id,
+            version: Number(row.version),
+            position: row.position,
+            tenantId: row.tenant_id,
+            topic: row.topic ?? undefined,
+          })),
+        ),
+      markSent: (ids, tenantId) => exclusive(() => outboxSql.markSent(ids, tenantId ?? null, Date.now())),
+      pendingCount: (tenantId) => exclusive(() => outboxSql.pendingCount(tenantId ?? null)),
+      lease: (name, ttlMs) => {
+        // The holder id is this lease object's: two relays in one process are two holders.
+        const holder = randomUUID();
+        return {
+          acquire: () =>
+            exclusive(() => {
+              const now = Date.now();
+              return outboxSql.acquire(name, holder, now, now + ttlMs);
+            }),
+          release: () => exclusive(() => outboxSql.release(name, holder)),
+        };
+      },
+    },
+    archive: async (query) => {
+      const report = {
+        before: query.before,
+        exported: 0,
+        removed: 0,
+        firstPosition: undefined as bigint | undefined,
+        lastPosition: undefined as bigint | undefined,
+        batches: 0,
+      };
+      for (;;) {
+        const done = await inTransaction(async () => {
+          const rows = archiveSql.batch(
+            query.before.getTime(),
+            query.batchSize,
+            query.tenantId ?? null,
+            query.streamPrefix ?? null,
+          );
+          if (rows.length === 0) return true;
+          await query.write(
+            rows
+              .map((r) =>
+                archivedLine(
+                  String(r.position),
+                  r.stream_id,
+                  Number(r.version),
+                  r.tenant_id,
+                  Number(r.recorded_at),
+                  r.event,
+                ),
+              )
+              .join(''),
+          );
+          const removed = archiveSql.remove(rows.map((r) => r.position));
+          if (removed !== rows.length) throw new ArchiveMismatchError(rows.length, removed);
+          report.exported += rows.length;
+          report.removed += removed;
+          report.batches += 1;
+          report.firstPosition ??= rows[0]!.position;
+          report.lastPosition = rows[rows.length - 1]!.position;
+          return rows.length < query.batchSize;
+        });
+        if (done) break;
+      }
+      if (query.tenantId === undefined && query.streamPrefix === undefined) {
+        await exclusive(() => outboxSql.purgeSent(query.before.getTime()));
+      }
+      return report;
+    },
     waitForAppends: (ms, signal) =>
       new Promise<void>((resolveWait) => {
         if (signal.aborted) return resolveWait();
@@ -300,5 +523,6 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         if (owned) db.close();
       }),
   };
-  return createStoreHandle(core, options.onAppend ?? []);
+  const outbox = options.outbox === true ? () => true : options.outbox === false ? undefined : options.outbox;
+  return createStoreHandle(core, { hooks: options.onAppend ?? [], outbox });
 }

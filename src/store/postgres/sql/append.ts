@@ -1,6 +1,3 @@
-import type { ExpectedVersion } from '../../event-store.ts';
-import type { PreparedAppend } from '../../prepare-append.ts';
-
 /**
  * The append as one PL/pgSQL function, so an append without hooks is one round trip. It locks the stream
  * row (appends to one stream queue there and so commit in version order), checks tenant, duplicate ids
@@ -9,7 +6,8 @@ import type { PreparedAppend } from '../../prepare-append.ts';
  * with Keel SQLSTATEs (KE001 wrong expected version: DETAIL = actual version; KE002 another tenant's
  * stream; KE003 id stored in another stream: DETAIL = the id), so nothing of a refused append commits.
  * Each row's `transaction_id` defaults to `pg_current_xact_id()`: what gap-free reads order by.
- * `__schema__` stands for the store's schema. Created by migration 1; never edit it, add a migration.
+ * `__schema__` stands for the store's schema. Created by migration 1, dropped by migration 2 in favour of
+ * `store_append_batch` (`append-batch.ts`); kept verbatim because migration 1's checksum covers it.
  */
 export const APPEND_FUNCTION = `
 CREATE FUNCTION __schema__.store_append(
@@ -96,45 +94,3 @@ BEGIN
 END;
 $$;
 `;
-
-/** The call of the append function; `schema` is the quoted schema. Returns one row per given event. */
-export function appendStatement(schema: string): string {
-  return `SELECT r_tenant_id, r_stream_version::text, r_event_id, r_position::text, r_version::text,
-    (extract(epoch FROM r_recorded_at) * 1000)::float8, r_transaction_id::text, r_duplicate, r_event::text
-    FROM ${schema}.store_append($1, $2, $3, $4, $5::bigint, $6::text[], $7::text[], $8::text[], $9::text[])`;
-}
-
-/** A row of `appendStatement`, as values. */
-export type AppendRow = [
-  tenantId: string,
-  streamVersion: string,
-  eventId: string,
-  position: string,
-  version: string,
-  recordedAtMs: number,
-  transactionId: string,
-  duplicate: boolean,
-  storedJson: string | null,
-];
-
-/** Parameters of `appendStatement` for a prepared append. */
-export function appendParameters(append: PreparedAppend, defaultTenant: string): unknown[] {
-  const { expected } = append;
-  const kind = typeof expected === 'number' ? 'exact' : expected;
-  return [
-    append.streamId,
-    append.tenantId ?? null,
-    defaultTenant,
-    kind satisfies Exclude<ExpectedVersion, number> | 'exact',
-    typeof expected === 'number' ? String(expected) : null,
-    append.events.map((e) => e.id),
-    append.events.map((e) => e.type),
-    append.events.map((e) => e.correlationId),
-    append.events.map((e) => e.json),
-  ];
-}
-
-/** The stream's owner and version, for an append of no events (which checks and writes nothing). */
-export function streamStateStatement(schema: string): string {
-  return `SELECT tenant_id, version::text FROM ${schema}.store_streams WHERE stream_id = $1 AND version > 0`;
-}

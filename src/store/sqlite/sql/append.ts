@@ -1,10 +1,14 @@
 import type { Database } from 'better-sqlite3';
 import { EVENT_COLUMNS, type SqliteEventRow } from './event-row.ts';
 
-/** A stream's owner and version. */
+/** A stream's owner, version and tombstone. */
 export interface SqliteStreamRow {
   tenant_id: string;
   version: bigint;
+  /** Milliseconds since the epoch when it was deleted; null while it is live. */
+  deleted_at: bigint | null;
+  /** Versions up to this one belong to the stream before it was deleted (0 when never deleted). */
+  deleted_version: bigint;
 }
 
 /** An already-stored event found by id. */
@@ -32,14 +36,18 @@ export interface SqliteAppendStatements {
   existing(eventIds: readonly string[]): SqliteExistingRow[];
   /** Inserts one event; returns its global position. */
   insert(row: SqliteNewEvent): bigint;
-  /** Creates the stream or moves its version (milliseconds since the epoch for `now`). */
+  /** Creates the stream or moves its version, clearing a tombstone (milliseconds since the epoch for `now`). */
   saveStream(streamId: string, tenantId: string, version: number, now: number): void;
+  /** Writes an outbox row for an event just inserted (`topic` null: the relay picks). */
+  outbox(row: SqliteNewEvent & { position: bigint; topic: string | null }): void;
 }
 
 /** Prepares the append statements on one connection. */
 export function prepareSqliteAppend(db: Database): SqliteAppendStatements {
   const stream = db
-    .prepare<[string], SqliteStreamRow>('SELECT tenant_id, version FROM store_streams WHERE stream_id = ?')
+    .prepare<[string], SqliteStreamRow>(
+      'SELECT tenant_id, version, deleted_at, deleted_version FROM store_streams WHERE stream_id = ?',
+    )
     .safeIntegers(true);
   const existing = db
     .prepare<[string], SqliteExistingRow>(
@@ -56,7 +64,12 @@ export function prepareSqliteAppend(db: Database): SqliteAppendStatements {
     .safeIntegers(true);
   const saveStream = db.prepare(
     `INSERT INTO store_streams (stream_id, tenant_id, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
+     ON CONFLICT (stream_id) DO UPDATE
+       SET version = excluded.version, updated_at = excluded.updated_at, deleted_at = NULL`,
+  );
+  const outbox = db.prepare(
+    `INSERT INTO store_outbox (event_id, stream_id, version, position, tenant_id, topic, event, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   return {
     stream: (streamId) => stream.get(streamId),
@@ -74,6 +87,18 @@ export function prepareSqliteAppend(db: Database): SqliteAppendStatements {
       ) as bigint,
     saveStream: (streamId, tenantId, version, now) => {
       saveStream.run(streamId, tenantId, version, now, now);
+    },
+    outbox: (row) => {
+      outbox.run(
+        row.eventId,
+        row.streamId,
+        row.version,
+        row.position,
+        row.tenantId,
+        row.topic,
+        row.json,
+        row.recordedAt,
+      );
     },
   };
 }

@@ -7,14 +7,16 @@ export interface SqliteReadStreamStatements {
   stream(streamId: string): SqliteStreamRow | undefined;
   /** Events with version ≥ `fromVersion`, ascending; `limit` -1 is unbounded. */
   forwards(streamId: string, fromVersion: number, limit: number): SqliteEventRow[];
-  /** Events with version ≤ `fromVersion`, descending; `limit` -1 is unbounded. */
-  backwards(streamId: string, fromVersion: number, limit: number): SqliteEventRow[];
+  /** Events with `floor` < version ≤ `fromVersion`, descending; `limit` -1 is unbounded. */
+  backwards(streamId: string, fromVersion: number, floor: number, limit: number): SqliteEventRow[];
 }
 
 /** Prepares the stream-read statements on one connection. */
 export function prepareSqliteReadStream(db: Database): SqliteReadStreamStatements {
   const stream = db
-    .prepare<[string], SqliteStreamRow>('SELECT tenant_id, version FROM store_streams WHERE stream_id = ?')
+    .prepare<[string], SqliteStreamRow>(
+      'SELECT tenant_id, version, deleted_at, deleted_version FROM store_streams WHERE stream_id = ?',
+    )
     .safeIntegers(true);
   const forwards = db
     .prepare<[string, number, number], SqliteEventRow>(
@@ -22,13 +24,14 @@ export function prepareSqliteReadStream(db: Database): SqliteReadStreamStatement
     )
     .safeIntegers(true);
   const backwards = db
-    .prepare<[string, number, number], SqliteEventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM store_events WHERE stream_id = ? AND version <= ? ORDER BY version DESC LIMIT ?`,
+    .prepare<[string, number, number, number], SqliteEventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM store_events WHERE stream_id = ? AND version <= ? AND version > ?
+       ORDER BY version DESC LIMIT ?`,
     )
     .safeIntegers(true);
   return {
     stream: (streamId) => stream.get(streamId),
     forwards: (streamId, fromVersion, limit) => forwards.all(streamId, fromVersion, limit),
-    backwards: (streamId, fromVersion, limit) => backwards.all(streamId, fromVersion, limit),
+    backwards: (streamId, fromVersion, floor, limit) => backwards.all(streamId, fromVersion, floor, limit),
   };
 }

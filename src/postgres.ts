@@ -1,0 +1,3 @@
+// `keel/postgres`: the PostgreSQL adapters, kept out of the main entry point so embedded users never load the driver.
+export * from './store/postgres/index.ts';
+export * from './workflows/postgres/index.ts';

@@ -1,0 +1,16 @@
+export {
+  GroupNotEmptyError,
+  KafkaOperationError,
+  TopicChangeRefusedError,
+  type TopicRefusal,
+} from './errors.ts';
+export type {
+  KafkaCompression,
+  KafkaConsumerDefaults,
+  KafkaProducerOptions,
+  KafkaSaslMechanism,
+  KafkaSaslOptions,
+  KafkaTransportOptions,
+} from './kafka-options.ts';
+export { createKafkaTransport, type KafkaTransport, type OffsetResetTarget } from './kafka-transport.ts';
+export { formatTopicPlan, type TopicChange, type TopicPlan } from './topic-plan.ts';

@@ -1,0 +1,547 @@
+import {
+  Admin,
+  type Broker,
+  FindCoordinatorKeyTypes,
+  type fetchV17,
+  Consumer as KafkaClientConsumer,
+  ListOffsetTimestamps,
+  Producer,
+} from '@platformatic/kafka';
+import { pino } from 'pino';
+import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import type {
+  OffsetCommit,
+  PartitionLag,
+  PartitionOffsets,
+  StoredRecord,
+  TopicConfig,
+  Transport,
+  TransportCapabilities,
+} from '../transport.ts';
+import { isUnknownTopic, kafkaErrorNames, operationError } from './client-errors.ts';
+import { GroupNotEmptyError } from './errors.ts';
+import { createKafkaConsumer, type KafkaConsumer } from './kafka-consumer.ts';
+import {
+  clientBaseOptions,
+  type KafkaTransportOptions,
+  resolveConsumerDefaults,
+  resolveProducerOptions,
+} from './kafka-options.ts';
+import { createProduceQueue, type QueuedWrite } from './produce-queue.ts';
+import { decodeBatches, recordSize, toMessage } from './record-codec.ts';
+import { createTopic, describeTopic, waitForLeaders } from './topic-admin.ts';
+import { applyTopicPlan, planTopics, type TopicPlan } from './topic-plan.ts';
+
+type FetchResponse = fetchV17.FetchResponse;
+
+/** Where `resetGroupOffsets` moves a group: the log start, the log end, the first record at or after a time, or an offset. */
+export type OffsetResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: bigint };
+
+/** The Kafka transport: the port, plus the Kafka-only administration Keel's CLI and operators use. */
+export interface KafkaTransport extends Transport {
+  /** The bootstrap servers it connects to. */
+  readonly brokers: readonly string[];
+  /** What bringing these topics to their definitions would change (and what Kafka cannot change); changes nothing. */
+  planTopics(definitions: readonly TopicConfig[]): Promise<TopicPlan>;
+  /** Applies a plan from `planTopics`; refused as a whole (TopicChangeRefusedError) when it has refusals. Idempotent. */
+  applyTopics(plan: TopicPlan): Promise<void>;
+  /**
+   * Moves a group's committed offsets on a topic (all partitions, or those listed) and returns them. The group
+   * must have no members (GroupNotEmptyError otherwise): live members would overwrite the reset. An offset
+   * outside a partition's log is clamped into it; a time after the last record resets to the log end.
+   */
+  resetGroupOffsets(
+    group: string,
+    topic: string,
+    to: OffsetResetTarget,
+    partitions?: readonly number[],
+  ): Promise<OffsetCommit[]>;
+  /** Deletes topics (missing ones are ignored). */
+  deleteTopics(names: readonly string[]): Promise<void>;
+  /**
+   * Drops everything at once, like a killed process: queued appends are rejected unwritten, sockets are
+   * closed without leaving groups (members expire after their session timeout).
+   */
+  abort(): Promise<void>;
+  /** Same as `close`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const capabilities: TransportCapabilities = Object.freeze({
+  // A transaction per append costs 3x the throughput with this client (docs/decisions/0005-kafka-adapter.md).
+  atomicMultiPartitionAppend: false,
+  // Retention and compaction are the brokers' job, on their own schedule.
+  onDemandMaintenance: false,
+});
+
+const topicNamePattern = /^[a-zA-Z0-9._-]{1,249}$/;
+const RETRY_DELAY_MS = 250;
+
+/** Connects the Kafka transport (clients connect lazily, on first use). */
+export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
+  const base = clientBaseOptions(options);
+  const producerOptions = resolveProducerOptions(options.producer);
+  const consumerDefaults = resolveConsumerDefaults(options.consumer);
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ transport: 'kafka' });
+
+  const admin = new Admin({ ...base, retries: 5, retryDelay: RETRY_DELAY_MS });
+  const producer = new Producer({
+    ...base,
+    idempotent: true,
+    acks: -1,
+    compression: producerOptions.compression,
+    // The client retries an idempotent produce forever by default; this bounds it near the delivery timeout.
+    retries: Math.max(1, Math.ceil(producerOptions.deliveryTimeoutMs / RETRY_DELAY_MS)),
+    retryDelay: RETRY_DELAY_MS,
+  });
+  // Reads outside any group (replay, browsing) go through a client that never joins one.
+  const reader = new KafkaClientConsumer({
+    ...base,
+    clientId: `${base.clientId}-reader`,
+    groupId: `${base.clientId}-reader`,
+    retries: 3,
+    retryDelay: RETRY_DELAY_MS,
+  });
+  let readQueue: Promise<unknown> = Promise.resolve();
+  const consumers = new Set<KafkaConsumer>();
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let closing: Promise<void> | undefined;
+
+  const queue = createProduceQueue({
+    send: (messages) => producer.send({ messages }),
+    logger,
+    lingerMs: producerOptions.lingerMs,
+    maxBatchRecords: producerOptions.maxBatchRecords,
+    maxBatchBytes: producerOptions.maxBatchBytes,
+    mapError: (error) => operationError('append', error),
+  });
+
+  const ensureOpen = (operation: string): void => {
+    if (state === 'closed') throw new TransportClosedError(operation);
+  };
+
+  // Partition count of a topic from the producer's metadata (cached for 5 s); refreshed once when it
+  // looks too small, since partitions may have been added since.
+  const partitionCount = async (topic: string, atLeast = 1): Promise<number> => {
+    const lookup = async (forceUpdate: boolean): Promise<number> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          // No client retries: they would retry "unknown topic" too, which is an answer, not a failure.
+          const metadata = await producer.metadata({ topics: [topic], forceUpdate, retries: 0 });
+          return metadata.topics.get(topic)?.partitionsCount ?? 0;
+        } catch (error) {
+          if (isUnknownTopic(error)) return 0;
+          if (attempt >= 4) throw operationError('metadata', error);
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        }
+      }
+    };
+    const cached = await lookup(false);
+    return cached >= atLeast ? cached : lookup(true);
+  };
+  const existingTopic = async (topic: string): Promise<number> => {
+    const count = await partitionCount(topic);
+    if (count === 0) throw new UnknownTopicError(topic);
+    return count;
+  };
+  const existingPartition = async (topic: string, partition: number): Promise<void> => {
+    if (!Number.isInteger(partition) || partition < 0) throw new UnknownTopicError(topic, partition);
+    const count = await partitionCount(topic, partition + 1);
+    if (count === 0) throw new UnknownTopicError(topic);
+    if (partition >= count) throw new UnknownTopicError(topic, partition);
+  };
+
+  const listOffsets = async (
+    topic: string,
+    partitions: readonly number[],
+    timestamp: bigint,
+  ): Promise<Map<number, bigint>> => {
+    try {
+      const [listed] = await admin.listOffsets({
+        topics: [
+          { name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) },
+        ],
+      });
+      return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+    } catch (error) {
+      if (isUnknownTopic(error)) throw new UnknownTopicError(topic);
+      throw operationError('list offsets', error);
+    }
+  };
+  const range = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
+
+  const fetchOnce = async (
+    topic: string,
+    partition: number,
+    offset: bigint,
+  ): Promise<{ response: FetchResponse | undefined; error: unknown }> => {
+    if (!reader.topics.has(topic)) reader.topics.track(topic);
+    const metadata = await reader.metadata({ topics: [topic] });
+    const topicMetadata = metadata.topics.get(topic);
+    const leader = topicMetadata?.partitions[partition]?.leader;
+    if (topicMetadata === undefined || leader === undefined || leader < 0) {
+      reader.clearMetadata();
+      return { response: undefined, error: new Error(`no leader for ${topic}[${partition}]`) };
+    }
+    try {
+      const response = await reader.fetch({
+        node: leader,
+        topics: [
+          {
+            topicId: topicMetadata.id,
+            partitions: [
+              {
+                partition,
+                fetchOffset: offset,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes: consumerDefaults.fetchMaxBytesPerPartition,
+              },
+            ],
+          },
+        ],
+        maxWaitTime: 0,
+        minBytes: 0,
+      });
+      return { response, error: undefined };
+    } catch (error) {
+      return { response: (error as { response?: FetchResponse }).response, error };
+    }
+  };
+
+  const readRange = async (
+    topic: string,
+    partition: number,
+    fromOffset: bigint,
+    maxRecords: number,
+  ): Promise<StoredRecord[]> => {
+    const out: StoredRecord[] = [];
+    let offset = fromOffset;
+    for (let attempt = 0; out.length < maxRecords; ) {
+      const { response, error } = await fetchOnce(topic, partition, offset);
+      const result = response?.responses[0]?.partitions.find(
+        (p: fetchV17.FetchResponsePartition) => p.partitionIndex === partition,
+      );
+      if (error !== undefined) {
+        if (result !== undefined && kafkaErrorNames(error).includes('OFFSET_OUT_OF_RANGE')) {
+          // Below the log start (retention deleted it): read on from the start, as the embedded log does.
+          if (offset < result.logStartOffset) {
+            offset = result.logStartOffset;
+            continue;
+          }
+          break;
+        }
+        if (++attempt > 3) throw operationError('read', error);
+        reader.clearMetadata();
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        continue;
+      }
+      if (result === undefined) break;
+      const decoded = decodeBatches(topic, partition, result.records ?? [], offset, maxRecords - out.length);
+      out.push(...decoded.records);
+      if (decoded.nextOffset === undefined || decoded.nextOffset >= result.highWatermark) break;
+      offset = decoded.nextOffset;
+    }
+    return out;
+  };
+
+  const findCoordinator = async (group: string): Promise<Broker> => {
+    try {
+      const [found] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] });
+      if (found === undefined) throw new Error(`no coordinator for group "${group}"`);
+      return { host: found.host, port: found.port };
+    } catch (error) {
+      throw operationError('find coordinator', error);
+    }
+  };
+
+  const committedOffsets = async (group: string, topic: string, partitions: readonly number[]) => {
+    try {
+      const [listed] = await admin.listConsumerGroupOffsets({
+        groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: [...partitions] }] }],
+      });
+      const committed = new Map<number, bigint>();
+      for (const t of listed?.topics ?? []) {
+        if (t.name !== topic) continue;
+        for (const p of t.partitions)
+          if (p.committedOffset >= 0n) committed.set(p.partitionIndex, p.committedOffset);
+      }
+      return committed;
+    } catch (error) {
+      throw operationError('list group offsets', error);
+    }
+  };
+
+  const closeClients = async (): Promise<void> => {
+    await Promise.allSettled([producer.close(), reader.close(), admin.close()]);
+  };
+
+  const transport: KafkaTransport = {
+    name: 'kafka',
+    capabilities,
+    brokers: Object.freeze([...options.brokers]),
+
+    ensureTopics: async (configs) => {
+      ensureOpen('ensureTopics');
+      for (const config of configs) validateTopic(config);
+      const created = await Promise.all(configs.map((config) => createTopic(admin, config)));
+      const fresh = configs.filter((_, i) => created[i]);
+      await waitForLeaders(
+        admin,
+        fresh.map((c) => c.name),
+        new Map(fresh.map((c) => [c.name, c.partitions])),
+      );
+    },
+
+    describeTopic: async (name) => {
+      ensureOpen('describeTopic');
+      const described = await describeTopic(admin, name);
+      if (described === undefined) return undefined;
+      const config: TopicConfig = {
+        name: described.name,
+        partitions: described.partitions,
+        replication: described.replication,
+        compacted: described.compacted,
+        minInsyncReplicas: described.minInsyncReplicas,
+      };
+      if (described.retentionMs !== undefined) config.retentionMs = described.retentionMs;
+      if (described.retentionBytes !== undefined) config.retentionBytes = described.retentionBytes;
+      return config;
+    },
+
+    listTopics: async () => {
+      ensureOpen('listTopics');
+      try {
+        return await admin.listTopics();
+      } catch (error) {
+        throw operationError('list topics', error);
+      }
+    },
+
+    append: async (writes) => {
+      // Appends made while consumers close (e.g. from a revoke callback) are still sent.
+      ensureOpen('append');
+      const checked = new Map<string, Promise<void>>();
+      for (const write of writes) {
+        const id = `${write.topic}\u0000${write.partition}`;
+        if (!checked.has(id)) checked.set(id, existingPartition(write.topic, write.partition));
+      }
+      // Every write is checked before any is queued: a bad one fails the call with nothing written.
+      await Promise.all(checked.values());
+      const now = Date.now();
+      const queued: QueuedWrite[] = writes.map((write) => ({
+        topic: write.topic,
+        partition: write.partition,
+        messages: write.records.map((record) => toMessage(write.topic, write.partition, record, now)),
+        sizes: write.records.map(recordSize),
+      }));
+      return queue.enqueue(queued);
+    },
+
+    read: async (topic, partition, fromOffset, maxRecords) => {
+      ensureOpen('read');
+      await existingPartition(topic, partition);
+      if (typeof fromOffset !== 'bigint') throw new TypeError('read: fromOffset must be a bigint');
+      if (!Number.isInteger(maxRecords) || maxRecords <= 0) return [];
+      // One read at a time: the reader's fetch sessions with each broker must not interleave.
+      const run = readQueue.then(() =>
+        readRange(topic, partition, fromOffset < 0n ? 0n : fromOffset, maxRecords),
+      );
+      readQueue = run.catch(() => undefined);
+      return run;
+    },
+
+    offsets: async (topic) => {
+      ensureOpen('offsets');
+      const partitions = range(await existingTopic(topic));
+      const [earliest, latest] = await Promise.all([
+        listOffsets(topic, partitions, ListOffsetTimestamps.EARLIEST),
+        listOffsets(topic, partitions, ListOffsetTimestamps.LATEST),
+      ]);
+      return partitions.map(
+        (partition): PartitionOffsets => ({
+          topic,
+          partition,
+          earliest: earliest.get(partition) ?? 0n,
+          latest: latest.get(partition) ?? 0n,
+        }),
+      );
+    },
+
+    consumer: (consumerOptions) => {
+      if (state !== 'open') throw new TransportClosedError('consumer');
+      const consumer = createKafkaConsumer(
+        {
+          base,
+          defaults: consumerDefaults,
+          logger,
+          findCoordinator,
+          forget: (c) => consumers.delete(c),
+        },
+        consumerOptions,
+      );
+      consumers.add(consumer);
+      return consumer;
+    },
+
+    groupLag: async (group, topics) => {
+      ensureOpen('groupLag');
+      const lags: PartitionLag[] = [];
+      for (const topic of topics) {
+        const partitions = range(await existingTopic(topic));
+        const [earliest, latest, committed] = await Promise.all([
+          listOffsets(topic, partitions, ListOffsetTimestamps.EARLIEST),
+          listOffsets(topic, partitions, ListOffsetTimestamps.LATEST),
+          committedOffsets(group, topic, partitions),
+        ]);
+        for (const partition of partitions) {
+          const start = earliest.get(partition) ?? 0n;
+          const end = latest.get(partition) ?? 0n;
+          const offset = committed.get(partition) ?? null;
+          const from = offset === null || offset < start ? start : offset;
+          lags.push({ topic, partition, committed: offset, latest: end, lag: end > from ? end - from : 0n });
+        }
+      }
+      return lags;
+    },
+
+    maintain: async () => {
+      ensureOpen('maintain');
+    },
+
+    planTopics: async (definitions) => {
+      ensureOpen('planTopics');
+      for (const definition of definitions) validateTopic(definition);
+      return planTopics(admin, definitions);
+    },
+
+    applyTopics: async (plan) => {
+      ensureOpen('applyTopics');
+      await applyTopicPlan(admin, plan);
+    },
+
+    resetGroupOffsets: async (group, topic, to, only) => {
+      ensureOpen('resetGroupOffsets');
+      const all = range(await existingTopic(topic));
+      const partitions = only === undefined ? all : [...new Set(only)];
+      for (const p of partitions) if (!all.includes(p)) throw new UnknownTopicError(topic, p);
+      let described: { state: string; members: Map<string, unknown> } | undefined;
+      try {
+        described = (await admin.describeGroups({ groups: [group] })).get(group);
+      } catch (error) {
+        throw operationError('describe group', error);
+      }
+      const groupState = described?.state ?? 'Dead';
+      if ((described?.members.size ?? 0) > 0 || !['Empty', 'Dead'].includes(groupState)) {
+        throw new GroupNotEmptyError(group, groupState, described?.members.size ?? 0);
+      }
+      const [earliest, latest] = await Promise.all([
+        listOffsets(topic, partitions, ListOffsetTimestamps.EARLIEST),
+        listOffsets(topic, partitions, ListOffsetTimestamps.LATEST),
+      ]);
+      let target: (partition: number) => bigint;
+      if (to === 'earliest') target = (p) => earliest.get(p) ?? 0n;
+      else if (to === 'latest') target = (p) => latest.get(p) ?? 0n;
+      else if ('timestamp' in to) {
+        if (!Number.isInteger(to.timestamp) || to.timestamp < 0) {
+          throw new TypeError(
+            `resetGroupOffsets: timestamp must be milliseconds since the epoch, got ${to.timestamp}`,
+          );
+        }
+        const byTime = await listOffsets(topic, partitions, BigInt(to.timestamp));
+        // -1: no record at or after the time; the group starts at the end, as kafka-consumer-groups does.
+        target = (p) => {
+          const offset = byTime.get(p) ?? -1n;
+          return offset < 0n ? (latest.get(p) ?? 0n) : offset;
+        };
+      } else {
+        if (typeof to.offset !== 'bigint') throw new TypeError('resetGroupOffsets: offset must be a bigint');
+        target = (p) => {
+          const low = earliest.get(p) ?? 0n;
+          const high = latest.get(p) ?? 0n;
+          return to.offset < low ? low : to.offset > high ? high : to.offset;
+        };
+      }
+      const offsets = partitions.map((partition) => ({ topic, partition, offset: target(partition) }));
+      try {
+        await admin.alterConsumerGroupOffsets({
+          groupId: group,
+          topics: [
+            {
+              name: topic,
+              partitionOffsets: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+            },
+          ],
+        });
+      } catch (error) {
+        // A member joined between the check and the commit: the coordinator refuses commits from outside.
+        if (
+          kafkaErrorNames(error).some((name) => ['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS'].includes(name))
+        ) {
+          throw new GroupNotEmptyError(group, 'active', 1);
+        }
+        throw operationError('reset group offsets', error);
+      }
+      return offsets;
+    },
+
+    deleteTopics: async (names) => {
+      ensureOpen('deleteTopics');
+      const existing = new Set(await transport.listTopics());
+      const doomed = names.filter((name) => existing.has(name));
+      if (doomed.length === 0) return;
+      try {
+        await admin.deleteTopics({ topics: doomed });
+      } catch (error) {
+        if (isUnknownTopic(error)) return;
+        throw operationError('delete topics', error);
+      }
+    },
+
+    close: () => {
+      closing ??= (async () => {
+        if (state === 'closed') return;
+        state = 'closing';
+        await queue.drain();
+        await Promise.allSettled([...consumers].map((consumer) => consumer.close()));
+        await queue.drain();
+        state = 'closed';
+        await closeClients();
+      })();
+      return closing;
+    },
+
+    abort: async () => {
+      if (state === 'closed') return;
+      state = 'closed';
+      queue.abandon(new TransportClosedError('append'));
+      await Promise.allSettled([...consumers].map((consumer) => consumer.abandon()));
+      await Promise.allSettled([producer, reader, admin].map((client) => client.connections.close()));
+      await closeClients();
+    },
+
+    [Symbol.asyncDispose]: () => transport.close(),
+  };
+  return transport;
+}
+
+function validateTopic(config: TopicConfig): void {
+  if (typeof config.name !== 'string' || !topicNamePattern.test(config.name)) {
+    throw new TypeError(`ensureTopics: name "${config.name}" must be 1-249 letters, digits, '.', '_' or '-'`);
+  }
+  if (!Number.isInteger(config.partitions) || config.partitions < 1) {
+    throw new TypeError(
+      `ensureTopics(${config.name}): partitions must be an integer ≥ 1, got ${config.partitions}`,
+    );
+  }
+  for (const [key, value] of [
+    ['replication', config.replication],
+    ['retentionMs', config.retentionMs],
+    ['retentionBytes', config.retentionBytes],
+    ['minInsyncReplicas', config.minInsyncReplicas],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      throw new TypeError(`ensureTopics(${config.name}): ${key} must be a positive integer, got ${value}`);
+    }
+  }
+}

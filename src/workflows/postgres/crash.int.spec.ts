@@ -1,0 +1,7 @@
+import { usePostgresTestLock } from '../../store/postgres/test-support/test-lock.ts';
+import { describeCrashRecovery, describeDurableTimers } from '../contract/process-contract.ts';
+
+// PostgreSQL test files take turns on the shared server (see the store's test lock).
+usePostgresTestLock();
+describeCrashRecovery('postgres');
+describeDurableTimers('postgres');

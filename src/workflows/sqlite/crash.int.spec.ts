@@ -1,0 +1,3 @@
+import { describeCrashRecovery } from '../contract/process-contract.ts';
+
+describeCrashRecovery('sqlite');

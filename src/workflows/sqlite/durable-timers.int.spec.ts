@@ -1,0 +1,3 @@
+import { describeDurableTimers } from '../contract/process-contract.ts';
+
+describeDurableTimers('sqlite');

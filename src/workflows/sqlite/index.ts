@@ -1,0 +1,2 @@
+export type { SqliteWorkflowBackendOptions } from './sqlite-backend.ts';
+export { createSqliteWorkflowBackend } from './sqlite-backend.ts';

@@ -192,6 +192,9 @@ export async function storeBenchmarks(): Promise<BenchResult[]> {
         ? 'Emmett not installed'
         : `${(ours / theirs).toFixed(2)}× Emmett (${Math.round(theirs).toLocaleString('en-US')} events/s)`;
     const median = (values: number[]) => percentile(values, 50);
+    // Every round starts after a checkpoint, so none pays for the WAL another round wrote (a checkpoint
+    // running meanwhile, full-page writes after it). Needs a superuser, as on the dev/CI server.
+    const checkpoint = () => admin.unsafe('CHECKPOINT').catch(() => {});
 
     // Batched appends: 1,000 events per append, a stream each, 4 appenders at once.
     const keelBatches = Array.from({ length: BATCHED_TOTAL / BATCH }, (_, b) =>
@@ -204,12 +207,14 @@ export async function storeBenchmarks(): Promise<BenchResult[]> {
     const emmettBatched: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       if (other) {
+        await checkpoint();
         emmettBatched.push(
           await throughput(emmettBatches.length, APPENDERS, BATCHED_TOTAL, (b) =>
             other!.appendToStream(`batch-${round}-${b}`, emmettBatches[b]!),
           ),
         );
       }
+      await checkpoint();
       // Fresh events each round: an id already stored would be answered as a retry, not written.
       const batches =
         round === 0
@@ -235,12 +240,14 @@ export async function storeBenchmarks(): Promise<BenchResult[]> {
     const emmettWriters: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       if (other) {
+        await checkpoint();
         emmettWriters.push(
           await writersThroughput(WRITERS, WRITERS_MS, (w, n) =>
             other!.appendToStream(`writer-${w}`, [emmettEvent(n)]),
           ),
         );
       }
+      await checkpoint();
       keelWriters.push(
         await writersThroughput(WRITERS, WRITERS_MS, (w, n) => keel!.append(`writer-${w}`, [keelEvent(n)])),
       );
@@ -255,6 +262,7 @@ export async function storeBenchmarks(): Promise<BenchResult[]> {
     });
 
     // Read-all: every event in global order, pages of 1,000, events parsed.
+    await checkpoint();
     const readStarted = performance.now();
     let read = 0;
     let after: string | undefined;

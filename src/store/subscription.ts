@@ -102,7 +102,9 @@ export function startSubscription(
         prefetched.catch(() => {});
       }
       for (const stored of page.events) {
-        await handler(stored);
+        // Awaited only when it returns a promise: a tick per event would cost synchronous handlers dearly.
+        const handled = handler(stored);
+        if (handled !== undefined) await handled;
         checkpoint = stored.checkpoint;
         if (stopping.signal.aborted) return;
       }

@@ -205,14 +205,15 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     return migrated;
   };
 
-  const toStored = (row: EventRow, decoder: EventDecoder): StoredEvent => ({
-    event: decoder(row[6]),
-    streamId: row[2],
-    version: Number(row[3]),
-    position: BigInt(row[0]),
-    tenantId: row[4],
-    recordedAt: new Date(row[5]),
-    checkpoint: `${row[1]}:${row[0]}`,
+  /** The event of a row whose event columns start at `at` (read rows carry other columns first). */
+  const toStored = (row: readonly unknown[], decoder: EventDecoder, at = 0): StoredEvent => ({
+    event: decoder(row[at + 6] as string),
+    streamId: row[at + 2] as string,
+    version: Number(row[at + 3]),
+    position: BigInt(row[at] as string),
+    tenantId: row[at + 4] as string,
+    recordedAt: new Date(row[at + 5] as number),
+    checkpoint: `${row[at + 1]}:${row[at]}`,
   });
 
   const transactionOf = (tx: TransactionSql): StoreTransaction => ({
@@ -573,9 +574,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         rows[0]!;
       const streamVersion = Number(version);
       if (deletedAtMs !== null) throw new StreamDeletedError(streamId, streamVersion, new Date(deletedAtMs));
-      const events = rows
-        .filter((r) => r[STREAM_HEAD_COLUMNS] !== null)
-        .map((r) => toStored(r.slice(STREAM_HEAD_COLUMNS) as EventRow, decode));
+      const events: StoredEvent[] = [];
+      for (const row of rows)
+        if (row[STREAM_HEAD_COLUMNS] !== null) events.push(toStored(row, decode, STREAM_HEAD_COLUMNS));
       const floor = Number(deletedVersion) + 1;
       const full = query.maxCount !== undefined && events.length === query.maxCount;
       let next: number | undefined;
@@ -609,9 +610,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       if (query.maxCount === 0) return { events: [], next: query.after, hasMore: false };
       const { text, params } = readAllStatement(schema, query, { after, endAt }, query.maxCount);
       const rows = await run<[string | null, string | null, ...EventRow]>(sql, text, params);
-      const events = rows
-        .filter((row) => row[READ_ALL_HEAD_COLUMNS] !== null)
-        .map((row) => toStored(row.slice(READ_ALL_HEAD_COLUMNS) as EventRow, decode));
+      const events: StoredEvent[] = [];
+      for (const row of rows)
+        if (row[READ_ALL_HEAD_COLUMNS] !== null) events.push(toStored(row, decode, READ_ALL_HEAD_COLUMNS));
       const hasMore = events.length === query.maxCount;
       if (hasMore) return { events, next: events[events.length - 1]!.checkpoint, hasMore };
       // Not full: everything up to the head (or endAt) was looked at; resume there, never behind `after`.

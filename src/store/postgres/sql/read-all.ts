@@ -1,4 +1,4 @@
-import type { EventFilter } from '../../event-store.ts';
+import { DEFAULT_TENANT, type EventFilter } from '../../event-store.ts';
 import { EVENT_COLUMNS } from './event-columns.ts';
 
 /** Where a gap-free read resumes: after this (transaction id, position) pair. */
@@ -30,7 +30,11 @@ function conditions(filter: EventFilter, range: CursorRange): { where: string[];
     where.push(`(e.transaction_id, e.position) <= ($${params.length - 1}::xid8, $${params.length}::bigint)`);
   }
   if (filter.types !== undefined) add((p) => `e.type = ANY (${p}::text[])`, filter.types);
-  if (filter.tenantId !== undefined) add((p) => `e.tenant_id = ${p}::text`, filter.tenantId);
+  if (filter.tenantId !== undefined) {
+    add((p) => `e.tenant_id = ${p}::text`, filter.tenantId);
+    // Spelled out so the planner may use the partial tenant index, which leaves the default tenant out.
+    if (filter.tenantId !== DEFAULT_TENANT) where.push(`e.tenant_id <> '${DEFAULT_TENANT}'`);
+  }
   if (filter.correlationId !== undefined) add((p) => `e.correlation_id = ${p}::text`, filter.correlationId);
   // starts_with, not LIKE: a prefix is matched exactly, '%' and '_' included.
   if (filter.streamPrefix !== undefined)

@@ -53,7 +53,6 @@ DECLARE
   v_tenant text;
   v_version bigint;
   v_deleted_at timestamptz;
-  v_deleted_version bigint;
   s_tenants text[];
   s_versions bigint[];
   s_deleted_at timestamptz[];

@@ -213,7 +213,8 @@ describe.each(testTransports)('reliable processing on $name', (testTransport) =>
     let healthy = false;
     let calls = 0;
     const router = routerWith({
-      circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 400 },
+      // Open long enough that the 300 ms check below sits well inside it, even on a loaded machine.
+      circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 2_000 },
       retry: { maxAttempts: 1 },
       delayedRetries: [50, 50, 50, 50, 50, 50],
     });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import { validateTopicConfig } from '../topic-config.ts';
 import type {
   PartitionLag,
   PartitionOffsets,
@@ -61,8 +62,6 @@ const capabilities: TransportCapabilities = Object.freeze({
   atomicMultiPartitionAppend: true,
   onDemandMaintenance: true,
 });
-
-const topicNamePattern = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Opens the embedded transport: a partitioned log with consumer groups in one SQLite file (WAL mode). */
 export function createEmbeddedTransport(options: EmbeddedTransportOptions): EmbeddedTransport {
@@ -167,7 +166,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
 
     ensureTopics: async (configs) => {
       ensureOpen('ensureTopics');
-      for (const config of configs) validateTopic(config);
+      for (const config of configs) validateTopicConfig(config);
       if (createTopics.immediate(configs)) watcher.notify();
     },
 
@@ -295,23 +294,4 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     [Symbol.asyncDispose]: () => transport.close(),
   };
   return transport;
-}
-
-function validateTopic(config: TopicConfig): void {
-  if (typeof config.name !== 'string' || !topicNamePattern.test(config.name)) {
-    throw new TypeError(`ensureTopics: name "${config.name}" must be 1-249 letters, digits, '.', '_' or '-'`);
-  }
-  if (!Number.isInteger(config.partitions) || config.partitions < 1) {
-    throw new TypeError(
-      `ensureTopics(${config.name}): partitions must be an integer ≥ 1, got ${config.partitions}`,
-    );
-  }
-  for (const [key, value] of [
-    ['retentionMs', config.retentionMs],
-    ['retentionBytes', config.retentionBytes],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
-      throw new TypeError(`ensureTopics(${config.name}): ${key} must be a positive integer, got ${value}`);
-    }
-  }
 }

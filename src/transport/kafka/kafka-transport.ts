@@ -9,6 +9,7 @@ import {
 } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import { validateTopicConfig } from '../topic-config.ts';
 import type {
   OffsetCommit,
   PartitionLag,
@@ -74,7 +75,6 @@ const capabilities: TransportCapabilities = Object.freeze({
   onDemandMaintenance: false,
 });
 
-const topicNamePattern = /^[a-zA-Z0-9._-]{1,249}$/;
 const RETRY_DELAY_MS = 250;
 
 /** Connects the Kafka transport (clients connect lazily, on first use). */
@@ -283,7 +283,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
 
     ensureTopics: async (configs) => {
       ensureOpen('ensureTopics');
-      for (const config of configs) validateTopic(config);
+      for (const config of configs) validateTopicConfig(config);
       const created = await Promise.all(configs.map((config) => createTopic(admin, config)));
       const fresh = configs.filter((_, i) => created[i]);
       await waitForLeaders(
@@ -411,7 +411,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
 
     planTopics: async (definitions) => {
       ensureOpen('planTopics');
-      for (const definition of definitions) validateTopic(definition);
+      for (const definition of definitions) validateTopicConfig(definition);
       return planTopics(admin, definitions);
     },
 
@@ -523,25 +523,4 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     [Symbol.asyncDispose]: () => transport.close(),
   };
   return transport;
-}
-
-function validateTopic(config: TopicConfig): void {
-  if (typeof config.name !== 'string' || !topicNamePattern.test(config.name)) {
-    throw new TypeError(`ensureTopics: name "${config.name}" must be 1-249 letters, digits, '.', '_' or '-'`);
-  }
-  if (!Number.isInteger(config.partitions) || config.partitions < 1) {
-    throw new TypeError(
-      `ensureTopics(${config.name}): partitions must be an integer ≥ 1, got ${config.partitions}`,
-    );
-  }
-  for (const [key, value] of [
-    ['replication', config.replication],
-    ['retentionMs', config.retentionMs],
-    ['retentionBytes', config.retentionBytes],
-    ['minInsyncReplicas', config.minInsyncReplicas],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
-      throw new TypeError(`ensureTopics(${config.name}): ${key} must be a positive integer, got ${value}`);
-    }
-  }
 }

@@ -393,7 +393,16 @@ describe('Kafka transport: topology', () => {
       retentionMs: 3_600_000,
       compacted: true,
     });
-    const after = await transport.describeTopic(grown);
+    // Config changes reach every broker a moment after the admin call returns: wait for them, bounded.
+    let after = await transport.describeTopic(grown);
+    for (
+      let waited = 0;
+      waited < 10_000 && (after?.minInsyncReplicas !== 3 || after?.retentionBytes !== 1_000_000);
+      waited += 100
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await transport.describeTopic(grown);
+    }
     expect(after).toMatchObject({ partitions: 4, retentionBytes: 1_000_000, minInsyncReplicas: 3 });
     expect(after?.retentionMs).toBeUndefined();
     // The new partitions take appends at once.

@@ -34,7 +34,7 @@ import {
   REPLY_TO_EXTENSION,
   type TypedRequestOptions,
 } from './publishing/request-reply.ts';
-import { createSendPipeline } from './publishing/send-pipeline.ts';
+import { createSendPipeline, type SendMode } from './publishing/send-pipeline.ts';
 import { runTransaction } from './publishing/transaction.ts';
 import type {
   AnyPublishReceipt,
@@ -216,11 +216,11 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
     if (closing !== undefined) throw new PublisherClosedError(operation);
   };
 
-  const send = async (placed: readonly PlacedEvent[], coalesce: boolean): Promise<AnyPublishReceipt[]> => {
+  const send = async (placed: readonly PlacedEvent[], mode: SendMode): Promise<AnyPublishReceipt[]> => {
     const started = performance.now();
     let outcome: Awaited<ReturnType<typeof pipeline.send>>;
     try {
-      outcome = await pipeline.send(placed, coalesce);
+      outcome = await pipeline.send(placed, mode);
     } catch (error) {
       for (const item of placed)
         metrics?.publishErrors.inc({ type: item.event.type, reason: errorCode(error) });
@@ -273,7 +273,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
       } catch (error) {
         return rejected(error, definition.type);
       }
-      const [receipt] = await send([placed], true);
+      const [receipt] = await send([placed], 'shared');
       return receipt!;
     },
 
@@ -284,7 +284,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
       } catch (error) {
         return rejected(error, definition.type);
       }
-      return placed.length === 0 ? [] : send(placed, true);
+      return placed.length === 0 ? [] : send(placed, 'shared');
     },
 
     async publishEvents(events) {
@@ -301,7 +301,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
           return rejected(events.length > 1 ? inBatch(error, index) : error, input.type);
         }
       });
-      return placed.length === 0 ? [] : send(placed, true);
+      return placed.length === 0 ? [] : send(placed, 'shared');
     },
 
     emit(definition, data, publishOptions = {}) {
@@ -313,7 +313,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
         rejected(error, definition.type);
         return;
       }
-      send([placed], true).catch((error: unknown) => {
+      send([placed], 'shared').catch((error: unknown) => {
         try {
           onError(error, placed.event);
         } catch (thrown) {
@@ -330,7 +330,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
       } catch (error) {
         return rejected(error, definition.type);
       }
-      const [receipt] = await send([placed], true);
+      const [receipt] = await send([placed], 'shared');
       return receipt!;
     },
 
@@ -356,7 +356,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
       const pending = replies.expect(placed.event.id, definition.type, replyTopic, timeoutMs);
       try {
         await Promise.race([replies.ready(replyTopic), pending.reply]);
-        await send([placed], true);
+        await send([placed], 'shared');
       } catch (error) {
         pending.cancel(error);
         throw error;
@@ -369,11 +369,10 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
       ensureOpen('transaction');
       return runTransaction(
         {
-          transport,
           build: (definition, data, publishOptions) => build(definition, data, publishOptions),
           buildMany,
           // One append of its own, never shared through lingering with publishes outside the transaction.
-          commit: (placed) => send(placed, false),
+          commit: (placed) => send(placed, 'atomic'),
         },
         work,
       );

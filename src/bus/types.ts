@@ -128,8 +128,8 @@ export interface Publisher<Receipt extends AnyPublishReceipt = PublishReceipt> {
   ): Promise<CloudEvent>;
   /**
    * Runs `work`, then appends everything it staged with `tx.publish` in one all-or-nothing append
-   * across topics; nothing is written if `work` throws. Refused (TransactionsUnsupportedError) on a
-   * transport without `capabilities.atomicMultiPartitionAppend`.
+   * across topics (a Kafka transaction on Kafka); nothing is written if `work` throws. While the transport
+   * is away the staged events are buffered as one group and appended all-or-nothing when it is back.
    */
   transaction<Value>(
     work: (tx: PublishTransaction) => Promise<Value> | Value,

@@ -118,7 +118,7 @@ export interface Consumer {
 
 /** What an adapter can do, so the contract suite runs the tests that apply and says so. */
 export interface TransportCapabilities {
-  /** `append` with writes to several partitions is all-or-nothing. */
+  /** Plain `append` with writes to several partitions is all-or-nothing (`appendAtomically` always is). */
   atomicMultiPartitionAppend: boolean;
   /** Retention and compaction can be triggered on demand (`maintain`). */
   onDemandMaintenance: boolean;
@@ -140,6 +140,11 @@ export interface Transport {
   listTopics(): Promise<string[]>;
   /** Appends records and resolves, once durable, with their offsets (one array per write, in order). */
   append(writes: readonly PartitionWrite[]): Promise<bigint[][]>;
+  /**
+   * Appends records all-or-nothing across topics and partitions, and resolves like `append`: readers and
+   * consumers see every record of the call or none (a Kafka transaction on Kafka). May cost more than `append`.
+   */
+  appendAtomically(writes: readonly PartitionWrite[]): Promise<bigint[][]>;
   /** Reads up to `maxRecords` records of one partition from `fromOffset` on (inclusive). */
   read(topic: string, partition: number, fromOffset: bigint, maxRecords: number): Promise<StoredRecord[]>;
   /** Earliest and latest offsets of each partition of a topic. */

@@ -41,7 +41,9 @@ export function createBufferFlusher(options: BufferFlusherOptions): BufferFlushe
     if (batch === undefined) return 'empty';
     const last = batch[batch.length - 1]!;
     try {
-      await policy.probe(() => appendPlaced(transport, batch), aborter.signal);
+      // A transaction's group keeps its all-or-nothing append; the batch's other groups share it.
+      const atomic = batch.some((event) => event.atomic);
+      await policy.probe(() => appendPlaced(transport, batch, atomic), aborter.signal);
     } catch (error) {
       if (aborter.signal.aborted) return 'stopped';
       if ((error as { code?: unknown }).code === 'KEEL_TRANSPORT_CLOSED') {

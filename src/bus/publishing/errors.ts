@@ -111,22 +111,6 @@ export class BufferLockedError extends Error {
   }
 }
 
-/** A transaction on a transport whose `append` is not all-or-nothing across partitions. */
-export class TransactionsUnsupportedError extends Error {
-  readonly code = 'KEEL_TRANSACTIONS_UNSUPPORTED';
-  /** Name of the transport adapter. */
-  readonly transport: string;
-
-  constructor(transport: string) {
-    super(
-      `transport "${transport}" cannot append to several partitions all-or-nothing ` +
-        '(capabilities.atomicMultiPartitionAppend is false): transactional publishing is refused rather than half-done',
-    );
-    this.name = 'TransactionsUnsupportedError';
-    this.transport = transport;
-  }
-}
-
 /** `tx.publish` called after the transaction's callback returned (or threw). */
 export class TransactionClosedError extends Error {
   readonly code = 'KEEL_TRANSACTION_CLOSED';

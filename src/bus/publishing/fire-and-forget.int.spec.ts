@@ -7,7 +7,7 @@ import { runInHandlingContext } from '../handling-context.ts';
 import { createPublisher } from '../publisher.ts';
 import { publishingCatalog, readTopic, StepRecorded, waitUntil } from '../test-support/publishing-catalog.ts';
 import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
-import { PublisherClosedError, PublishUnavailableError, TransactionsUnsupportedError } from './errors.ts';
+import { PublisherClosedError, PublishUnavailableError } from './errors.ts';
 
 describe.each(publishingTargets)('publisher: fire-and-forget and envelope propagation ($name)', (target) => {
   let opened: PublishingTestTransport;
@@ -111,15 +111,9 @@ describe.each(publishingTargets)('publisher: fire-and-forget and envelope propag
       // Asynchronous hops keep the context: the caller's own options still win.
       await new Promise((resolve) => setTimeout(resolve, 1));
       publisher.emit(StepRecorded, { key: 'a', seq: 2 }, { correlationId: 'own', tenantId: 'other' });
-      if (transport.capabilities.atomicMultiPartitionAppend) {
-        await publisher.transaction((tx) => {
-          tx.publish(StepRecorded, { key: 'a', seq: 3 });
-        });
-      } else {
-        // Kafka's adapter refuses transactions; a plain publish carries the context the same way.
-        await expect(publisher.transaction(() => {})).rejects.toBeInstanceOf(TransactionsUnsupportedError);
-        await publisher.publish(StepRecorded, { key: 'a', seq: 3 });
-      }
+      await publisher.transaction((tx) => {
+        tx.publish(StepRecorded, { key: 'a', seq: 3 });
+      });
     });
     await runInHandlingContext({ event: firstOfChain, group: 'g' }, () =>
       publisher.publish(StepRecorded, { key: 'a', seq: 4 }),

@@ -10,7 +10,6 @@ export {
   RemoteError,
   RequestTimeoutError,
   TransactionClosedError,
-  TransactionsUnsupportedError,
   type UnavailableReason,
 } from './errors.ts';
 export type { LingerOptions } from './linger-batcher.ts';

@@ -62,6 +62,35 @@ describe('local durable buffer', () => {
     buffer.close();
   });
 
+  it('remembers across a restart which groups came from a transaction, until they are flushed', () => {
+    const buffer = openLocalBuffer({ path }, { name: 'p', metrics: undefined });
+    buffer.add([placed('a', 0)]);
+    buffer.add([placed('a', 1), placed('b', 2, 'audits')], true);
+    buffer.add([placed('a', 3)]);
+    buffer.close();
+
+    const reopened = openLocalBuffer({ path }, { name: 'p', metrics: undefined });
+    expect(reopened.peek()!.map((e) => [e.group, e.atomic])).toEqual([
+      [1, false],
+      [2, true],
+      [2, true],
+      [3, false],
+    ]);
+    reopened.remove(3);
+    // A later group never inherits a flushed transaction's mark, even once the buffer was empty.
+    reopened.remove(4);
+    reopened.add([placed('c', 4)]);
+    reopened.add([placed('c', 5)], true);
+    expect(reopened.peek()!.map((e) => [e.group, e.atomic])).toEqual([
+      [4, false],
+      [5, true],
+    ]);
+    reopened.close();
+    const raw = new BetterSqlite3(path);
+    expect(raw.prepare('SELECT grp FROM atomic_groups').all()).toEqual([{ grp: 5 }]);
+    raw.close();
+  });
+
   it('refuses a publish that would go over its limits, storing none of it', () => {
     const buffer = openLocalBuffer({ path, maxEvents: 3 }, { name: 'p', metrics: undefined });
     buffer.add([placed('a', 0), placed('a', 1)]);

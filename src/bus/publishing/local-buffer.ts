@@ -42,6 +42,8 @@ export interface BufferedEvent {
   seq: number;
   /** Publish call it came from: its events are appended together. */
   group: number;
+  /** Its group came from a transaction: it must be appended all-or-nothing (`appendAtomically`). */
+  atomic: boolean;
   topic: string;
   partition: number;
   id: string;
@@ -60,9 +62,10 @@ export interface LocalBuffer {
   bytes(): number;
   /**
    * Durably stores the events of one publish, as one group, behind everything held (one SQLite
-   * transaction, fsynced before it returns). Throws BufferFullError, storing nothing, when over a limit.
+   * transaction, fsynced before it returns); `atomic` marks a transaction's group, to be appended
+   * all-or-nothing. Throws BufferFullError, storing nothing, when over a limit.
    */
-  add(placed: readonly PlacedEvent[]): void;
+  add(placed: readonly PlacedEvent[], atomic?: boolean): void;
   /**
    * The oldest events, in insertion order, as whole groups: up to the flush batch limits, or just the
    * oldest group when `oneGroup` (a larger group still comes whole). Undefined when empty.
@@ -86,6 +89,7 @@ export interface OpenLocalBufferContext {
 interface Row {
   seq: number;
   grp: number;
+  atomic: 0 | 1;
   topic: string;
   partition: number;
   event_id: string;
@@ -125,8 +129,12 @@ CREATE TABLE IF NOT EXISTS failed_events (
   failed_at INTEGER NOT NULL,
   error TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS atomic_groups (
+  grp INTEGER PRIMARY KEY
+);
 `;
 const COLUMNS = 'seq, grp, topic, partition, event_id, event_type, key, value, headers, size';
+const READ_COLUMNS = `${COLUMNS}, EXISTS (SELECT 1 FROM atomic_groups a WHERE a.grp = buffered_events.grp) AS atomic`;
 
 /**
  * Opens (creating if needed) a publisher's local buffer: a SQLite file in WAL mode with
@@ -155,18 +163,27 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
     'INSERT INTO buffered_events (grp, topic, partition, event_id, event_type, key, value, headers, size, buffered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const head: Statement<[number], Row> = db.prepare(
-    `SELECT ${COLUMNS} FROM buffered_events ORDER BY seq LIMIT ?`,
+    `SELECT ${READ_COLUMNS} FROM buffered_events ORDER BY seq LIMIT ?`,
   );
   const restOfGroup: Statement<[number, number], Row> = db.prepare(
-    `SELECT ${COLUMNS} FROM buffered_events WHERE grp = ? AND seq > ? ORDER BY seq`,
+    `SELECT ${READ_COLUMNS} FROM buffered_events WHERE grp = ? AND seq > ? ORDER BY seq`,
   );
-  const deleteUpTo = db.prepare('DELETE FROM buffered_events WHERE seq <= ?');
+  const markAtomic = db.prepare('INSERT INTO atomic_groups (grp) VALUES (?)');
+  const deleteRows = db.prepare('DELETE FROM buffered_events WHERE seq <= ?');
+  // Groups leave whole and in order: every mark below the oldest group still held is done with.
+  const forgetMarks = db.prepare(
+    'DELETE FROM atomic_groups WHERE grp < coalesce((SELECT grp FROM buffered_events ORDER BY seq LIMIT 1), 9223372036854775807)',
+  );
+  const deleteUpTo = db.transaction((seq: number) => {
+    deleteRows.run(seq);
+    forgetMarks.run();
+  });
   const moveUpTo = db.prepare(
     `INSERT INTO failed_events (${COLUMNS}, buffered_at, failed_at, error) SELECT ${COLUMNS}, buffered_at, ?, ? FROM buffered_events WHERE seq <= ?`,
   );
   const totals = db
     .prepare(
-      'SELECT count(*) AS events, coalesce(sum(size), 0) AS bytes, coalesce(max(grp), 0) AS grp FROM buffered_events',
+      'SELECT count(*) AS events, coalesce(sum(size), 0) AS bytes, max(coalesce((SELECT max(grp) FROM buffered_events), 0), coalesce((SELECT max(grp) FROM atomic_groups), 0)) AS grp FROM buffered_events',
     )
     .get() as { events: number; bytes: number; grp: number };
   const sizeUpTo: Statement<[number], { events: number; bytes: number }> = db.prepare(
@@ -180,8 +197,9 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
   const report = () => context.metrics?.publishBufferEvents.set({ name: context.name }, events);
   report();
 
-  const addTransaction = db.transaction((placed: readonly PlacedEvent[], group: number) => {
+  const addTransaction = db.transaction((placed: readonly PlacedEvent[], group: number, atomic: boolean) => {
     const now = Date.now();
+    if (atomic) markAtomic.run(group);
     for (const item of placed) {
       const { record } = item;
       insert.run(
@@ -202,12 +220,13 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
   });
   const quarantineTransaction = db.transaction((seq: number, error: string) => {
     moveUpTo.run(Date.now(), error, seq);
-    deleteUpTo.run(seq);
+    deleteUpTo(seq);
   });
 
   const toEvent = (row: Row): BufferedEvent => ({
     seq: row.seq,
     group: row.grp,
+    atomic: row.atomic === 1,
     topic: row.topic,
     partition: row.partition,
     id: row.event_id,
@@ -227,7 +246,7 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
     count: () => events,
     bytes: () => bytes,
 
-    add(placed) {
+    add(placed, atomic = false) {
       if (!open) throw new Error(`publish buffer ${path} is closed`);
       let size = 0;
       for (const item of placed) size += item.size;
@@ -242,7 +261,7 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
           refusedBytes: size,
         });
       }
-      addTransaction.immediate(placed, nextGroup++);
+      addTransaction.immediate(placed, nextGroup++, atomic);
       events += placed.length;
       bytes += size;
       report();
@@ -269,7 +288,7 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
 
     remove(seq) {
       const gone = forget(seq);
-      deleteUpTo.run(seq);
+      deleteUpTo(seq);
       events -= gone.events;
       bytes -= gone.bytes;
       report();

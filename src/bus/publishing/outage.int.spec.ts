@@ -13,7 +13,7 @@ import {
 } from '../test-support/publishing-catalog.ts';
 import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
 import type { AnyPublishReceipt, Publisher } from '../types.ts';
-import { BufferFullError, PublishUnavailableError, TransactionsUnsupportedError } from './errors.ts';
+import { BufferFullError, PublishUnavailableError } from './errors.ts';
 import { openLocalBuffer } from './local-buffer.ts';
 
 // Real outages: on the embedded transport another process holds the SQLite write lock, so every
@@ -84,19 +84,12 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     const burst = await Promise.all(
       Array.from({ length: 5 }, () => publisher.publish(StepRecorded, { key: 'a', seq: take('a') })),
     );
-    // A transaction during the outage is buffered whole and appended whole, where the transport has them;
-    // Kafka's adapter refuses transactions (its append is not atomic across partitions), outage or not.
-    const atomic = opened.transport.capabilities.atomicMultiPartitionAppend;
-    const tx = atomic
-      ? await publisher.transaction((t) => {
-          t.publish(StepRecorded, { key: 'b', seq: take('b') });
-          t.publish(AuditRecorded, { key: 'b', note: 'during the outage' });
-        })
-      : undefined;
-    if (!atomic) {
-      await expect(publisher.transaction(() => {})).rejects.toBeInstanceOf(TransactionsUnsupportedError);
-    }
-    const during = [...burst, ...(tx?.receipts ?? [])];
+    // A transaction during the outage is buffered as one group and appended all-or-nothing when it is back.
+    const tx = await publisher.transaction((t) => {
+      t.publish(StepRecorded, { key: 'b', seq: take('b') });
+      t.publish(AuditRecorded, { key: 'b', note: 'during the outage' });
+    });
+    const during = [...burst, ...tx.receipts];
     // On Kafka the brokers stay down for 10 s (the broker-down proof of the reliable-processing issue).
     const outageMs = target.name === 'kafka' ? 10_000 : 3_000;
     while (Date.now() - lockedAt < outageMs) {
@@ -130,9 +123,9 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     );
     expect(stored).toHaveLength(published.length);
     expect(new Set(stored.map((s) => s.event.id))).toEqual(new Set(published.map((r) => r.id)));
-    expect((await readTopic(opened.transport, names.audits.name)).map((s) => s.event.id)).toEqual(
-      tx ? [tx.receipts[1]!.id] : [],
-    );
+    expect((await readTopic(opened.transport, names.audits.name)).map((s) => s.event.id)).toEqual([
+      tx.receipts[1]!.id,
+    ]);
     expect(await gauge(metrics, 'keel_circuit_breaker_state', 'outage')).toBe(0);
     const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toContain('publisher circuit breaker open: the transport keeps failing');

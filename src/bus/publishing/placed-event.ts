@@ -22,10 +22,15 @@ export function encodedSize(record: OutgoingRecord): number {
 export type Placement = Pick<PlacedEvent, 'topic' | 'partition' | 'record'>;
 
 /**
- * Appends records in one `transport.append` (one write per partition, records in their given
- * order within it) and resolves with each record's offset, in the order given.
+ * Appends records in one `transport.append` (one write per partition, records in their given order within
+ * it), or in one `transport.appendAtomically` when `atomic`, and resolves with each record's offset, in the
+ * order given.
  */
-export async function appendPlaced(transport: Transport, placed: readonly Placement[]): Promise<bigint[]> {
+export async function appendPlaced(
+  transport: Transport,
+  placed: readonly Placement[],
+  atomic = false,
+): Promise<bigint[]> {
   const writes = new Map<string, PartitionWrite & { records: OutgoingRecord[]; members: number[] }>();
   placed.forEach((item, index) => {
     const id = `${item.topic}\u0000${item.partition}`;
@@ -38,7 +43,7 @@ export async function appendPlaced(transport: Transport, placed: readonly Placem
     write.members.push(index);
   });
   const ordered = [...writes.values()];
-  const offsets = await transport.append(ordered);
+  const offsets = atomic ? await transport.appendAtomically(ordered) : await transport.append(ordered);
   const result = new Array<bigint>(placed.length);
   ordered.forEach((write, w) => {
     write.members.forEach((index, r) => {

@@ -7,6 +7,12 @@ import type { LocalBuffer } from './local-buffer.ts';
 import { appendPlaced, type PlacedEvent } from './placed-event.ts';
 import type { PublishPolicy } from './publish-policy.ts';
 
+/**
+ * How one publish goes to the transport: `shared` may share an append with others (lingering), `atomic`
+ * gets an all-or-nothing append of its own across topics and partitions (`appendAtomically`).
+ */
+export type SendMode = 'shared' | 'atomic';
+
 /** How one publish ended: appended (with an offset per event, in order) or kept in the local buffer. */
 export type SendOutcome = { buffered: false; offsets: bigint[] } | { buffered: true };
 
@@ -28,8 +34,8 @@ export interface SendPipelineOptions {
  * without one), and later publishes go behind it until the flusher has emptied it.
  */
 export interface SendPipeline {
-  /** Sends one publish's events (all or nothing); `coalesce` lets lingering share its append with others. */
-  send(placed: readonly PlacedEvent[], coalesce: boolean): Promise<SendOutcome>;
+  /** Sends one publish's events in one append (buffered as one group when the transport is away). */
+  send(placed: readonly PlacedEvent[], mode: SendMode): Promise<SendOutcome>;
   /**
    * Refuses new sends, waits for those in flight (retries included) up to the deadline (milliseconds),
    * then moves what is still waiting to the buffer (or fails it), flushes the buffer until the
@@ -42,7 +48,7 @@ interface Pending {
   /** Call order. */
   seq: number;
   placed: readonly PlacedEvent[];
-  coalesce: boolean;
+  mode: SendMode;
   /** The failure of its direct append, when it had one. */
   firstError: unknown;
   failed: boolean;
@@ -80,12 +86,13 @@ export function createSendPipeline(options: SendPipelineOptions): SendPipeline {
       check();
     });
 
-  const appendNow = (placed: readonly PlacedEvent[]) => () => appendPlaced(transport, placed);
+  const appendNow = (pending: Pending) => () =>
+    appendPlaced(transport, pending.placed, pending.mode === 'atomic');
   const unavailable = (error: unknown) => policy.isRetryable(error) || policy.isCircuitOpen(error);
 
   const toBuffer = (pending: Pending) => {
     try {
-      buffer!.store.add(pending.placed);
+      buffer!.store.add(pending.placed, pending.mode === 'atomic');
       pending.resolve({ buffered: true });
     } catch (error) {
       pending.reject(error);
@@ -96,9 +103,9 @@ export function createSendPipeline(options: SendPipelineOptions): SendPipeline {
   const direct = (pending: Pending) => {
     inFlight++;
     const attempt =
-      linger !== undefined && pending.coalesce
+      linger !== undefined && pending.mode === 'shared'
         ? linger.add(pending.placed)
-        : policy.once(appendNow(pending.placed));
+        : policy.once(appendNow(pending));
     attempt
       .then(
         (offsets) => pending.resolve({ buffered: false, offsets }),
@@ -143,7 +150,7 @@ export function createSendPipeline(options: SendPipelineOptions): SendPipeline {
     let attempts = head.failed && !policy.isCircuitOpen(head.firstError) ? 1 : 0;
     const append = () => {
       attempts++;
-      return appendPlaced(transport, head.placed);
+      return appendNow(head)();
     };
     try {
       if (!head.failed) {
@@ -223,10 +230,10 @@ export function createSendPipeline(options: SendPipelineOptions): SendPipeline {
   };
 
   return {
-    send: (placed, coalesce) => {
+    send: (placed, mode) => {
       if (closing) return Promise.reject(new PublisherClosedError('publish'));
       return new Promise<SendOutcome>((resolve, reject) => {
-        dispatch({ seq: nextSeq++, placed, coalesce, firstError: undefined, failed: false, resolve, reject });
+        dispatch({ seq: nextSeq++, placed, mode, firstError: undefined, failed: false, resolve, reject });
       });
     },
 

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../events/errors.ts';
-import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
 import { createPublisher } from '../publisher.ts';
 import {
   AuditRecorded,
@@ -9,7 +8,7 @@ import {
   StepRecorded,
 } from '../test-support/publishing-catalog.ts';
 import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
-import { TransactionClosedError, TransactionsUnsupportedError } from './errors.ts';
+import { TransactionClosedError } from './errors.ts';
 import type { PublishTransaction } from './transaction.ts';
 
 describe.each(publishingTargets)('publisher: transactions ($name)', (target) => {
@@ -30,7 +29,7 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
     audits: (await readTopic(opened.transport, names.audits.name)).map((s) => s.event),
   });
 
-  it('appends everything staged across topics at once, or refuses on a transport that cannot', async () => {
+  it('appends everything staged across topics at once', async () => {
     const { transport } = opened;
     const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
     const work = async (tx: PublishTransaction) => {
@@ -42,11 +41,6 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
       tx.publish(AuditRecorded, { key: 'order-1', note: 'placed' });
       return first.id;
     };
-    if (!transport.capabilities.atomicMultiPartitionAppend) {
-      await expect(publisher.transaction(work)).rejects.toBeInstanceOf(TransactionsUnsupportedError);
-      expect(await stored()).toEqual({ steps: [], audits: [] });
-      return;
-    }
     const { value, receipts } = await publisher.transaction(work);
     expect(receipts).toHaveLength(4);
     expect(receipts[0]!.id).toBe(value);
@@ -63,13 +57,37 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
     await publisher.close();
   });
 
+  it('concurrent transactions and plain publishes each land whole, at the offsets their receipts give', async () => {
+    const { transport } = opened;
+    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
+    const transactions = Array.from({ length: 12 }, (_, i) =>
+      publisher.transaction((tx) => {
+        tx.publish(StepRecorded, { key: `order-${i}`, seq: 0 });
+        tx.publish(StepRecorded, { key: `order-${i}`, seq: 1 });
+        tx.publish(AuditRecorded, { key: `order-${i}`, note: `tx ${i}` });
+        return i;
+      }),
+    );
+    const plain = Array.from({ length: 12 }, (_, i) =>
+      publisher.publish(StepRecorded, { key: `p-${i}`, seq: 0 }),
+    );
+    const [committed, published] = await Promise.all([Promise.all(transactions), Promise.all(plain)]);
+    const receipts = [...committed.flatMap((c) => c.receipts), ...published];
+    expect(committed.map((c) => c.value)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    const at = new Map<string, string>();
+    for (const topic of [names.steps.name, names.audits.name])
+      for (const s of await readTopic(transport, topic))
+        at.set(`${topic}/${s.partition}@${s.offset}`, s.event.id);
+    expect(at.size).toBe(48);
+    for (const receipt of receipts) {
+      expect(at.get(`${receipt.topic}/${receipt.partition}@${receipt.offset}`)).toBe(receipt.id);
+    }
+    await publisher.close();
+  });
+
   it('writes nothing when the callback throws, and stages nothing invalid', async () => {
     const { transport } = opened;
     const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
-    if (!transport.capabilities.atomicMultiPartitionAppend) {
-      await expect(publisher.transaction(() => {})).rejects.toBeInstanceOf(TransactionsUnsupportedError);
-      return;
-    }
     let leaked: PublishTransaction | undefined;
     const failed = await publisher
       .transaction(async (tx) => {
@@ -101,30 +119,5 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
     // An empty transaction appends nothing.
     expect((await publisher.transaction(() => 'nothing')).receipts).toEqual([]);
     await publisher.close();
-  });
-});
-
-describe('publisher: transactions on a transport without atomic multi-partition append', () => {
-  it('are refused with a typed error before the callback runs', async () => {
-    const embedded = createEmbeddedTransport({ path: ':memory:' });
-    // The real embedded transport, declaring what a non-transactional Kafka producer would.
-    const transport = {
-      ...embedded,
-      capabilities: { ...embedded.capabilities, atomicMultiPartitionAppend: false },
-    };
-    const names = publishingCatalog('plain');
-    await transport.ensureTopics(names.catalog.topics);
-    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
-    let ran = false;
-    const error = await publisher
-      .transaction(() => {
-        ran = true;
-      })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransactionsUnsupportedError);
-    expect(error).toMatchObject({ code: 'KEEL_TRANSACTIONS_UNSUPPORTED', transport: 'embedded' });
-    expect(ran).toBe(false);
-    await publisher.close();
-    await embedded.close();
   });
 });

@@ -1,7 +1,6 @@
 import type { EventData, EventDefinition } from '../../events/define-event.ts';
-import type { Transport } from '../../transport/transport.ts';
 import type { PublishOptions } from '../types.ts';
-import { TransactionClosedError, TransactionsUnsupportedError } from './errors.ts';
+import { TransactionClosedError } from './errors.ts';
 import type { PlacedEvent } from './placed-event.ts';
 
 /** An event staged in a transaction: where it will be appended if the transaction commits. */
@@ -39,7 +38,6 @@ export interface TransactionResult<Value, Receipt> {
 
 /** What a transaction needs from its publisher. */
 export interface TransactionContext<Receipt> {
-  transport: Transport;
   /** Validates and places one event (throws on invalid input). */
   build: (definition: EventDefinition, data: unknown, options: PublishOptions) => PlacedEvent;
   /** Validates and places many events, all or none (throws on the first invalid one, naming its index). */
@@ -48,7 +46,7 @@ export interface TransactionContext<Receipt> {
     data: readonly unknown[],
     options: Omit<PublishOptions, 'id'>,
   ) => PlacedEvent[];
-  /** Appends every staged event in one atomic append (or buffers them as one group). */
+  /** Appends every staged event in one all-or-nothing append (or buffers them as one group, appended so later). */
   commit: (placed: readonly PlacedEvent[]) => Promise<Receipt[]>;
 }
 
@@ -60,18 +58,14 @@ const staged = (item: PlacedEvent): StagedEvent => ({
 });
 
 /**
- * Runs `work` with a transaction, then appends everything it staged in one append, which the
- * transport makes all-or-nothing across topics and partitions. If `work` throws, nothing is written
- * and the error is rethrown. Refused with TransactionsUnsupportedError, before `work` runs, on a
- * transport without `capabilities.atomicMultiPartitionAppend`.
+ * Runs `work` with a transaction, then appends everything it staged in one append the transport makes
+ * all-or-nothing across topics and partitions (`appendAtomically`: one SQLite transaction on the embedded
+ * transport, a Kafka transaction on Kafka). If `work` throws, nothing is written and the error is rethrown.
  */
 export async function runTransaction<Value, Receipt>(
   context: TransactionContext<Receipt>,
   work: (tx: PublishTransaction) => Promise<Value> | Value,
 ): Promise<TransactionResult<Value, Receipt>> {
-  if (!context.transport.capabilities.atomicMultiPartitionAppend) {
-    throw new TransactionsUnsupportedError(context.transport.name);
-  }
   const placed: PlacedEvent[] = [];
   let open = true;
   const ensureOpen = () => {

@@ -298,6 +298,89 @@ export function describeTransportContract(name: string, setup: () => Promise<Con
       );
     });
 
+    describe('atomic append', () => {
+      it('appendAtomically writes across topics and partitions, and readers and members see every record', async () => {
+        const orders = await topic('atomic-orders', 2);
+        const audit = await topic('atomic-audit', 1);
+        await transport.append([{ topic: orders, partition: 1, records: [outgoing('a', 'seed')] }]);
+        const offsets = await transport.appendAtomically([
+          { topic: orders, partition: 0, records: [outgoing('a', 'o0-0'), outgoing('a', 'o0-1')] },
+          { topic: audit, partition: 0, records: [outgoing('a', 'audit-0')] },
+          { topic: orders, partition: 1, records: [outgoing('b', 'o1-1')] },
+          { topic: orders, partition: 0, records: [] },
+        ]);
+        expect(offsets).toEqual([[0n, 1n], [0n], [1n], []]);
+        // A plain append after it lands behind it, at the offset it was given.
+        const [[after]] = (await transport.append([
+          { topic: orders, partition: 0, records: [outgoing('a', 'o0-2')] },
+        ])) as [[bigint]];
+        const read = await transport.read(orders, 0, 0n, 10);
+        expect(read.map(text)).toEqual(['o0-0', 'o0-1', 'o0-2']);
+        expect(read.map((r) => r.offset)).toEqual([0n, 1n, after]);
+        expect((await transport.read(orders, 1, 0n, 10)).map(text)).toEqual(['seed', 'o1-1']);
+        expect((await transport.read(audit, 0, 0n, 10)).map(text)).toEqual(['audit-0']);
+        const m = member(transport, { group: h.groupName('atomic'), topics: [orders, audit] });
+        await waitUntil('6 records arrived', () => m.records.length >= 6, patience);
+        await sleep(100);
+        expectExactlyOnce(m.records, 6);
+        expect(new Set(m.records.map(text))).toEqual(
+          new Set(['seed', 'o0-0', 'o0-1', 'o1-1', 'o0-2', 'audit-0']),
+        );
+      });
+
+      it('appendAtomically with one bad write is refused and writes nothing of the call', async () => {
+        const name = await topic('atomic-refused', 2);
+        await expect(
+          transport.appendAtomically([
+            { topic: name, partition: 0, records: [outgoing('k', 'v')] },
+            { topic: name, partition: 9, records: [outgoing('k', 'v')] },
+          ]),
+        ).rejects.toMatchObject({ code: 'KEEL_TRANSPORT_UNKNOWN_TOPIC' });
+        await expect(
+          transport.appendAtomically([
+            { topic: name, partition: 1, records: [outgoing('k', 'v')] },
+            { topic: h.topicName('atomic-missing'), partition: 0, records: [outgoing('k', 'v')] },
+          ]),
+        ).rejects.toMatchObject({ code: 'KEEL_TRANSPORT_UNKNOWN_TOPIC' });
+        expect((await transport.offsets(name)).map((p) => p.latest)).toEqual([0n, 0n]);
+        expect(await transport.read(name, 0, 0n, 10)).toEqual([]);
+      });
+
+      it('concurrent atomic appends from two clients, mixed with plain ones, each land whole where they say', async () => {
+        const name = await topic('atomic-concurrent', 2);
+        const client = await h.connect();
+        const atomic = Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? transport : client.transport).appendAtomically([
+            {
+              topic: name,
+              partition: 0,
+              records: [outgoing(`t${i}`, `t${i}-a`), outgoing(`t${i}`, `t${i}-b`)],
+            },
+            { topic: name, partition: 1, records: [outgoing(`t${i}`, `t${i}-c`)] },
+          ]),
+        );
+        const plain = Array.from({ length: 20 }, (_, i) =>
+          transport.append([{ topic: name, partition: i % 2, records: [outgoing(`p${i}`, `p${i}`)] }]),
+        );
+        const [atomicOffsets, plainOffsets] = await Promise.all([Promise.all(atomic), Promise.all(plain)]);
+        const stored = new Map<string, string | null>();
+        for (const partition of [0, 1])
+          for (const record of await transport.read(name, partition, 0n, 1_000))
+            stored.set(`${partition}@${record.offset}`, text(record));
+        expect(stored.size).toBe(80);
+        atomicOffsets.forEach(([p0, p1], i) => {
+          expect([stored.get(`0@${p0![0]}`), stored.get(`0@${p0![1]}`), stored.get(`1@${p1![0]}`)]).toEqual([
+            `t${i}-a`,
+            `t${i}-b`,
+            `t${i}-c`,
+          ]);
+        });
+        plainOffsets.forEach((offsets, i) => {
+          expect(stored.get(`${i % 2}@${offsets[0]![0]}`)).toBe(`p${i}`);
+        });
+      });
+    });
+
     describe('consumer groups', () => {
       it('a single member gets every partition and each record once, in offset order per partition', async () => {
         const name = await topic('single', 3);

@@ -203,6 +203,9 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       return writer.enqueue(batches);
     },
 
+    // Every append is one SQLite transaction already.
+    appendAtomically: (writes) => transport.append(writes),
+
     read: async (name, partition, fromOffset, maxRecords) => {
       ensureOpen('read');
       const row = existingPartition(name, partition);

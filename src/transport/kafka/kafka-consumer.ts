@@ -350,6 +350,7 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
           partitionResponse.records ?? [],
           asked.offset,
           Number.POSITIVE_INFINITY,
+          partitionResponse.abortedTransactions,
         );
         asked.holding.buffer.push(...decoded.records);
         if (decoded.nextOffset !== undefined) asked.holding.fetchOffset = decoded.nextOffset;

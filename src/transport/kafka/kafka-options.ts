@@ -33,6 +33,16 @@ export interface KafkaProducerOptions {
   maxBatchBytes?: number;
   /** Milliseconds one produce request may take, retries included, before the appends fail; default 120 000. */
   deliveryTimeoutMs?: number;
+  /**
+   * Kafka `transactional.id` of the producer behind `appendAtomically` (created on first use). Give each
+   * process a stable id of its own (e.g. `orders-api-0`): a restart then fences the previous incarnation
+   * and aborts its unfinished transaction at once. Default: `<clientId>-<random uuid>`, unique but new on
+   * every start, so a transaction cut short by a crash holds back `read_committed` consumers of its
+   * partitions until `transactionTimeoutMs` passes.
+   */
+  transactionalId?: string;
+  /** Milliseconds after which the brokers abort a transaction that was not committed; default 15 000. */
+  transactionTimeoutMs?: number;
 }
 
 /** Defaults for the group members this transport creates (each `consumer()` call may override). */
@@ -126,6 +136,9 @@ export interface ResolvedProducerOptions {
   maxBatchRecords: number;
   maxBatchBytes: number;
   deliveryTimeoutMs: number;
+  /** Undefined picks a random id when the transactional producer is created. */
+  transactionalId: string | undefined;
+  transactionTimeoutMs: number;
 }
 
 const compressions: readonly KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -138,6 +151,13 @@ export function resolveProducerOptions(options: KafkaProducerOptions = {}): Reso
       `kafka transport: producer.compression "${compression}" is not one of ${compressions.join(', ')}`,
     );
   }
+  const { transactionalId } = options;
+  if (
+    transactionalId !== undefined &&
+    (typeof transactionalId !== 'string' || transactionalId.trim() === '')
+  ) {
+    throw new TypeError('kafka transport: producer.transactionalId must be a non-empty string');
+  }
   const lingerMs = options.lingerMs ?? 0;
   if (!Number.isInteger(lingerMs) || lingerMs < 0) {
     throw new TypeError(`kafka transport: producer.lingerMs must be an integer ≥ 0, got ${lingerMs}`);
@@ -148,6 +168,8 @@ export function resolveProducerOptions(options: KafkaProducerOptions = {}): Reso
     maxBatchRecords: positive('producer.maxBatchRecords', options.maxBatchRecords ?? 10_000),
     maxBatchBytes: positive('producer.maxBatchBytes', options.maxBatchBytes ?? 1_000_000),
     deliveryTimeoutMs: positive('producer.deliveryTimeoutMs', options.deliveryTimeoutMs ?? 120_000),
+    transactionalId,
+    transactionTimeoutMs: positive('producer.transactionTimeoutMs', options.transactionTimeoutMs ?? 15_000),
   };
 }
 

@@ -57,6 +57,10 @@ describe('Kafka connection options', () => {
       /producer.compression "brotli" is not one of none, gzip, snappy, lz4, zstd/,
     );
     expect(() => resolveProducerOptions({ lingerMs: -1 })).toThrow(/producer.lingerMs/);
+    expect(() => resolveProducerOptions({ transactionalId: ' ' })).toThrow(/producer.transactionalId/);
+    expect(() => resolveProducerOptions({ transactionTimeoutMs: 0 })).toThrow(
+      /producer.transactionTimeoutMs/,
+    );
     expect(() => resolveConsumerDefaults({ fetchMaxWaitMs: 0 })).toThrow(/consumer.fetchMaxWaitMs/);
   });
 
@@ -67,6 +71,8 @@ describe('Kafka connection options', () => {
       maxBatchRecords: 10_000,
       maxBatchBytes: 1_000_000,
       deliveryTimeoutMs: 120_000,
+      transactionalId: undefined,
+      transactionTimeoutMs: 15_000,
     });
     expect(resolveConsumerDefaults()).toEqual({
       heartbeatIntervalMs: undefined,

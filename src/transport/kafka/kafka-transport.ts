@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import {
   Admin,
   type Broker,
+  FetchIsolationLevels,
   FindCoordinatorKeyTypes,
   type fetchV17,
   Consumer as KafkaClientConsumer,
   ListOffsetTimestamps,
+  type ProduceResult,
   Producer,
 } from '@platformatic/kafka';
 import { pino } from 'pino';
@@ -14,6 +17,7 @@ import type {
   OffsetCommit,
   PartitionLag,
   PartitionOffsets,
+  PartitionWrite,
   StoredRecord,
   TopicConfig,
   Transport,
@@ -29,9 +33,10 @@ import {
   resolveProducerOptions,
 } from './kafka-options.ts';
 import { createProduceQueue, type QueuedWrite } from './produce-queue.ts';
-import { decodeBatches, recordSize, toMessage } from './record-codec.ts';
+import { decodeBatches, type ProducedMessage, recordSize, toMessage } from './record-codec.ts';
 import { createTopic, describeTopic, waitForLeaders } from './topic-admin.ts';
 import { applyTopicPlan, planTopics, type TopicPlan } from './topic-plan.ts';
+import { createTransactionQueue } from './transaction-queue.ts';
 
 type FetchResponse = fetchV17.FetchResponse;
 
@@ -69,13 +74,17 @@ export interface KafkaTransport extends Transport {
 }
 
 const capabilities: TransportCapabilities = Object.freeze({
-  // A transaction per append costs 3x the throughput with this client (docs/decisions/0005-kafka-adapter.md).
+  // A transaction per append costs 3x the throughput with this client (docs/decisions/0005-kafka-adapter.md);
+  // `appendAtomically` is the transactional path.
   atomicMultiPartitionAppend: false,
   // Retention and compaction are the brokers' job, on their own schedule.
   onDemandMaintenance: false,
 });
 
 const RETRY_DELAY_MS = 250;
+// The coordinator answers CONCURRENT_TRANSACTIONS while it still writes the previous transaction's markers;
+// the client's retry delay is all a new transaction then waits, so the transactional producer's is short.
+const TRANSACTION_RETRY_DELAY_MS = 20;
 
 /** Connects the Kafka transport (clients connect lazily, on first use). */
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
@@ -99,6 +108,8 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     ...base,
     clientId: `${base.clientId}-reader`,
     groupId: `${base.clientId}-reader`,
+    // Reads show what consumers see: committed transactions only (aborted ones are filtered when decoding).
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     retries: 3,
     retryDelay: RETRY_DELAY_MS,
   });
@@ -115,6 +126,121 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     maxBatchBytes: producerOptions.maxBatchBytes,
     mapError: (error) => operationError('append', error),
   });
+
+  // The transactional producer exists only once `appendAtomically` is used; a failed abort drops it, and the
+  // next transaction starts on a fresh one (its InitProducerId fences the old epoch and aborts what it left).
+  let transactional: Producer | undefined;
+  const transactionalId = producerOptions.transactionalId ?? `${base.clientId}-${randomUUID()}`;
+  const transactionalProducer = (): Producer =>
+    (transactional ??= new Producer({
+      ...base,
+      clientId: `${base.clientId}-transactions`,
+      idempotent: true,
+      transactionalId,
+      // InitProducerId must say "no previous producer" (-1), or the coordinator refuses a restart under the same
+      // id as fenced; the client sends 0 when not told.
+      producerId: -1n,
+      producerEpoch: -1,
+      acks: -1,
+      compression: producerOptions.compression,
+      // Sent with InitProducerId, the client's `timeout` is the brokers' transaction timeout.
+      timeout: producerOptions.transactionTimeoutMs,
+      retries: Math.max(1, Math.ceil(producerOptions.deliveryTimeoutMs / TRANSACTION_RETRY_DELAY_MS)),
+      retryDelay: TRANSACTION_RETRY_DELAY_MS,
+    }));
+  const transactions = createTransactionQueue({
+    run: async (chunks) => {
+      const client = transactionalProducer();
+      let tx: Awaited<ReturnType<Producer['beginTransaction']>>;
+      try {
+        tx = await client.beginTransaction();
+      } catch (error) {
+        // The client keeps a transaction that failed to begin as the active one; let it go.
+        await client.transaction?.cancel();
+        throw error;
+      }
+      try {
+        const results = [];
+        for (const messages of chunks) results.push(await tx.send({ messages }));
+        await tx.commit();
+        await untilReadable(chunks, results);
+        return results;
+      } catch (error) {
+        if (!tx.completed) {
+          try {
+            await tx.abort();
+          } catch (abortError) {
+            logger.warn(
+              { err: abortError },
+              'kafka transport: abort failed; the transactional producer is replaced',
+            );
+            if (transactional === client) transactional = undefined;
+            await client.close(true).catch((closeError: unknown) => {
+              logger.debug({ err: closeError }, 'kafka transport: closing the replaced producer failed');
+            });
+          }
+        }
+        throw error;
+      }
+    },
+    logger,
+    maxBatchRecords: producerOptions.maxBatchRecords,
+    maxBatchBytes: producerOptions.maxBatchBytes,
+    mapError: (error) => operationError('atomic append', error),
+  });
+
+  // EndTxn returns before the brokers wrote the commit markers, and `read_committed` readers see nothing of
+  // the transaction until they did. Waiting for every written partition's last stable offset to pass the
+  // transaction gives atomic appends read-your-writes, like `append`; a later transaction would wait for the
+  // markers anyway (CONCURRENT_TRANSACTIONS).
+  const untilReadable = async (chunks: ProducedMessage[][], results: ProduceResult[]): Promise<void> => {
+    const ends = new Map<string, Map<number, bigint>>();
+    chunks.forEach((messages, c) => {
+      const counts = new Map<string, bigint>();
+      for (const m of messages) {
+        const id = `${m.topic}\u0000${m.partition}`;
+        counts.set(id, (counts.get(id) ?? 0n) + 1n);
+      }
+      for (const produced of results[c]?.offsets ?? []) {
+        const count = counts.get(`${produced.topic}\u0000${produced.partition}`) ?? 0n;
+        const partitions = ends.get(produced.topic) ?? new Map<number, bigint>();
+        const end = produced.offset + count;
+        if ((partitions.get(produced.partition) ?? -1n) < end) partitions.set(produced.partition, end);
+        ends.set(produced.topic, partitions);
+      }
+    });
+    const deadline = Date.now() + producerOptions.transactionTimeoutMs;
+    while (ends.size > 0) {
+      const listed = await admin.listOffsets({
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+        topics: [...ends].map(([name, partitions]) => ({
+          name,
+          partitions: [...partitions.keys()].map((partitionIndex) => ({
+            partitionIndex,
+            timestamp: ListOffsetTimestamps.LATEST,
+          })),
+        })),
+      });
+      for (const topic of listed) {
+        const partitions = ends.get(topic.name);
+        for (const p of topic.partitions) {
+          if (partitions !== undefined && p.offset >= (partitions.get(p.partitionIndex) ?? 0n))
+            partitions.delete(p.partitionIndex);
+        }
+        if (partitions?.size === 0) ends.delete(topic.name);
+      }
+      if (ends.size === 0) return;
+      if (Date.now() > deadline) {
+        // Committed is committed: the markers will come; the caller is not failed for their delay.
+        logger.warn(
+          { partitions: [...ends.keys()] },
+          'kafka transport: committed transaction not yet readable',
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
 
   const ensureOpen = (operation: string): void => {
     if (state === 'closed') throw new TransportClosedError(operation);
@@ -237,9 +363,18 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
         continue;
       }
       if (result === undefined) break;
-      const decoded = decodeBatches(topic, partition, result.records ?? [], offset, maxRecords - out.length);
+      const decoded = decodeBatches(
+        topic,
+        partition,
+        result.records ?? [],
+        offset,
+        maxRecords - out.length,
+        result.abortedTransactions,
+      );
       out.push(...decoded.records);
-      if (decoded.nextOffset === undefined || decoded.nextOffset >= result.highWatermark) break;
+      // Past the last stable offset only records of open transactions remain: not readable yet.
+      const readable = result.lastStableOffset >= 0n ? result.lastStableOffset : result.highWatermark;
+      if (decoded.nextOffset === undefined || decoded.nextOffset >= readable) break;
       offset = decoded.nextOffset;
     }
     return out;
@@ -272,8 +407,25 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     }
   };
 
+  // Every write is checked before any is queued: a bad one fails the call with nothing written.
+  const prepareWrites = async (writes: readonly PartitionWrite[]): Promise<QueuedWrite[]> => {
+    const checked = new Map<string, Promise<void>>();
+    for (const write of writes) {
+      const id = `${write.topic}\u0000${write.partition}`;
+      if (!checked.has(id)) checked.set(id, existingPartition(write.topic, write.partition));
+    }
+    await Promise.all(checked.values());
+    const now = Date.now();
+    return writes.map((write) => ({
+      topic: write.topic,
+      partition: write.partition,
+      messages: write.records.map((record) => toMessage(write.topic, write.partition, record, now)),
+      sizes: write.records.map(recordSize),
+    }));
+  };
+
   const closeClients = async (): Promise<void> => {
-    await Promise.allSettled([producer.close(), reader.close(), admin.close()]);
+    await Promise.allSettled([producer.close(), reader.close(), admin.close(), transactional?.close()]);
   };
 
   const transport: KafkaTransport = {
@@ -321,21 +473,12 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     append: async (writes) => {
       // Appends made while consumers close (e.g. from a revoke callback) are still sent.
       ensureOpen('append');
-      const checked = new Map<string, Promise<void>>();
-      for (const write of writes) {
-        const id = `${write.topic}\u0000${write.partition}`;
-        if (!checked.has(id)) checked.set(id, existingPartition(write.topic, write.partition));
-      }
-      // Every write is checked before any is queued: a bad one fails the call with nothing written.
-      await Promise.all(checked.values());
-      const now = Date.now();
-      const queued: QueuedWrite[] = writes.map((write) => ({
-        topic: write.topic,
-        partition: write.partition,
-        messages: write.records.map((record) => toMessage(write.topic, write.partition, record, now)),
-        sizes: write.records.map(recordSize),
-      }));
-      return queue.enqueue(queued);
+      return queue.enqueue(await prepareWrites(writes));
+    },
+
+    appendAtomically: async (writes) => {
+      ensureOpen('appendAtomically');
+      return transactions.enqueue(await prepareWrites(writes));
     },
 
     read: async (topic, partition, fromOffset, maxRecords) => {
@@ -502,9 +645,9 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
       closing ??= (async () => {
         if (state === 'closed') return;
         state = 'closing';
-        await queue.drain();
+        await Promise.all([queue.drain(), transactions.drain()]);
         await Promise.allSettled([...consumers].map((consumer) => consumer.close()));
-        await queue.drain();
+        await Promise.all([queue.drain(), transactions.drain()]);
         state = 'closed';
         await closeClients();
       })();
@@ -515,8 +658,11 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
       if (state === 'closed') return;
       state = 'closed';
       queue.abandon(new TransportClosedError('append'));
+      transactions.abandon(new TransportClosedError('appendAtomically'));
       await Promise.allSettled([...consumers].map((consumer) => consumer.abandon()));
-      await Promise.allSettled([producer, reader, admin].map((client) => client.connections.close()));
+      const clients =
+        transactional === undefined ? [producer, reader, admin] : [producer, reader, admin, transactional];
+      await Promise.allSettled(clients.map((client) => client.connections.close()));
       await closeClients();
     },
 

@@ -48,7 +48,7 @@ export interface ProduceQueue {
  * that the client encodes correctly: its zigzag encoding of 64-bit varints shifts by 31 bits instead of 63
  * (@platformatic/dynamic-buffer 0.3), which corrupts larger deltas. A record further apart starts a new send.
  */
-const MAX_TIMESTAMP_DELTA = 2n ** 31n - 1n;
+export const MAX_TIMESTAMP_DELTA = 2n ** 31n - 1n;
 
 interface Waiter {
   offsets: bigint[][];

@@ -6,6 +6,9 @@ export type ProducedMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 // Attribute bits of a record batch (Kafka's DefaultRecordBatch).
 const IS_CONTROL = 1 << 5;
+const IS_TRANSACTIONAL = 1 << 4;
+// Control record type (second int16 of its key) of a transaction's abort marker.
+const ABORT_MARKER = 0;
 const LOG_APPEND_TIME = 1 << 3;
 // Varints, attributes and lengths of one record besides its key, value and headers (an upper bound).
 const RECORD_OVERHEAD_BYTES = 24;
@@ -53,10 +56,16 @@ export interface DecodedRecords {
   nextOffset: bigint | undefined;
 }
 
+/** A transaction the brokers list as aborted in a fetched range: its producer and first offset. */
+export interface AbortedTransaction {
+  producerId: bigint;
+  firstOffset: bigint;
+}
+
 /**
- * Decodes fetched batches of one partition: skips records below `fromOffset` (a batch may start earlier)
- * and transaction markers, stops after `maxRecords`. Values are copied out of the response buffer so a
- * kept record does not pin the whole fetch response in memory.
+ * Decodes fetched batches of one partition: skips records below `fromOffset` (a batch may start earlier),
+ * transaction markers and the records of aborted transactions, stops after `maxRecords`. Values are copied
+ * out of the response buffer so a kept record does not pin the whole fetch response in memory.
  */
 export function decodeBatches(
   topic: string,
@@ -64,13 +73,18 @@ export function decodeBatches(
   batches: readonly RecordsBatch[],
   fromOffset: bigint,
   maxRecords: number,
+  abortedTransactions: readonly AbortedTransaction[] | null = null,
 ): DecodedRecords {
   const records: StoredRecord[] = [];
   let nextOffset: bigint | undefined;
+  const aborting = abortedProducers(abortedTransactions);
   for (const batch of batches) {
     const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+    const control = (batch.attributes & IS_CONTROL) !== 0;
+    // Kept in step even for batches below `fromOffset`: an aborted transaction may have begun there.
+    const aborted = aborting.visit(batch, lastOffset, control);
     if (lastOffset < fromOffset) continue;
-    if ((batch.attributes & IS_CONTROL) === 0) {
+    if (!control && !aborted) {
       const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
       for (const record of batch.records) {
         const offset = batch.firstOffset + BigInt(record.offsetDelta);
@@ -96,6 +110,32 @@ export function decodeBatches(
     nextOffset = lastOffset + 1n;
   }
   return { records, nextOffset };
+}
+
+/**
+ * Tracks which producers' transactions are aborted as batches go by, as Kafka's own consumer does: a
+ * producer's aborted transaction starts at its listed first offset and ends at its abort marker. The client's
+ * filter keeps only one aborted range per producer, so a producer with several aborts in one fetch would leak.
+ */
+function abortedProducers(listed: readonly AbortedTransaction[] | null) {
+  const pending = [...(listed ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1));
+  const open = new Set<bigint>();
+  let next = 0;
+  return {
+    /** Whether the batch's records belong to an aborted transaction; control batches close one. */
+    visit(batch: RecordsBatch, lastOffset: bigint, control: boolean): boolean {
+      while (next < pending.length && pending[next]!.firstOffset <= lastOffset)
+        open.add(pending[next++]!.producerId);
+      if (control) {
+        const key = batch.records[0]?.key;
+        if (key !== undefined && key !== null && key.length >= 4 && key.readInt16BE(2) === ABORT_MARKER) {
+          open.delete(batch.producerId);
+        }
+        return false;
+      }
+      return (batch.attributes & IS_TRANSACTIONAL) !== 0 && open.has(batch.producerId);
+    },
+  };
 }
 
 function bytes(value: Uint8Array): Buffer {

@@ -23,7 +23,7 @@ const BATCHES_IN_FLIGHT = 8;
 const sample = (seq: number) => ({ key: `k${seq % 1000}`, seq, sentAt: performance.now(), pad: PAD });
 
 /** The cluster to measure: KEEL_KAFKA_BROKERS, else the local one if it answers; undefined when neither. */
-async function benchBrokers(): Promise<string[] | undefined> {
+export async function benchBrokers(): Promise<string[] | undefined> {
   const named = process.env.KEEL_KAFKA_BROKERS?.trim();
   if (named) return named.split(',').map((b) => b.trim());
   const health = await clusterHealth().catch(() => undefined);

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
+import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
 import type { BenchResult } from './stats.ts';
@@ -23,6 +24,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['workflows-sqlite', () => workflowBenchmarks('sqlite')],
   ['workflows-postgres', () => workflowBenchmarks('postgres')],
   ['kafka', () => kafkaBenchmarks()],
+  ['kafka-transactions', () => kafkaTransactionBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -57,10 +57,7 @@ describe('Kafka atomic appends (transactions)', () => {
   const harness = kafkaTestHarness('atomic');
   const children: Child[] = [];
   afterAll(async () => {
-    for (const child of children) {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    }
+    await Promise.all(children.map((child) => child.kill()));
     await harness.cleanup();
   });
 

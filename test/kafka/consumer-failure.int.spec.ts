@@ -45,10 +45,7 @@ describe('consumer failure (SIGKILL one of two group members mid-stream)', () =>
   const harness = kafkaTestHarness('consumer-failure');
   const children: Child[] = [];
   afterAll(async () => {
-    for (const child of children) {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    }
+    await Promise.all(children.map((child) => child.kill()));
     await harness.cleanup();
   });
 

@@ -75,11 +75,7 @@ export const embeddedPublishingTarget: PublishingTestTarget = {
         };
       },
       async close() {
-        for (const child of children) {
-          if (child.process.exitCode === null && child.process.signalCode === null)
-            child.process.kill('SIGKILL');
-          await child.exited;
-        }
+        await Promise.all(children.map((child) => child.kill()));
         await transport.close();
         rmSync(dir, { recursive: true, force: true });
       },

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import { partitionLag } from '../partition-lag.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type {
   PartitionLag,
@@ -256,15 +257,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
         const committed = groups.committedForTopic(group, row.id);
         for (const bounds of reads.allBounds(row.id)) {
           const offset = committed.get(bounds.partition) ?? null;
-          const from = offset === null || offset < bounds.logStart ? bounds.logStart : offset;
-          const lag = bounds.logEnd > from ? bounds.logEnd - from : 0n;
-          lags.push({
-            topic: name,
-            partition: bounds.partition,
-            committed: offset,
-            latest: bounds.logEnd,
-            lag,
-          });
+          lags.push(partitionLag(name, bounds.partition, offset, bounds.logStart, bounds.logEnd));
         }
       }
       return lags;

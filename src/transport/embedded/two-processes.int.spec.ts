@@ -26,10 +26,7 @@ async function tempFile(): Promise<string> {
 
 function start(script: string, args: readonly string[]): Child {
   const child = runScript(script, args);
-  cleanups.push(async () => {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-    await child.exited;
-  });
+  cleanups.push(() => child.kill());
   return child;
 }
 

@@ -12,6 +12,7 @@ import {
 } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import { partitionLag } from '../partition-lag.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type {
   OffsetCommit,
@@ -538,11 +539,16 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
           committedOffsets(group, topic, partitions),
         ]);
         for (const partition of partitions) {
-          const start = earliest.get(partition) ?? 0n;
-          const end = latest.get(partition) ?? 0n;
           const offset = committed.get(partition) ?? null;
-          const from = offset === null || offset < start ? start : offset;
-          lags.push({ topic, partition, committed: offset, latest: end, lag: end > from ? end - from : 0n });
+          lags.push(
+            partitionLag(
+              topic,
+              partition,
+              offset,
+              earliest.get(partition) ?? 0n,
+              latest.get(partition) ?? 0n,
+            ),
+          );
         }
       }
       return lags;

@@ -19,6 +19,8 @@ export interface Child {
   readonly exited: Promise<number | NodeJS.Signals | null>;
   /** Everything the child wrote to stderr, for failure messages. */
   stderr(): string;
+  /** SIGKILLs the process unless it is already gone, and resolves once it is. */
+  kill(): Promise<void>;
 }
 
 /** Runs `test-support/<script>` with this process's Node (24, which strips the TypeScript types). */
@@ -49,6 +51,10 @@ export function runScript(script: string, args: readonly string[]): Child {
     lines,
     exited,
     stderr: () => errors,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     waitForLine: (match, timeoutMs, from = 0) =>
       new Promise<ChildLine>((resolve, reject) => {
         let settled = false;

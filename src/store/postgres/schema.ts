@@ -1,6 +1,7 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
 import { StoreSchemaError } from '../errors.ts';
-import { migrationChecksum, type StoreMigration } from '../migration.ts';
+import type { StoreMigration } from '../migration.ts';
+import { type PostgresMigrationSet, runPostgresMigrations } from './migration-runner.ts';
 import { APPEND_FUNCTION } from './sql/append.ts';
 import { APPEND_BATCH_FUNCTION } from './sql/append-batch.ts';
 
@@ -113,72 +114,21 @@ export const postgresMigrations: readonly StoreMigration[] = [
 /** Newest store schema version this code writes and expects. */
 export const postgresSchemaVersion: number = postgresMigrations.at(-1)?.version ?? 0;
 
-/** `name` as a quoted identifier; names are checked (`[a-z_][a-z0-9_]*`) before they get here. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+/** Re-exported so the store's queries and tests keep importing identifiers and SQL from the schema. */
+export { migrationSql, quoteIdentifier } from './migration-runner.ts';
 
-/** The migration's SQL for one schema. */
-export function migrationSql(migration: StoreMigration, schema: string): string {
-  return migration.sql.replaceAll('__schema__', quoteIdentifier(schema));
-}
-
-type Applied = { version: number; checksum: string }[];
-
-function check(schema: string, rows: Applied): void {
-  for (const row of rows) {
-    const known = postgresMigrations.find((m) => m.version === row.version);
-    if (known === undefined) {
-      throw new StoreSchemaError(schema, row.version, postgresSchemaVersion, 'newer_version');
-    }
-    if (migrationChecksum(known) !== row.checksum) {
-      throw new StoreSchemaError(schema, row.version, postgresSchemaVersion, 'modified_migration');
-    }
-  }
-}
-
-const UNDEFINED_TABLE = '42P01';
-const INVALID_SCHEMA_NAME = '3F000';
+const storeSet: PostgresMigrationSet = {
+  table: 'store_migrations',
+  lockName: 'keel.store.migrate',
+  migrations: postgresMigrations,
+  error: (schema, found, problem) => new StoreSchemaError(schema, found, postgresSchemaVersion, problem),
+};
 
 /**
  * Brings the schema's store tables to `postgresSchemaVersion`, creating the schema when missing. An
  * up-to-date schema costs one read; otherwise it migrates in one transaction under an advisory lock, so
  * processes starting together do not migrate twice.
  */
-export async function migratePostgresStore(sql: Sql, schema: string): Promise<void> {
-  const q = quoteIdentifier(schema);
-  const applied = async (run: Sql | TransactionSql): Promise<Applied> =>
-    (await run.unsafe(`SELECT version, checksum FROM ${q}.store_migrations ORDER BY version`)).map((r) => ({
-      version: Number(r.version),
-      checksum: String(r.checksum),
-    }));
-  try {
-    const rows = await applied(sql);
-    check(schema, rows);
-    if (rows.length === postgresMigrations.length) return;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code !== UNDEFINED_TABLE && code !== INVALID_SCHEMA_NAME) throw error;
-  }
-  await sql.begin(async (tx) => {
-    await tx.unsafe('SELECT pg_advisory_xact_lock(hashtext($1))', [`keel.store.migrate:${schema}`]);
-    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${q}`);
-    await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${q}.store_migrations (
-      version integer PRIMARY KEY,
-      description text NOT NULL,
-      checksum text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    const rows = await applied(tx);
-    check(schema, rows);
-    const done = new Set(rows.map((r) => r.version));
-    for (const migration of postgresMigrations) {
-      if (done.has(migration.version)) continue;
-      await tx.unsafe(migrationSql(migration, schema));
-      await tx.unsafe(
-        `INSERT INTO ${q}.store_migrations (version, description, checksum) VALUES ($1, $2, $3)`,
-        [migration.version, migration.description, migrationChecksum(migration)],
-      );
-    }
-  });
+export function migratePostgresStore(sql: Sql, schema: string): Promise<void> {
+  return runPostgresMigrations(sql, schema, storeSet);
 }

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { StoreSchemaError } from '../errors.ts';
-import { migrationChecksum, type StoreMigration } from '../migration.ts';
+import type { MigrationSet, StoreMigration } from '../migration.ts';
+import { runSqliteMigrations } from './migration-runner.ts';
 
 /**
  * Every store schema step on SQLite, oldest first. Tables are prefixed `store_` so the store can share a
@@ -103,58 +104,16 @@ export const sqliteMigrations: readonly StoreMigration[] = [
 /** Newest store schema version this code writes and expects. */
 export const sqliteSchemaVersion: number = sqliteMigrations.at(-1)?.version ?? 0;
 
-interface AppliedRow {
-  version: number;
-  checksum: string;
-}
-
-const TRACKING_TABLE = `CREATE TABLE IF NOT EXISTS store_migrations (
-  version INTEGER PRIMARY KEY,
-  description TEXT NOT NULL,
-  checksum TEXT NOT NULL,
-  applied_at INTEGER NOT NULL
-) STRICT`;
-
-function applied(db: Database): AppliedRow[] {
-  const exists = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_migrations'")
-    .get();
-  if (exists === undefined) return [];
-  return db.prepare<[], AppliedRow>('SELECT version, checksum FROM store_migrations ORDER BY version').all();
-}
-
-function check(db: Database, rows: readonly AppliedRow[]): void {
-  for (const row of rows) {
-    const known = sqliteMigrations.find((m) => m.version === row.version);
-    if (known === undefined) {
-      throw new StoreSchemaError(db.name, row.version, sqliteSchemaVersion, 'newer_version');
-    }
-    if (migrationChecksum(known) !== row.checksum) {
-      throw new StoreSchemaError(db.name, row.version, sqliteSchemaVersion, 'modified_migration');
-    }
-  }
-}
+const storeSet: MigrationSet = {
+  table: 'store_migrations',
+  migrations: sqliteMigrations,
+  error: (file, found, problem) => new StoreSchemaError(file, found, sqliteSchemaVersion, problem),
+};
 
 /**
  * Brings the file's store tables to `sqliteSchemaVersion`. Reads first, so a connection to an up-to-date
  * file never takes the write lock; migrates under BEGIN IMMEDIATE so two processes do not both migrate.
  */
 export function migrateSqliteStore(db: Database): void {
-  const before = applied(db);
-  check(db, before);
-  if (before.length === sqliteMigrations.length) return;
-  db.transaction(() => {
-    db.exec(TRACKING_TABLE);
-    const rows = applied(db);
-    check(db, rows);
-    const done = new Set(rows.map((r) => r.version));
-    const record = db.prepare(
-      'INSERT INTO store_migrations (version, description, checksum, applied_at) VALUES (?, ?, ?, ?)',
-    );
-    for (const migration of sqliteMigrations) {
-      if (done.has(migration.version)) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, migration.description, migrationChecksum(migration), Date.now());
-    }
-  }).immediate();
+  runSqliteMigrations(db, storeSet);
 }

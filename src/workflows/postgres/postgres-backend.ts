@@ -1,10 +1,11 @@
 import postgres, { type Sql } from 'postgres';
 import type { AppendHook, StoreTransaction } from '../../store/event-store.ts';
+import { quoteIdentifier } from '../../store/postgres/migration-runner.ts';
 import type { WorkflowBackend } from '../backend.ts';
 import { LeaseLostError, WorkflowInstanceIdTakenError } from '../errors.ts';
 import type { WorkflowStatus } from '../instance-state.ts';
 import type { InboxItem } from '../planner.ts';
-import { migratePostgresWorkflows, quoteIdentifier } from './schema.ts';
+import { migratePostgresWorkflows } from './schema.ts';
 import { claimStatement } from './sql/claim.ts';
 import { deliverReplyStatement, deliverStatement } from './sql/deliver.ts';
 import { insertInstanceParams, insertInstanceStatement } from './sql/insert-instance.ts';

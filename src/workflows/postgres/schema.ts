@@ -1,5 +1,6 @@
-import type { Sql, TransactionSql } from 'postgres';
-import { migrationChecksum, type StoreMigration } from '../../store/migration.ts';
+import type { Sql } from 'postgres';
+import type { StoreMigration } from '../../store/migration.ts';
+import { type PostgresMigrationSet, runPostgresMigrations } from '../../store/postgres/migration-runner.ts';
 import { WorkflowSchemaError } from '../errors.ts';
 
 /**
@@ -65,67 +66,18 @@ export const postgresWorkflowMigrations: readonly StoreMigration[] = [
   },
 ];
 
-/** `name` as a quoted identifier (names are checked to be `[a-z_][a-z0-9_]*` before they get here). */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-type Applied = { version: number; checksum: string }[];
-
-function check(schema: string, rows: Applied): void {
-  const supported = postgresWorkflowMigrations.length;
-  for (const row of rows) {
-    const known = postgresWorkflowMigrations.find((m) => m.version === row.version);
-    if (known === undefined) throw new WorkflowSchemaError(schema, row.version, supported, 'newer_version');
-    if (migrationChecksum(known) !== row.checksum) {
-      throw new WorkflowSchemaError(schema, row.version, supported, 'modified_migration');
-    }
-  }
-}
-
-const UNDEFINED_TABLE = '42P01';
-const INVALID_SCHEMA_NAME = '3F000';
+const workflowSet: PostgresMigrationSet = {
+  table: 'workflow_migrations',
+  lockName: 'keel.workflows.migrate',
+  migrations: postgresWorkflowMigrations,
+  error: (schema, found, problem) =>
+    new WorkflowSchemaError(schema, found, postgresWorkflowMigrations.length, problem),
+};
 
 /**
  * Brings the schema's workflow tables up to date, creating the schema when missing: one read when they
  * are, else one transaction under an advisory lock so processes starting together migrate once.
  */
-export async function migratePostgresWorkflows(sql: Sql, schema: string): Promise<void> {
-  const q = quoteIdentifier(schema);
-  const applied = async (run: Sql | TransactionSql): Promise<Applied> =>
-    (await run.unsafe(`SELECT version, checksum FROM ${q}.workflow_migrations ORDER BY version`)).map(
-      (r) => ({
-        version: Number(r.version),
-        checksum: String(r.checksum),
-      }),
-    );
-  try {
-    const rows = await applied(sql);
-    check(schema, rows);
-    if (rows.length === postgresWorkflowMigrations.length) return;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code !== UNDEFINED_TABLE && code !== INVALID_SCHEMA_NAME) throw error;
-  }
-  await sql.begin(async (tx) => {
-    await tx.unsafe('SELECT pg_advisory_xact_lock(hashtext($1))', [`keel.workflows.migrate:${schema}`]);
-    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${q}`);
-    await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${q}.workflow_migrations (
-      version integer PRIMARY KEY,
-      description text NOT NULL,
-      checksum text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    const rows = await applied(tx);
-    check(schema, rows);
-    const done = new Set(rows.map((r) => r.version));
-    for (const migration of postgresWorkflowMigrations) {
-      if (done.has(migration.version)) continue;
-      await tx.unsafe(migration.sql.replaceAll('__schema__', q));
-      await tx.unsafe(
-        `INSERT INTO ${q}.workflow_migrations (version, description, checksum) VALUES ($1, $2, $3)`,
-        [migration.version, migration.description, migrationChecksum(migration)],
-      );
-    }
-  });
+export function migratePostgresWorkflows(sql: Sql, schema: string): Promise<void> {
+  return runPostgresMigrations(sql, schema, workflowSet);
 }

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { migrationChecksum, type StoreMigration } from '../../store/migration.ts';
+import type { MigrationSet, StoreMigration } from '../../store/migration.ts';
+import { runSqliteMigrations } from '../../store/sqlite/migration-runner.ts';
 import { WorkflowSchemaError } from '../errors.ts';
 
 /**
@@ -63,56 +64,14 @@ export const sqliteWorkflowMigrations: readonly StoreMigration[] = [
   },
 ];
 
-const TRACKING_TABLE = `CREATE TABLE IF NOT EXISTS workflow_migrations (
-  version INTEGER PRIMARY KEY,
-  description TEXT NOT NULL,
-  checksum TEXT NOT NULL,
-  applied_at INTEGER NOT NULL
-) STRICT`;
-
-interface AppliedRow {
-  version: number;
-  checksum: string;
-}
-
-function applied(db: Database): AppliedRow[] {
-  const exists = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflow_migrations'")
-    .get();
-  if (exists === undefined) return [];
-  return db
-    .prepare<[], AppliedRow>('SELECT version, checksum FROM workflow_migrations ORDER BY version')
-    .all();
-}
-
-function check(db: Database, rows: readonly AppliedRow[]): void {
-  const supported = sqliteWorkflowMigrations.length;
-  for (const row of rows) {
-    const known = sqliteWorkflowMigrations.find((m) => m.version === row.version);
-    if (known === undefined) throw new WorkflowSchemaError(db.name, row.version, supported, 'newer_version');
-    if (migrationChecksum(known) !== row.checksum) {
-      throw new WorkflowSchemaError(db.name, row.version, supported, 'modified_migration');
-    }
-  }
-}
+const workflowSet: MigrationSet = {
+  table: 'workflow_migrations',
+  migrations: sqliteWorkflowMigrations,
+  error: (file, found, problem) =>
+    new WorkflowSchemaError(file, found, sqliteWorkflowMigrations.length, problem),
+};
 
 /** Brings the file's workflow tables up to date under BEGIN IMMEDIATE (one migrating process at a time). */
 export function migrateSqliteWorkflows(db: Database): void {
-  const before = applied(db);
-  check(db, before);
-  if (before.length === sqliteWorkflowMigrations.length) return;
-  db.transaction(() => {
-    db.exec(TRACKING_TABLE);
-    const rows = applied(db);
-    check(db, rows);
-    const done = new Set(rows.map((r) => r.version));
-    const record = db.prepare(
-      'INSERT INTO workflow_migrations (version, description, checksum, applied_at) VALUES (?, ?, ?, ?)',
-    );
-    for (const migration of sqliteWorkflowMigrations) {
-      if (done.has(migration.version)) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, migration.description, migrationChecksum(migration), Date.now());
-    }
-  }).immediate();
+  runSqliteMigrations(db, workflowSet);
 }

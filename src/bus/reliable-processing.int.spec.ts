@@ -425,4 +425,46 @@ describe('tracing', () => {
     expect(activeTraceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(caused.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${span.spanContext().spanId}-01`);
   });
+
+  it('makes no span with tracing: false, while correlation and causation still flow', async () => {
+    const opened = await testTransports[0]!.open();
+    const { catalog, topic } = counterCatalogFor(opened.prefix);
+    await opened.transport.ensureTopics([topic]);
+    const publisher = createPublisher({
+      transport: opened.transport,
+      catalog,
+      source: 'urn:test',
+      logger: silent,
+    });
+    const router = createRouter({
+      transport: opened.transport,
+      catalog,
+      group: `${opened.prefix}-untraced`,
+      logger: silent,
+      shutdownSignals: [],
+      tracing: false,
+    });
+    let caused: { id: string } | undefined;
+    router.on(CounterIncremented, async (event) => {
+      if (event.data!.seq === 1) caused = await publisher.publish(CounterIncremented, { key: 'k', seq: 2 });
+    });
+    await router.start();
+    const first = await publisher.publish(
+      CounterIncremented,
+      { key: 'k', seq: 1 },
+      { correlationId: 'req-2' },
+    );
+    await until(() => caused !== undefined);
+    await router.close();
+    const stored = [];
+    for (const p of await opened.transport.offsets(topic.name)) {
+      stored.push(...(await opened.transport.read(topic.name, p.partition, p.earliest, 10)).map(fromRecord));
+    }
+    expect(stored.find((e) => e.id === caused!.id)).toMatchObject({
+      correlationid: 'req-2',
+      causationid: first.id,
+    });
+    await opened.close();
+    expect(exporter.getFinishedSpans().filter((s) => s.name === `process ${topic.name}`)).toEqual([]);
+  });
 });

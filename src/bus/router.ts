@@ -451,7 +451,9 @@ export function createRouter(options: RouterOptions): Router {
     const timeoutMs = handlerOptions.timeoutMs ?? options.timeoutMs;
     const chain: Middleware[] = [
       correlation(),
-      tracing({ system: transport.name === 'kafka' ? 'kafka' : 'keel' }),
+      ...(options.tracing === false
+        ? []
+        : [tracing({ system: transport.name === 'kafka' ? 'kafka' : 'keel' })]),
       ...(metrics === undefined ? [] : [metricsMiddleware(metrics)]),
       ...(options.middleware ?? []),
       ...(options.inbox === undefined ? [] : [dedupe(options.inbox)]),

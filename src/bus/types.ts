@@ -267,6 +267,8 @@ export interface RouterOptions {
   inbox?: Inbox;
   /** Check event data against the definition before handling; default true. */
   validate?: boolean;
+  /** Run each handler in an OpenTelemetry CONSUMER span (see `middleware/tracing.ts`); default true. */
+  tracing?: boolean;
   /** Milliseconds between updates of `keel_consumer_lag_messages`; default 5 000. */
   lagIntervalMs?: number;
   /** Signals that close the router gracefully (then exit, unless others listen); default SIGTERM and SIGINT, `[]` for none. */

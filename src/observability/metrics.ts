@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { flushBatches } from './metric-batches.ts';
 
 /** Keel's Prometheus metrics, all prefixed `keel_`, in one registry. */
 export interface KeelMetrics {
@@ -62,6 +63,8 @@ export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
       help: 'Events handled by a consumer group.',
       labelNames: ['group', 'type', 'outcome'],
       registers: [registry],
+      // Counted once per handled event: the router's children batch and fold in on every read.
+      collect: flushBatches,
     }),
     processingDuration: new Histogram({
       name: 'keel_event_processing_duration_seconds',
@@ -69,6 +72,7 @@ export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
       labelNames: ['group', 'type'],
       buckets: latencyBuckets,
       registers: [registry],
+      collect: flushBatches,
     }),
     circuitBreakerState: new Gauge({
       name: 'keel_circuit_breaker_state',

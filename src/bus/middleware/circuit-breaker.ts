@@ -6,8 +6,10 @@ import {
   handleWhen,
 } from 'cockatiel';
 import type { Logger } from 'pino';
+import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
-import type { Middleware } from './middleware.ts';
+import type { HandlerContext } from '../types.ts';
+import { callNext, type HandlerFunction, type Middleware } from './middleware.ts';
 import { isRetryableByDefault } from './retry.ts';
 
 /** When a handler's breaker opens and how long it stays open. */
@@ -51,9 +53,10 @@ export interface HandlerCircuitBreaker {
  */
 export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBreaker {
   const halfOpenAfterMs = options.halfOpenAfterMs ?? 10_000;
+  const consecutive = new ConsecutiveBreaker(options.failureThreshold ?? 5);
   const policy = breakerPolicy(handleWhen(options.isFailure ?? isRetryableByDefault), {
     halfOpenAfter: halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(options.failureThreshold ?? 5),
+    breaker: consecutive,
   });
   const current = () => stateNames[policy.state] ?? 'closed';
   options.metrics?.circuitBreakerState.set({ name: options.name }, 0);
@@ -78,17 +81,49 @@ export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBr
       signal.addEventListener('abort', done, { once: true });
     });
 
+  /** Runs attempts through cockatiel, waiting while the breaker is open; `first` replaces the first attempt. */
+  const guarded = async (
+    next: HandlerFunction,
+    event: CloudEvent,
+    context: HandlerContext,
+    first?: () => Promise<void>,
+  ): Promise<void> => {
+    for (let attempt = first ?? (() => next(event, context)); ; attempt = () => next(event, context)) {
+      try {
+        return await policy.execute(attempt);
+      } catch (error) {
+        if (!(error instanceof BrokenCircuitError) || context.signal.aborted) throw error;
+        await waitWhileOpen(context.signal);
+      }
+    }
+  };
+
+  // What cockatiel does after a success in the closed state: a success ends a run of failures.
+  const succeeded = () => consecutive.success();
+
+  const failedWhileClosed = (
+    error: unknown,
+    next: HandlerFunction,
+    event: CloudEvent,
+    context: HandlerContext,
+  ): Promise<void> => {
+    // The breaker left closed while this attempt ran, opened by the failures before it: they already
+    // decided, so the error goes on as it is rather than counting against a state it never ran in.
+    if (policy.state !== CircuitState.Closed) return Promise.reject(error);
+    // Cockatiel records the failure (and opens when it is one too many) and rethrows it.
+    return guarded(next, event, context, () => Promise.reject(error));
+  };
+
   return {
     state: current,
-    middleware: (next) => async (event, context) => {
-      for (;;) {
-        try {
-          return await policy.execute(() => next(event, context));
-        } catch (error) {
-          if (!(error instanceof BrokenCircuitError) || context.signal.aborted) throw error;
-          await waitWhileOpen(context.signal);
-        }
-      }
+    // While the breaker is closed, an attempt runs bare and cockatiel hears only of its outcome: a
+    // successful event skips the policy's two async frames and its result object. Every other state
+    // goes through cockatiel, which decides between failing fast, a half-open trial and closing.
+    middleware: (next) => (event, context) => {
+      if (policy.state !== CircuitState.Closed) return guarded(next, event, context);
+      return callNext(next, event, context).then(succeeded, (error: unknown) =>
+        failedWhileClosed(error, next, event, context),
+      );
     },
   };
 }

@@ -1,41 +1,56 @@
+import {
+  type BatchedCounter,
+  type BatchedHistogram,
+  batchedCounter,
+  batchedHistogram,
+} from '../../observability/metric-batches.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
-import type { Middleware } from './middleware.ts';
+import { callNext, type Middleware } from './middleware.ts';
+
+interface Children {
+  group: string;
+  type: string;
+  handled: BatchedCounter;
+  failed: BatchedCounter;
+  duration: BatchedHistogram;
+}
 
 /** Counts each handled or failed event and times it (`keel_event_consumed_total`, `keel_event_processing_duration_seconds`). */
 export function metrics(registry: KeelMetrics): Middleware {
-  // Label lookups hash every label on each call; the children for a group and type never change.
-  const children = new Map<
-    string,
-    {
-      handled: ReturnType<KeelMetrics['eventConsumed']['labels']>;
-      failed: ReturnType<KeelMetrics['eventConsumed']['labels']>;
-      duration: ReturnType<KeelMetrics['processingDuration']['labels']>;
-    }
-  >();
-  const childrenFor = (group: string, type: string) => {
+  // A router's chain sees one group and, nearly always, one type: remember the last children before
+  // building a key to look them up.
+  const children = new Map<string, Children>();
+  let last: Children | undefined;
+  const childrenFor = (group: string, type: string): Children => {
+    if (last !== undefined && last.group === group && last.type === type) return last;
     const id = `${group}\u0000${type}`;
     let found = children.get(id);
     if (!found) {
       found = {
-        handled: registry.eventConsumed.labels({ group, type, outcome: 'handled' }),
-        failed: registry.eventConsumed.labels({ group, type, outcome: 'failed' }),
-        duration: registry.processingDuration.labels({ group, type }),
+        group,
+        type,
+        handled: batchedCounter(registry.eventConsumed, { group, type, outcome: 'handled' }),
+        failed: batchedCounter(registry.eventConsumed, { group, type, outcome: 'failed' }),
+        duration: batchedHistogram(registry.processingDuration, { group, type }),
       };
       children.set(id, found);
     }
+    last = found;
     return found;
   };
-  return (next) => async (event, context) => {
+  return (next) => (event, context) => {
     const metric = childrenFor(context.group, event.type);
     const started = performance.now();
-    try {
-      await next(event, context);
-      metric.handled.inc();
-    } catch (error) {
-      metric.failed.inc();
-      throw error;
-    } finally {
-      metric.duration.observe((performance.now() - started) / 1000);
-    }
+    return callNext(next, event, context).then(
+      () => {
+        metric.handled.inc();
+        metric.duration.observe((performance.now() - started) / 1000);
+      },
+      (error: unknown) => {
+        metric.failed.inc();
+        metric.duration.observe((performance.now() - started) / 1000);
+        throw error;
+      },
+    );
   };
 }

@@ -1,6 +1,8 @@
 import { ExponentialBackoff, handleWhen, retry as retryPolicy } from 'cockatiel';
+import type { CloudEvent } from '../../events/cloud-event.ts';
 import { abortableSleep } from '../abortable-sleep.ts';
-import type { Middleware } from './middleware.ts';
+import type { HandlerContext } from '../types.ts';
+import { callNext, type HandlerFunction, type Middleware } from './middleware.ts';
 
 /** Immediate retries: how many attempts, how long between them, and which errors deserve another. */
 export interface RetryOptions {
@@ -36,15 +38,19 @@ export function retry(options: RetryOptions = {}): Middleware {
       maxDelay: options.maxDelayMs ?? 5_000,
     }),
   });
-  return (next) => async (event, context) => {
-    // The first attempt runs bare: most events succeed, and a policy's bookkeeping would cost every one.
-    try {
-      return await next(event, context);
-    } catch (error) {
-      if (maxAttempts < 2 || !isRetryable(error) || context.signal.aborted) throw error;
-    }
+  // After a first failure: the second attempt after a short jittered wait, later ones through cockatiel.
+  const retryAfter = async (
+    error: unknown,
+    next: HandlerFunction,
+    event: CloudEvent,
+    context: HandlerContext,
+  ): Promise<void> => {
+    if (maxAttempts < 2 || !isRetryable(error) || context.signal.aborted) throw error;
     await abortableSleep(initialDelayMs * (0.5 + Math.random()), context.signal);
     // The router's signal also cuts a backoff wait short when it shuts down.
     return later.execute(({ attempt }) => next(event, { ...context, attempt: attempt + 2 }), context.signal);
   };
+  // The first attempt runs bare: most events succeed, and a policy's bookkeeping would cost every one.
+  return (next) => (event, context) =>
+    callNext(next, event, context).catch((error: unknown) => retryAfter(error, next, event, context));
 }

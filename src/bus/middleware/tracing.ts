@@ -1,6 +1,13 @@
-import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  INVALID_SPAN_CONTEXT,
+  context as otelContext,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { contextFromTraceparent, tracer } from '../../observability/tracing.ts';
-import type { Middleware } from './middleware.ts';
+import { callNext, type Middleware } from './middleware.ts';
 
 /** Tracing options. */
 export interface TracingOptions {
@@ -8,34 +15,56 @@ export interface TracingOptions {
   system: string;
 }
 
+const consumerSpan = { kind: SpanKind.CONSUMER };
+// What the no-op tracer's span for an event without trace context makes active: the same every time.
+const untraced = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+
 /**
  * Runs each handler in a CONSUMER span named `process <topic>`, child of the span in the event's
  * `traceparent`, with OpenTelemetry's messaging attributes; the span is active while the handler runs,
  * so events it publishes carry a `traceparent` naming it.
  */
 export function tracing(options: TracingOptions): Middleware {
+  // A chain sees its source topic and, on delayed retries, a few more: build the name when it changes.
+  let lastTopic: string | undefined;
+  let lastName = '';
+  const spanName = (topic: string) => {
+    if (topic !== lastTopic) {
+      lastTopic = topic;
+      lastName = `process ${topic}`;
+    }
+    return lastName;
+  };
   return (next) => (event, context) => {
     const parent = contextFromTraceparent(event.traceparent);
-    const span = tracer.startSpan(`process ${context.topic}`, { kind: SpanKind.CONSUMER }, parent);
-    // Attributes cost more than the rest of a span; skip them when no SDK records it.
-    if (span.isRecording()) {
-      span.setAttributes({
-        'messaging.system': options.system,
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'process',
-        'messaging.destination.name': context.topic,
-        'messaging.destination.partition.id': String(context.partition),
-        'messaging.consumer.group.name': context.group,
-        'messaging.message.id': event.id,
-        'messaging.kafka.offset': Number(context.offset),
-        'cloudevents.event_id': event.id,
-        'cloudevents.event_type': event.type,
-        'cloudevents.event_source': event.source,
-        'keel.handler': context.handler,
-        'keel.attempt': context.attempt,
-        ...(event.partitionkey === undefined ? {} : { 'messaging.kafka.message.key': event.partitionkey }),
-      });
+    // Started for every event, so an SDK registered after the router was created still gets its spans.
+    const span = tracer.startSpan(spanName(context.topic), consumerSpan, parent);
+    if (!span.isRecording()) {
+      // Nothing records this span (no SDK, or not sampled): there is nothing to annotate, set or end, so
+      // no frame waits for the handler. The span is still made active, so events the handler publishes
+      // carry its trace context (the parent's, or the unsampled trace an SDK started) on.
+      const active =
+        parent === ROOT_CONTEXT && span.spanContext() === INVALID_SPAN_CONTEXT
+          ? untraced
+          : trace.setSpan(parent, span);
+      return otelContext.with(active, callNext, undefined, next, event, context);
     }
+    span.setAttributes({
+      'messaging.system': options.system,
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': context.topic,
+      'messaging.destination.partition.id': String(context.partition),
+      'messaging.consumer.group.name': context.group,
+      'messaging.message.id': event.id,
+      'messaging.kafka.offset': Number(context.offset),
+      'cloudevents.event_id': event.id,
+      'cloudevents.event_type': event.type,
+      'cloudevents.event_source': event.source,
+      'keel.handler': context.handler,
+      'keel.attempt': context.attempt,
+      ...(event.partitionkey === undefined ? {} : { 'messaging.kafka.message.key': event.partitionkey }),
+    });
     return otelContext.with(trace.setSpan(parent, span), async () => {
       try {
         await next(event, context);

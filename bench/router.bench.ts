@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { circuitBreaker } from '../src/bus/middleware/circuit-breaker.ts';
 import { correlation } from '../src/bus/middleware/correlation.ts';
@@ -24,6 +26,17 @@ const silent = pino({ level: 'silent' });
 const TOTAL = 30_000;
 /** Pairs of runs (bare, full) compared; odd, so the median is one pair's. */
 const PAIRS = 21;
+
+const collectGarbage = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/** Lets timers of the previous run fire, then collects garbage, so each run starts from the same heap. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  collectGarbage();
+}
 
 /** Events per second a raw group consumer (poll, decode, handler, commit) gets through, no router. */
 async function rawConsumer(transport: Transport): Promise<number> {
@@ -53,6 +66,9 @@ async function routerRate(
   group: string,
   options: Partial<RouterOptions>,
 ): Promise<{ perSecond: number; cpuMicros: number }> {
+  // The run before left garbage and closing work behind; without this, whichever router runs second in a
+  // pair pays for the first one's collection, and a pair's ratio depends on its order.
+  await settle();
   let seen = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
@@ -106,6 +122,7 @@ async function chainAlone(): Promise<number> {
     ],
   };
   const nanosPerEvent = async (chain: Middleware[]): Promise<number> => {
+    await settle();
     const handle = compose(chain, noop);
     const count = 200_000;
     let next = 0;

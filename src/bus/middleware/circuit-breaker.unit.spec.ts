@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import { handlerContext } from '../test-support/handler-context.ts';
 import type { HandlerContext } from '../types.ts';
 import { type CircuitBreakerState, circuitBreaker } from './circuit-breaker.ts';
 import type { HandlerFunction } from './middleware.ts';
 
 const event = { id: 'e1', type: 't' } as CloudEvent;
-const contextWith = (signal = new AbortController().signal): HandlerContext => ({
-  topic: 't',
-  partition: 0,
-  offset: 0n,
-  group: 'g',
-  handler: 'h',
-  attempt: 1,
-  delivery: 1,
-  signal,
-});
+const contextWith = (signal = new AbortController().signal): HandlerContext => handlerContext({ signal });
 const badInput = () => Object.assign(new Error('bad input'), { code: 'KEEL_VALIDATION' });
 const settle = (promise: Promise<void>) =>
   promise.then(

@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { createMetrics } from '../../observability/metrics.ts';
+import { handlerContext } from '../test-support/handler-context.ts';
 import type { HandlerContext } from '../types.ts';
 import { metrics } from './metrics.ts';
 import type { HandlerFunction } from './middleware.ts';
 import { retry } from './retry.ts';
 
 const eventOf = (type: string) => ({ id: 'e1', type }) as CloudEvent;
-const context: HandlerContext = {
-  topic: 't',
-  partition: 0,
-  offset: 0n,
-  group: 'g',
-  handler: 'h',
-  attempt: 1,
-  delivery: 1,
-  signal: new AbortController().signal,
-};
+const context = handlerContext();
 
 describe('metrics middleware', () => {
   it('counts handled and failed events by type and times each, whatever the handler returns or throws', async () => {

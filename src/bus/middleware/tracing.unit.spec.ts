@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { activeTraceparent } from '../../observability/tracing.ts';
-import type { HandlerContext } from '../types.ts';
+import { handlerContext } from '../test-support/handler-context.ts';
 import type { HandlerFunction } from './middleware.ts';
 import { tracing } from './tracing.ts';
 
@@ -20,16 +20,7 @@ const eventWith = (parent?: string) =>
     source: 'urn:s',
     ...(parent === undefined ? {} : { traceparent: parent }),
   }) as CloudEvent;
-const context: HandlerContext = {
-  topic: 'orders',
-  partition: 3,
-  offset: 7n,
-  group: 'g',
-  handler: 'h',
-  attempt: 1,
-  delivery: 1,
-  signal: new AbortController().signal,
-};
+const context = handlerContext({ topic: 'orders', partition: 3, offset: 7n });
 
 describe('tracing middleware', () => {
   const contextManager = new AsyncLocalStorageContextManager();

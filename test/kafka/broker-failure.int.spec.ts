@@ -40,7 +40,9 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
         },
       },
     );
-    const transport = harness.open({ logger });
+    // A produce request sent to the killed leader can keep failing until the delivery timeout (the client does
+    // not always find the new leader by itself); 30 s instead of 120 s hands it to the Publisher's retry sooner.
+    const transport = harness.open({ logger, producer: { deliveryTimeoutMs: 30_000 } });
     const { topic, catalog } = paddedCatalog(harness.topic('events'));
     await transport.ensureTopics([topic]);
     const publisher = createPublisher({

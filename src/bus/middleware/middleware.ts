@@ -12,6 +12,8 @@ export function compose(middleware: readonly Middleware[], handler: HandlerFunct
   return middleware.reduceRight<HandlerFunction>((next, wrap) => wrap(next), handler);
 }
 
+const settled: Promise<void> = Promise.resolve();
+
 /**
  * Calls `next` and returns its outcome as a promise: a synchronous throw becomes a rejection, and a
  * handler that returned no promise (a plain function passed to `router.on`) a resolved one. Layers chain
@@ -21,8 +23,11 @@ export function compose(middleware: readonly Middleware[], handler: HandlerFunct
 export function callNext(next: HandlerFunction, event: CloudEvent, context: HandlerContext): Promise<void> {
   try {
     const outcome: unknown = next(event, context);
+    if (outcome instanceof Promise) return outcome as Promise<void>;
+    // A plain handler returns nothing: one settled promise serves them all, no allocation per event.
+    if (outcome === undefined) return settled;
     // Resolving with a non-native thenable adopts it, as `await` would have.
-    return (outcome instanceof Promise ? outcome : Promise.resolve(outcome)) as Promise<void>;
+    return Promise.resolve(outcome).then(() => undefined);
   } catch (error) {
     return Promise.reject(error);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ConsumerBusyError, NotAssignedError, TransportClosedError } from '../errors.ts';
+import { runRebalanceCallback } from '../rebalance-callback.ts';
 import type { Consumer, ConsumerOptions, OffsetCommit, StoredRecord, TopicPartition } from '../transport.ts';
 import { assignPartitions, partitionKey } from './assignment.ts';
 import type { ChangeWatcher } from './change-watcher.ts';
@@ -95,19 +96,8 @@ export function createEmbeddedConsumer(context: ConsumerContext, options: Consum
   const list = (held: readonly Holding[]): TopicPartition[] =>
     held.map((h) => ({ topic: h.topic, partition: h.partition }));
 
-  const callback = async (
-    name: 'onPartitionsRevoked' | 'onPartitionsAssigned',
-    held: readonly Holding[],
-  ): Promise<void> => {
-    const handler = options[name];
-    if (handler === undefined || held.length === 0) return;
-    try {
-      await handler(list(held));
-    } catch (error) {
-      // The rebalance goes on regardless: a member cannot keep partitions because its callback failed.
-      log.error({ err: error, partitions: list(held) }, `embedded consumer: ${name} failed`);
-    }
-  };
+  const callback = (name: 'onPartitionsRevoked' | 'onPartitionsAssigned', held: readonly Holding[]) =>
+    runRebalanceCallback(options, name, list(held), log, 'embedded');
 
   // Removes members whose session ran out, so the survivors take their partitions; true if any.
   const expireTransaction = db.transaction((): boolean => {

@@ -9,6 +9,7 @@ import {
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { ConsumerBusyError, NotAssignedError, TransportClosedError } from '../errors.ts';
+import { runRebalanceCallback } from '../rebalance-callback.ts';
 import type { Consumer, ConsumerOptions, OffsetCommit, StoredRecord, TopicPartition } from '../transport.ts';
 import { isUnknownTopic, kafkaErrorNames, operationError } from './client-errors.ts';
 import type { KafkaClientBaseOptions, ResolvedConsumerDefaults } from './kafka-options.ts';
@@ -143,19 +144,8 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
     return run;
   };
 
-  const callback = async (
-    name: 'onPartitionsRevoked' | 'onPartitionsAssigned',
-    held: readonly Holding[],
-  ): Promise<void> => {
-    const handler = options[name];
-    if (handler === undefined || held.length === 0) return;
-    try {
-      await handler(list(held));
-    } catch (error) {
-      // The rebalance goes on regardless: a member cannot keep partitions because its callback failed.
-      log.error({ err: error, partitions: list(held) }, `kafka consumer: ${name} failed`);
-    }
-  };
+  const callback = (name: 'onPartitionsRevoked' | 'onPartitionsAssigned', held: readonly Holding[]) =>
+    runRebalanceCallback(options, name, list(held), log, 'kafka');
 
   // While a revoke callback runs the client sends no heartbeats (it is about to rejoin), so the adapter
   // keeps the session alive itself: the coordinator answers REBALANCE_IN_PROGRESS, which is expected.

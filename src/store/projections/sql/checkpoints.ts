@@ -77,49 +77,55 @@ export async function readProjectionState(
   };
 }
 
-/**
- * Moves the live checkpoint from `from` to `to`, only if the row still says `from` at `generation`:
- * false when another runner moved it or a rebuild swapped tables (the caller's transaction then rolls back).
- */
-export async function advanceCheckpoint(
+// The live table's checkpoint and the rebuild's shadow table's move the same way, each in its own columns.
+const liveColumns = { checkpoint: 'checkpoint', generation: 'generation' } as const;
+const rebuildColumns = { checkpoint: 'rebuild_checkpoint', generation: 'rebuild_generation' } as const;
+
+async function moveCheckpoint(
   transaction: StoreTransaction,
+  columns: typeof liveColumns | typeof rebuildColumns,
   name: string,
   generation: number,
   from: string | null,
   to: string | null,
 ): Promise<boolean> {
+  const { checkpoint, generation: generationColumn } = columns;
   const rows = await transaction.query(
     text(
       transaction.dialect,
-      `UPDATE ${transaction.table('store_projections')} SET checkpoint = $4, updated_at = now()
-        WHERE name = $1 AND generation = $2 AND checkpoint IS NOT DISTINCT FROM $3 RETURNING 1`,
-      `UPDATE ${transaction.table('store_projections')} SET checkpoint = ?4, updated_at = ?5
-        WHERE name = ?1 AND generation = ?2 AND checkpoint IS ?3 RETURNING 1`,
+      `UPDATE ${transaction.table('store_projections')} SET ${checkpoint} = $4, updated_at = now()
+        WHERE name = $1 AND ${generationColumn} = $2 AND ${checkpoint} IS NOT DISTINCT FROM $3 RETURNING 1`,
+      `UPDATE ${transaction.table('store_projections')} SET ${checkpoint} = ?4, updated_at = ?5
+        WHERE name = ?1 AND ${generationColumn} = ?2 AND ${checkpoint} IS ?3 RETURNING 1`,
     ),
     [name, generation, from, to, ...now(transaction)],
   );
   return rows.length === 1;
 }
 
+/**
+ * Moves the live checkpoint from `from` to `to`, only if the row still says `from` at `generation`:
+ * false when another runner moved it or a rebuild swapped tables (the caller's transaction then rolls back).
+ */
+export function advanceCheckpoint(
+  transaction: StoreTransaction,
+  name: string,
+  generation: number,
+  from: string | null,
+  to: string | null,
+): Promise<boolean> {
+  return moveCheckpoint(transaction, liveColumns, name, generation, from, to);
+}
+
 /** The same for a rebuild's shadow table. */
-export async function advanceRebuildCheckpoint(
+export function advanceRebuildCheckpoint(
   transaction: StoreTransaction,
   name: string,
   rebuildGeneration: number,
   from: string | null,
   to: string | null,
 ): Promise<boolean> {
-  const rows = await transaction.query(
-    text(
-      transaction.dialect,
-      `UPDATE ${transaction.table('store_projections')} SET rebuild_checkpoint = $4, updated_at = now()
-        WHERE name = $1 AND rebuild_generation = $2 AND rebuild_checkpoint IS NOT DISTINCT FROM $3 RETURNING 1`,
-      `UPDATE ${transaction.table('store_projections')} SET rebuild_checkpoint = ?4, updated_at = ?5
-        WHERE name = ?1 AND rebuild_generation = ?2 AND rebuild_checkpoint IS ?3 RETURNING 1`,
-    ),
-    [name, rebuildGeneration, from, to, ...now(transaction)],
-  );
-  return rows.length === 1;
+  return moveCheckpoint(transaction, rebuildColumns, name, rebuildGeneration, from, to);
 }
 
 /** Records that a rebuild fills `rebuildGeneration` from the start. */

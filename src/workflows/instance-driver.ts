@@ -17,7 +17,15 @@ import {
   type WorkflowStatus,
 } from './instance-state.ts';
 import type { WorkflowMetrics } from './metrics.ts';
-import { errorInfoOf, type InboxItem, type NewEvent, plan, stepContext, stepFailure } from './planner.ts';
+import {
+  errorInfoOf,
+  type InboxItem,
+  type NewEvent,
+  plan,
+  stepCompletion,
+  stepContext,
+  stepFailure,
+} from './planner.ts';
 import type { WorkflowRegistry } from './registry.ts';
 import {
   CommandPublished,
@@ -478,22 +486,9 @@ export async function driveInstance(
       const output = await raceAbort(() => spec.action!(context as never), effect.signal);
       if (handle.stop.aborted) return false;
       const now = Date.now();
-      apply(
-        [
-          {
-            definition: StepCompleted,
-            data: {
-              instanceId,
-              step: spec.name,
-              index,
-              attempt: step.attempt,
-              output: asJson(output),
-              durationMs: Math.max(0, now - (step.startedAt ?? now)),
-            },
-          },
-        ],
-        now,
-      );
+      const completion = stepCompletion(spec, step, asJson(output), now);
+      completion.data.instanceId = instanceId;
+      apply([completion], now);
       return true;
     } catch (error) {
       if (handle.stop.aborted) return false;

@@ -129,6 +129,28 @@ export function stepFailure(
   };
 }
 
+/** StepCompleted for an attempt that produced `output` (a signal's sequence number when a signal ended the wait). */
+export function stepCompletion(
+  step: WorkflowStep,
+  state: StepState,
+  output: unknown,
+  now: number,
+  signalSeq?: number,
+): NewEvent {
+  return {
+    definition: StepCompleted,
+    data: {
+      instanceId: '',
+      step: step.name,
+      index: step.index,
+      attempt: state.attempt,
+      output,
+      durationMs: Math.max(0, now - (state.startedAt ?? now)),
+      ...(signalSeq === undefined ? {} : { signalSeq }),
+    },
+  };
+}
+
 const withInstance = (state: InstanceState, events: NewEvent[]): NewEvent[] => {
   for (const event of events) event.data.instanceId = state.instanceId;
   return events;
@@ -324,19 +346,7 @@ function planInbox(definition: WorkflowDefinition, state: InstanceState, item: I
       }
       return {
         kind: 'append',
-        events: withInstance(state, [
-          {
-            definition: StepCompleted,
-            data: {
-              instanceId: '',
-              step: spec.name,
-              index: spec.index,
-              attempt: step.attempt,
-              output: reply.data ?? null,
-              durationMs: Math.max(0, now - (step.startedAt ?? now)),
-            },
-          },
-        ]),
+        events: withInstance(state, [stepCompletion(spec, step, reply.data ?? null, now)]),
         consumed,
       };
     }
@@ -498,20 +508,7 @@ function planForward(
       if (signal !== undefined) {
         return {
           kind: 'append',
-          events: withInstance(state, [
-            {
-              definition: StepCompleted,
-              data: {
-                instanceId: '',
-                step: spec.name,
-                index: spec.index,
-                attempt: step.attempt,
-                output: signal.payload ?? null,
-                durationMs: Math.max(0, now - (step.startedAt ?? now)),
-                signalSeq: signal.seq,
-              },
-            },
-          ]),
+          events: withInstance(state, [stepCompletion(spec, step, signal.payload ?? null, now, signal.seq)]),
           consumed: [],
         };
       }
@@ -522,19 +519,7 @@ function planForward(
         return { kind: 'park', wakeAt: nextWake(definition, state) };
       return {
         kind: 'append',
-        events: withInstance(state, [
-          {
-            definition: StepCompleted,
-            data: {
-              instanceId: '',
-              step: spec.name,
-              index: spec.index,
-              attempt: step.attempt,
-              output: null,
-              durationMs: Math.max(0, now - (step.startedAt ?? now)),
-            },
-          },
-        ]),
+        events: withInstance(state, [stepCompletion(spec, step, null, now)]),
         consumed: [],
       };
   }

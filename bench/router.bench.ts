@@ -60,11 +60,15 @@ async function rawConsumer(transport: Transport): Promise<number> {
   return perSecond;
 }
 
+/** A plain function, as most projections and counters are, or an async one, as handlers doing I/O are. */
+type HandlerKind = 'plain' | 'async';
+
 /** Events per second a router with the given options gets through, and CPU microseconds per event. */
 async function routerRate(
   transport: Transport,
   group: string,
   options: Partial<RouterOptions>,
+  handler: HandlerKind,
 ): Promise<{ perSecond: number; cpuMicros: number }> {
   // The run before left garbage and closing work behind; without this, whichever router runs second in a
   // pair pays for the first one's collection, and a pair's ratio depends on its order.
@@ -82,9 +86,10 @@ async function routerRate(
     shutdownSignals: [],
     ...options,
   });
-  router.on(BenchEvent, () => {
+  const count = () => {
     if (++seen === TOTAL) done();
-  });
+  };
+  router.on(BenchEvent, handler === 'plain' ? count : async () => count());
   const started = performance.now();
   const cpu = process.cpuUsage();
   await router.start();
@@ -100,7 +105,7 @@ async function routerRate(
  * alone (which the bare router keeps): the chain's own cost, without a transport's noise. 64 callers at
  * once, like the router's default concurrency; best of 7 alternating rounds of 200,000 events.
  */
-async function chainAlone(): Promise<number> {
+async function chainAlone(handler: HandlerKind): Promise<number> {
   const events = Array.from({ length: 1_000 }, (_, i) =>
     fromRecord(
       toRecord(
@@ -109,7 +114,7 @@ async function chainAlone(): Promise<number> {
     ),
   );
   const signal = new AbortController().signal;
-  const noop: HandlerFunction = async () => {};
+  const noop: HandlerFunction = handler === 'plain' ? () => {} : async () => {};
   const layers = {
     bare: () => [correlation()],
     full: () => [
@@ -155,7 +160,50 @@ async function chainAlone(): Promise<number> {
   return best.full - best.bare;
 }
 
-/** Handler throughput: raw consumer, router without middleware, router with the full default chain. */
+/** CPU time per event of the bare and the full router, over alternating pairs of runs. */
+async function comparePairs(transport: Transport, handler: HandlerKind) {
+  // The bare handler: the Router with every optional layer off (correlation, which carries causation to
+  // what a handler publishes, is not optional). Each pair runs both back to back, which share the
+  // machine's load as single runs do not; which one goes first shifts a pair's ratio by a few points, so
+  // pairs alternate their order and the ratio of CPU time per event (full / bare) is the geometric mean
+  // of the median ratio of each order, in which that shift cancels out.
+  const bare = { retry: false, circuitBreaker: false, validate: false, tracing: false } as const;
+  const bareRuns: Array<{ perSecond: number; cpuMicros: number }> = [];
+  const fullRuns: Array<{ perSecond: number; cpuMicros: number }> = [];
+  const ratios: { bareFirst: number[]; fullFirst: number[] } = { bareFirst: [], fullFirst: [] };
+  for (let pair = 0; pair < PAIRS; pair++) {
+    const runBare = () => routerRate(transport, `bench-bare-${handler}-${pair}`, bare, handler);
+    const runFull = () =>
+      routerRate(transport, `bench-full-${handler}-${pair}`, { metrics: createMetrics() }, handler);
+    const [first, second] =
+      pair % 2 === 0 ? [await runBare(), await runFull()] : [await runFull(), await runBare()];
+    const [withoutChain, withChain] = pair % 2 === 0 ? [first, second] : [second, first];
+    bareRuns.push(withoutChain);
+    fullRuns.push(withChain);
+    (pair % 2 === 0 ? ratios.bareFirst : ratios.fullFirst).push(withChain.cpuMicros / withoutChain.cpuMicros);
+  }
+  const bareFirst = percentile(ratios.bareFirst, 50);
+  const fullFirst = percentile(ratios.fullFirst, 50);
+  const summary = (runs: typeof bareRuns) => ({
+    perSecond: Math.max(...runs.map((r) => r.perSecond)),
+    cpuMicros: percentile(
+      runs.map((r) => r.cpuMicros),
+      50,
+    ),
+  });
+  return {
+    bare: summary(bareRuns),
+    full: summary(fullRuns),
+    overhead: (Math.sqrt(bareFirst * fullFirst) - 1) * 100,
+    bareFirst: (bareFirst - 1) * 100,
+    fullFirst: (fullFirst - 1) * 100,
+  };
+}
+
+/**
+ * Handler throughput: raw consumer, router without middleware, router with the full default chain —
+ * for a plain handler and for an async one.
+ */
 export async function handlerThroughput(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-router-'));
   const transport = createEmbeddedTransport({ path: join(dir, 'keel.db'), logger: silent });
@@ -173,68 +221,43 @@ export async function handlerThroughput(): Promise<BenchResult[]> {
     );
   }
   const raw = await rawConsumer(transport);
-  // The bare handler: the Router with every optional layer off (correlation, which carries causation to
-  // what a handler publishes, is not optional). Each pair runs both back to back, which share the
-  // machine's load as single runs do not; which one goes first shifts a pair's ratio by a few points, so
-  // pairs alternate their order and the ratio of CPU time per event (full / bare) is the geometric mean
-  // of the median ratio of each order, in which that shift cancels out.
-  const bare = { retry: false, circuitBreaker: false, validate: false, tracing: false } as const;
-  const bareRuns: Array<{ perSecond: number; cpuMicros: number }> = [];
-  const fullRuns: Array<{ perSecond: number; cpuMicros: number }> = [];
-  const ratios: { bareFirst: number[]; fullFirst: number[] } = { bareFirst: [], fullFirst: [] };
-  for (let pair = 0; pair < PAIRS; pair++) {
-    const runBare = () => routerRate(transport, `bench-bare-${pair}`, bare);
-    const runFull = () => routerRate(transport, `bench-full-${pair}`, { metrics: createMetrics() });
-    const [first, second] =
-      pair % 2 === 0 ? [await runBare(), await runFull()] : [await runFull(), await runBare()];
-    const [withoutChain, withChain] = pair % 2 === 0 ? [first, second] : [second, first];
-    bareRuns.push(withoutChain);
-    fullRuns.push(withChain);
-    (pair % 2 === 0 ? ratios.bareFirst : ratios.fullFirst).push(withChain.cpuMicros / withoutChain.cpuMicros);
+  const results: BenchResult[] = [
+    { name: 'consume: raw group consumer, no router', value: Math.round(raw), unit: 'events/s' },
+  ];
+  const round = (value: number) => Math.round(value * 10) / 10;
+  for (const handler of ['plain', 'async'] as const) {
+    const compared = await comparePairs(transport, handler);
+    const chainNanos = await chainAlone(handler);
+    results.push(
+      {
+        name: `consume: router, bare ${handler} handler (no optional middleware)`,
+        value: Math.round(compared.bare.perSecond),
+        unit: 'events/s',
+        note: `best of ${PAIRS} runs; median ${compared.bare.cpuMicros.toFixed(2)} µs CPU per event`,
+      },
+      {
+        name: `consume: router, ${handler} handler, full default middleware`,
+        value: Math.round(compared.full.perSecond),
+        unit: 'events/s',
+        note: `best of ${PAIRS} runs; median ${compared.full.cpuMicros.toFixed(2)} µs CPU per event; ${TOTAL} events of ~500 B already stored, 12 partitions, 1,000 keys; chain = correlation, tracing (no SDK), metrics, validation, retry, breaker`,
+      },
+      {
+        name: `middleware overhead vs bare handler, ${handler} handler (CPU per event, pairs of runs)`,
+        value: round(compared.overhead),
+        unit: '%',
+        target: 15,
+        better: 'lower',
+        note: `${PAIRS} alternating pairs; median overhead ${round(compared.bareFirst)} % when the bare handler ran first, ${round(compared.fullFirst)} % when the full chain did`,
+      },
+      {
+        name: `middleware chain alone around a no-op ${handler} handler, beyond correlation`,
+        value: round(chainNanos / 1_000),
+        unit: 'µs CPU per event',
+        note: `${round((chainNanos / 1_000 / compared.bare.cpuMicros) * 100)} % of the bare router's median CPU per event in this run`,
+      },
+    );
   }
   await transport.close();
   rmSync(dir, { recursive: true, force: true });
-  const chainNanos = await chainAlone();
-  const bareFirst = percentile(ratios.bareFirst, 50);
-  const fullFirst = percentile(ratios.fullFirst, 50);
-  const overhead = (Math.sqrt(bareFirst * fullFirst) - 1) * 100;
-  const summary = (runs: typeof bareRuns) => ({
-    perSecond: Math.max(...runs.map((r) => r.perSecond)),
-    cpuMicros: percentile(
-      runs.map((r) => r.cpuMicros),
-      50,
-    ),
-  });
-  const bareBest = summary(bareRuns);
-  const fullBest = summary(fullRuns);
-  const round = (value: number) => Math.round(value * 10) / 10;
-  return [
-    { name: 'consume: raw group consumer, no router', value: Math.round(raw), unit: 'events/s' },
-    {
-      name: 'consume: router, bare handler (no optional middleware)',
-      value: Math.round(bareBest.perSecond),
-      unit: 'events/s',
-      note: `best of ${PAIRS} runs; median ${bareBest.cpuMicros.toFixed(2)} µs CPU per event`,
-    },
-    {
-      name: 'consume: router, full default middleware',
-      value: Math.round(fullBest.perSecond),
-      unit: 'events/s',
-      note: `best of ${PAIRS} runs; median ${fullBest.cpuMicros.toFixed(2)} µs CPU per event; ${TOTAL} events of ~500 B already stored, 12 partitions, 1,000 keys; chain = correlation, tracing (no SDK), metrics, validation, retry, breaker`,
-    },
-    {
-      name: 'middleware overhead vs bare handler (CPU per event, pairs of runs)',
-      value: round(overhead),
-      unit: '%',
-      target: 15,
-      better: 'lower',
-      note: `${PAIRS} alternating pairs; median overhead ${round((bareFirst - 1) * 100)} % when the bare handler ran first, ${round((fullFirst - 1) * 100)} % when the full chain did`,
-    },
-    {
-      name: 'middleware chain alone around a no-op handler, beyond correlation',
-      value: round(chainNanos / 1_000),
-      unit: 'µs CPU per event',
-      note: `${round((chainNanos / 1_000 / bareBest.cpuMicros) * 100)} % of the bare router's median CPU per event in this run`,
-    },
-  ];
+  return results;
 }

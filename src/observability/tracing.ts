@@ -2,6 +2,21 @@ import { type Context, ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from 
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+// Where every copy of the OpenTelemetry API 1.x registers its globals (tracer provider, context
+// manager, ...): one object shared across the process, keyed by the API's major version.
+const otelGlobals = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * True while no tracer provider and no context manager are registered with the OpenTelemetry API: a span
+ * would then record nothing and could not be made active, so tracing has no effect at all and may skip
+ * its per-event work. Reads the API's shared registry, which costs a property read where asking through
+ * the API costs a span, a context lookup and a call through the no-op context manager on every event.
+ */
+export function tracingIsOff(): boolean {
+  const registered = (globalThis as { [otelGlobals]?: { trace?: unknown; context?: unknown } })[otelGlobals];
+  return registered === undefined || (registered.trace === undefined && registered.context === undefined);
+}
+
 /** The tracer Keel's spans are made with (a no-op until the application registers an OpenTelemetry SDK). */
 export const tracer = trace.getTracer('keel');
 
@@ -10,6 +25,7 @@ export const tracer = trace.getTracer('keel');
  * through the global propagator so events carry trace context even when the app configured none.
  */
 export function activeTraceparent(): string | undefined {
+  if (tracingIsOff()) return undefined;
   const span = trace.getActiveSpan();
   if (!span) return undefined;
   const { traceId, spanId, traceFlags } = span.spanContext();

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
 import type { HandlerContext } from '../types.ts';
-import { callNext, type HandlerFunction, type Middleware } from './middleware.ts';
+import { afterNext, type HandlerFunction, type Middleware } from './middleware.ts';
 import { isRetryableByDefault } from './retry.ts';
 
 /** When a handler's breaker opens and how long it stays open. */
@@ -86,7 +86,7 @@ export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBr
     next: HandlerFunction,
     event: CloudEvent,
     context: HandlerContext,
-    first?: () => Promise<void>,
+    first?: () => Promise<void> | void,
   ): Promise<void> => {
     for (let attempt = first ?? (() => next(event, context)); ; attempt = () => next(event, context)) {
       try {
@@ -121,7 +121,7 @@ export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBr
     // goes through cockatiel, which decides between failing fast, a half-open trial and closing.
     middleware: (next) => (event, context) => {
       if (policy.state !== CircuitState.Closed) return guarded(next, event, context);
-      return callNext(next, event, context).then(succeeded, (error: unknown) =>
+      return afterNext(next, event, context, succeeded, (error: unknown) =>
         failedWhileClosed(error, next, event, context),
       );
     },

@@ -5,7 +5,7 @@ import {
   batchedHistogram,
 } from '../../observability/metric-batches.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
-import { callNext, type Middleware } from './middleware.ts';
+import { afterNext, type Middleware } from './middleware.ts';
 
 interface Children {
   group: string;
@@ -41,7 +41,10 @@ export function metrics(registry: KeelMetrics): Middleware {
   return (next) => (event, context) => {
     const metric = childrenFor(context.group, event.type);
     const started = performance.now();
-    return callNext(next, event, context).then(
+    return afterNext(
+      next,
+      event,
+      context,
       () => {
         metric.handled.inc();
         metric.duration.observe((performance.now() - started) / 1000);

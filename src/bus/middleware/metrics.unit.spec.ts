@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { createMetrics } from '../../observability/metrics.ts';
-import { handlerContext } from '../test-support/handler-context.ts';
+import { handlerContext, outcomeOf } from '../test-support/handler-context.ts';
 import type { HandlerContext } from '../types.ts';
 import { metrics } from './metrics.ts';
 import type { HandlerFunction } from './middleware.ts';
@@ -16,7 +16,7 @@ describe('metrics middleware', () => {
     const wrap = metrics(registry);
     const handlers: HandlerFunction[] = [
       async () => {},
-      (() => undefined) as unknown as HandlerFunction,
+      () => undefined,
       async () => {
         throw new Error('down');
       },
@@ -25,7 +25,7 @@ describe('metrics middleware', () => {
       }) as HandlerFunction,
     ];
     for (const type of ['a', 'b']) {
-      for (const handler of handlers) await wrap(handler)(eventOf(type), context).catch(() => {});
+      for (const handler of handlers) await outcomeOf(() => wrap(handler)(eventOf(type), context));
     }
     const consumed = await registry.registry.getSingleMetricAsString('keel_event_consumed_total');
     expect(consumed).toMatch(/{group="g",type="a",outcome="handled"} 2$/m);

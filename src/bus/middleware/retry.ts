@@ -2,7 +2,7 @@ import { ExponentialBackoff, handleWhen, retry as retryPolicy } from 'cockatiel'
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { abortableSleep } from '../abortable-sleep.ts';
 import type { HandlerContext } from '../types.ts';
-import { callNext, type HandlerFunction, type Middleware } from './middleware.ts';
+import { afterNext, type HandlerFunction, type Middleware } from './middleware.ts';
 
 /** Immediate retries: how many attempts, how long between them, and which errors deserve another. */
 export interface RetryOptions {
@@ -21,6 +21,9 @@ export function isRetryableByDefault(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code !== 'KEEL_VALIDATION' && code !== 'KEEL_UNKNOWN_EVENT_TYPE' && code !== 'KEEL_UPCAST';
 }
+
+// A first attempt that succeeded leaves nothing to do.
+const succeeded = () => {};
 
 /**
  * Retries a failed handler in place with exponential backoff and jitter (cockatiel's decorrelated
@@ -52,5 +55,5 @@ export function retry(options: RetryOptions = {}): Middleware {
   };
   // The first attempt runs bare: most events succeed, and a policy's bookkeeping would cost every one.
   return (next) => (event, context) =>
-    callNext(next, event, context).catch((error: unknown) => retryAfter(error, next, event, context));
+    afterNext(next, event, context, succeeded, (error: unknown) => retryAfter(error, next, event, context));
 }

@@ -20,23 +20,46 @@ export class HandlerTimeoutError extends Error {
  * was given for it so cooperative handlers stop their work.
  */
 export function timeout(timeoutMs: number): Middleware {
-  return (next) => async (event, context) => {
+  return (next) => (event, context) => {
     const attempt = new AbortController();
     const onOuterAbort = () => attempt.abort(context.signal.reason);
     context.signal.addEventListener('abort', onOuterAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new HandlerTimeoutError(event.id, timeoutMs);
-        attempt.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
+    let outcome: Promise<void> | void;
     try {
-      await Promise.race([next(event, { ...context, signal: attempt.signal }), expired]);
-    } finally {
-      clearTimeout(timer);
+      outcome = next(event, { ...context, signal: attempt.signal });
+    } catch (error) {
       context.signal.removeEventListener('abort', onOuterAbort);
+      throw error;
     }
+    // A handler that finished synchronously cannot have overrun: no timer for it.
+    if (outcome === undefined) {
+      context.signal.removeEventListener('abort', onOuterAbort);
+      return;
+    }
+    return raceTimer(outcome, event.id, timeoutMs, attempt).finally(() =>
+      context.signal.removeEventListener('abort', onOuterAbort),
+    );
   };
+}
+
+/** Settles as `outcome` does, or fails with a HandlerTimeoutError (aborting `attempt`) after `timeoutMs`. */
+async function raceTimer(
+  outcome: PromiseLike<void>,
+  eventId: string,
+  timeoutMs: number,
+  attempt: AbortController,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new HandlerTimeoutError(eventId, timeoutMs);
+      attempt.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([outcome, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

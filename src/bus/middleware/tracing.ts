@@ -6,8 +6,8 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { contextFromTraceparent, tracer } from '../../observability/tracing.ts';
-import { callNext, type Middleware } from './middleware.ts';
+import { contextFromTraceparent, tracer, tracingIsOff } from '../../observability/tracing.ts';
+import type { Middleware } from './middleware.ts';
 
 /** Tracing options. */
 export interface TracingOptions {
@@ -36,8 +36,9 @@ export function tracing(options: TracingOptions): Middleware {
     return lastName;
   };
   return (next) => (event, context) => {
+    // Checked on every event, so an SDK registered after the router was created still gets its spans.
+    if (tracingIsOff()) return next(event, context);
     const parent = contextFromTraceparent(event.traceparent);
-    // Started for every event, so an SDK registered after the router was created still gets its spans.
     const span = tracer.startSpan(spanName(context.topic), consumerSpan, parent);
     if (!span.isRecording()) {
       // Nothing records this span (no SDK, or not sampled): there is nothing to annotate, set or end, so
@@ -47,7 +48,7 @@ export function tracing(options: TracingOptions): Middleware {
         parent === ROOT_CONTEXT && span.spanContext() === INVALID_SPAN_CONTEXT
           ? untraced
           : trace.setSpan(parent, span);
-      return otelContext.with(active, callNext, undefined, next, event, context);
+      return otelContext.with(active, next, undefined, event, context);
     }
     span.setAttributes({
       'messaging.system': options.system,

@@ -46,13 +46,13 @@ describe('tracing middleware', () => {
     expect(seen).toEqual([traceparent, undefined]);
   });
 
-  it('with no SDK, sees synchronous throws and handlers that return no promise', async () => {
-    const throwing = wrap((() => {
+  it('with no SDK, passes synchronous throws and handlers that return no promise through as they are', () => {
+    const throwing = wrap(() => {
       throw new Error('sync');
-    }) as HandlerFunction);
-    await expect(throwing(eventWith(), context)).rejects.toThrow('sync');
-    const plain = wrap((() => undefined) as unknown as HandlerFunction);
-    await expect(plain(eventWith(), context)).resolves.toBeUndefined();
+    });
+    expect(() => throwing(eventWith(), context)).toThrow('sync');
+    const plain = wrap(() => undefined);
+    expect(plain(eventWith(), context)).toBeUndefined();
   });
 
   it('records a CONSUMER span per event once an SDK is registered, even after the middleware was made', async () => {

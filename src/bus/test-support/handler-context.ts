@@ -14,3 +14,16 @@ export function handlerContext(overrides: Partial<HandlerContext> = {}): Handler
     ...overrides,
   };
 }
+
+/**
+ * How a call through middleware ended: 'ok', or the message of what it threw or rejected with — layers
+ * answer a handler that finished synchronously synchronously, so a failure may come either way.
+ */
+export async function outcomeOf(call: () => Promise<void> | void): Promise<string> {
+  try {
+    await call();
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

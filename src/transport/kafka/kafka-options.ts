@@ -31,7 +31,7 @@ export interface KafkaProducerOptions {
    * no partition's batch exceeds the brokers' default `message.max.bytes` (1 048 588) even uncompressed.
    */
   maxBatchBytes?: number;
-  /** Milliseconds one produce request may take, retries included, before the appends fail; default 120 000. */
+  /** Milliseconds an append may take from its first produce request to its acknowledgement, requests sent again included, before it fails; default 120 000. */
   deliveryTimeoutMs?: number;
   /**
    * Kafka `transactional.id` of the producer behind `appendAtomically` (created on first use). Give each

@@ -5,6 +5,8 @@ import {
   FetchIsolationLevels,
   FindCoordinatorKeyTypes,
   type fetchV17,
+  findErrorBy,
+  GenericError,
   Consumer as KafkaClientConsumer,
   ListOffsetTimestamps,
   type ProduceResult,
@@ -83,6 +85,8 @@ const capabilities: TransportCapabilities = Object.freeze({
 });
 
 const RETRY_DELAY_MS = 250;
+/** Retries the client makes inside one produce request before the produce queue sends it again. */
+const PRODUCE_RETRIES = 4;
 // The coordinator answers CONCURRENT_TRANSACTIONS while it still writes the previous transaction's markers;
 // the client's retry delay is all a new transaction then waits, so the transactional producer's is short.
 const TRANSACTION_RETRY_DELAY_MS = 20;
@@ -100,8 +104,12 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     idempotent: true,
     acks: -1,
     compression: producerOptions.compression,
-    // The client retries an idempotent produce forever by default; this bounds it near the delivery timeout.
-    retries: Math.max(1, Math.ceil(producerOptions.deliveryTimeoutMs / RETRY_DELAY_MS)),
+    // A few retries inside one send ride out a blip with the idempotent sequence kept. Longer failures go
+    // back to the produce queue, which sends again with fresh leaders until the delivery timeout: the
+    // client keeps a send's grouping by leader through its own retries, so a send caught by a leader change
+    // would otherwise fail until the delivery timeout (the client retries an idempotent produce forever by
+    // default, and `retries` of 1 or less means that).
+    retries: PRODUCE_RETRIES,
     retryDelay: RETRY_DELAY_MS,
   });
   // Reads outside any group (replay, browsing) go through a client that never joins one.
@@ -126,6 +134,10 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     maxBatchRecords: producerOptions.maxBatchRecords,
     maxBatchBytes: producerOptions.maxBatchBytes,
     mapError: (error) => operationError('append', error),
+    deliveryTimeoutMs: producerOptions.deliveryTimeoutMs,
+    isRetryable: (error) =>
+      error instanceof Error && GenericError.isGenericError(error) && !findErrorBy(error, 'canRetry', false),
+    refresh: () => producer.clearMetadata(),
   });
 
   // The transactional producer exists only once `appendAtomically` is used; a failed abort drops it, and the

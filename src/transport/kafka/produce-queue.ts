@@ -25,7 +25,17 @@ export interface ProduceQueueOptions {
   maxBatchBytes: number;
   /** Wraps a failed send's error for the appends it carried. */
   mapError: (error: unknown) => Error;
+  /** Milliseconds a message may take from its first send to its acknowledgement, resends included. */
+  deliveryTimeoutMs: number;
+  /** Whether a failed send may succeed when sent again (a leader moved, a broker was unreachable). */
+  isRetryable: (error: unknown) => boolean;
+  /** Called before a resend: the client should look the partitions' leaders up again. */
+  refresh: () => void;
 }
+
+/** First wait before a failed send goes again, in milliseconds; it doubles up to RESEND_MAX_DELAY_MS. */
+const RESEND_FIRST_DELAY_MS = 100;
+const RESEND_MAX_DELAY_MS = 1_000;
 
 /**
  * Batching for an idempotent producer the client does not batch: appends queue up, one `send` at a time
@@ -64,11 +74,21 @@ interface Slot {
   index: number;
   message: ProducedMessage;
   size: number;
+  /** When a send first carried this message (performance.now()), for the delivery timeout. */
+  firstSentAt?: number;
 }
+
+/** Partitions a failed send still wrote, with their base offsets: the client reports them on the error. */
+const writtenBy = (error: unknown): readonly ProducedOffset[] =>
+  (error as { produced?: { offsets?: ProducedOffset[] } } | null)?.produced?.offsets ?? [];
+
+type ProducedOffset = NonNullable<ProduceResult['offsets']>[number];
 
 /** Creates the produce queue of one producer. */
 export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
   const { send, logger, lingerMs, maxBatchRecords, maxBatchBytes, mapError } = options;
+  let resends = 0;
+  let resendTimer: NodeJS.Timeout | undefined;
   let queue: Slot[] = [];
   let head = 0;
   let queuedBytes = 0;
@@ -110,16 +130,25 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
     return batch;
   };
 
-  const deliver = (batch: readonly Slot[], result: ProduceResult): void => {
+  /**
+   * Resolves the slots of the partitions in `offsets`. The others fail, or with `keepUnacknowledged` are
+   * returned (a failed send whose other partitions were written).
+   */
+  const deliver = (
+    batch: readonly Slot[],
+    offsets: readonly ProducedOffset[],
+    keepUnacknowledged = false,
+  ): Slot[] => {
     const base = new Map<string, bigint>();
-    for (const produced of result.offsets ?? [])
-      base.set(`${produced.topic}\u0000${produced.partition}`, produced.offset);
+    for (const produced of offsets) base.set(`${produced.topic}\u0000${produced.partition}`, produced.offset);
     const next = new Map<string, bigint>();
+    const unacknowledged: Slot[] = [];
     for (const slot of batch) {
       const key = `${slot.message.topic}\u0000${slot.message.partition}`;
       const offset = next.get(key) ?? base.get(key);
       if (offset === undefined) {
-        fail(slot.waiter, new Error(`the brokers did not acknowledge ${key.replace('\u0000', '[')}]`));
+        if (keepUnacknowledged) unacknowledged.push(slot);
+        else fail(slot.waiter, new Error(`the brokers did not acknowledge ${key.replace('\u0000', '[')}]`));
         continue;
       }
       next.set(key, offset + 1n);
@@ -131,6 +160,31 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
         waiter.resolve(waiter.offsets);
       }
     }
+    return unacknowledged;
+  };
+
+  /**
+   * After a failed send that may succeed again: puts what it did not write back at the head of the queue,
+   * ahead of everything queued since (so each partition keeps its order), and sends it again after a
+   * growing pause, with the leaders looked up again. The client groups a send's messages by the leaders it
+   * knew when the send began and keeps that grouping through its own retries, so a send caught by a leader
+   * change can only succeed as a new send.
+   */
+  const resendLater = (batch: readonly Slot[], error: unknown): boolean => {
+    const now = performance.now();
+    const expired = batch.some((slot) => now - (slot.firstSentAt ?? now) >= options.deliveryTimeoutMs);
+    if (expired || !options.isRetryable(error) || batch.every((slot) => slot.waiter.settled)) return false;
+    const left = deliver(batch, writtenBy(error), true).filter((slot) => !slot.waiter.settled);
+    queue = [...left, ...queue.slice(head)];
+    head = 0;
+    queuedBytes = queue.reduce((bytes, slot) => bytes + slot.size, 0);
+    const delay = Math.min(RESEND_MAX_DELAY_MS, RESEND_FIRST_DELAY_MS * 2 ** resends++);
+    logger.warn(
+      { err: mapError(error), records: left.length, inMs: delay, resend: resends },
+      'kafka transport: produce request failed; sending again',
+    );
+    options.refresh();
+    return true;
   };
 
   const sendNext = (): void => {
@@ -148,15 +202,23 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
       return;
     }
     const started = performance.now();
+    for (const slot of batch) slot.firstSentAt ??= started;
+    let pause = 0;
     inFlight = send(batch.map((slot) => slot.message)).then(
       (result) => {
         logger.trace(
           { records: batch.length, durationMs: performance.now() - started },
           'kafka transport: produce request acknowledged',
         );
-        deliver(batch, result);
+        resends = 0;
+        deliver(batch, result.offsets ?? []);
       },
       (error: unknown) => {
+        if (resendLater(batch, error)) {
+          pause = Math.min(RESEND_MAX_DELAY_MS, RESEND_FIRST_DELAY_MS * 2 ** (resends - 1));
+          return;
+        }
+        resends = 0;
         const mapped = mapError(error);
         logger.warn({ err: mapped, records: batch.length }, 'kafka transport: produce request failed');
         for (const slot of batch) fail(slot.waiter, mapped);
@@ -166,6 +228,15 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
       },
     );
     void inFlight.finally(() => {
+      if (pause > 0) {
+        // The send that failed stays in flight while it waits, so nothing overtakes it.
+        resendTimer = setTimeout(() => {
+          resendTimer = undefined;
+          inFlight = undefined;
+          sendNext();
+        }, pause);
+        return;
+      }
       inFlight = undefined;
       // Whatever queued meanwhile already waited a whole request: send it at once, without lingering.
       sendNext();
@@ -220,6 +291,12 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
         clearTimeout(timer as NodeJS.Timeout);
         clearImmediate(timer as NodeJS.Immediate);
         timer = undefined;
+      }
+      // A failed send waiting to go again is not in flight any more: it fails with the rest.
+      if (resendTimer !== undefined) {
+        clearTimeout(resendTimer);
+        resendTimer = undefined;
+        inFlight = undefined;
       }
       const rest = queue.slice(head);
       queue = [];

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { ValidationError } from '../../events/errors.ts';
 import { createMetrics } from '../../observability/metrics.ts';
@@ -6,46 +6,36 @@ import { UnknownTopicError } from '../../transport/errors.ts';
 import { runInHandlingContext } from '../handling-context.ts';
 import { createPublisher } from '../publisher.ts';
 import { publishingCatalog, readTopic, StepRecorded, waitUntil } from '../test-support/publishing-catalog.ts';
-import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
+import { publishingFixture, publishingTargets } from '../test-support/publishing-transports.ts';
 import { PublisherClosedError, PublishUnavailableError } from './errors.ts';
 
 describe.each(publishingTargets)('publisher: fire-and-forget and envelope propagation ($name)', (target) => {
-  let opened: PublishingTestTransport;
-  let names: ReturnType<typeof publishingCatalog>;
-
-  beforeEach(async () => {
-    opened = await target.open();
-    names = publishingCatalog(opened.prefix);
-    await opened.transport.ensureTopics(names.catalog.topics);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const given = publishingFixture(target);
 
   it('emit returns at once, validates synchronously and delivers in the background', async () => {
-    const { transport } = opened;
-    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
+    const { transport } = given.opened;
+    const publisher = createPublisher({ transport, catalog: given.names.catalog, source: 'urn:keel:test' });
     expect(() => publisher.emit(StepRecorded, { key: 'a', seq: -1 })).toThrow(ValidationError);
     const returned = publisher.emit(StepRecorded, { key: 'a', seq: 0 });
     expect(returned).toBeUndefined();
     publisher.emit(StepRecorded, { key: 'a', seq: 1 });
     await waitUntil(
       'both emitted events are stored',
-      async () => (await readTopic(transport, names.steps.name)).length === 2,
+      async () => (await readTopic(transport, given.names.steps.name)).length === 2,
       5_000,
     );
-    const stored = await readTopic(transport, names.steps.name);
+    const stored = await readTopic(transport, given.names.steps.name);
     expect(stored.map((s) => (s.event.data as { seq: number }).seq)).toEqual([0, 1]);
     await publisher.close();
     expect(() => publisher.emit(StepRecorded, { key: 'a', seq: 2 })).toThrow(PublisherClosedError);
   });
 
   it('emit reports append failures to onError and the metrics, never as an unhandled rejection', async () => {
-    const { transport } = opened;
+    const { transport } = given.opened;
     const metrics = createMetrics();
     const failures: Array<{ error: unknown; event: CloudEvent }> = [];
     // A topic the transport does not have: a real, non-retryable append failure.
-    const missing = publishingCatalog(`${opened.prefix}-missing`);
+    const missing = publishingCatalog(`${given.opened.prefix}-missing`);
     const publisher = createPublisher({
       transport,
       catalog: missing.catalog,
@@ -66,13 +56,13 @@ describe.each(publishingTargets)('publisher: fire-and-forget and envelope propag
     if (target.slowOutages) return;
     const unbuffered = createPublisher({
       transport,
-      catalog: names.catalog,
+      catalog: given.names.catalog,
       source: 'urn:keel:test',
       metrics,
       retry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
       onError: (error, event) => failures.push({ error, event }),
     });
-    const outage = await opened.startOutage();
+    const outage = await given.opened.startOutage();
     try {
       unbuffered.emit(StepRecorded, { key: 'b', seq: 0 });
       await waitUntil('onError was called for the outage', () => failures.length === 2, 10_000);
@@ -88,8 +78,8 @@ describe.each(publishingTargets)('publisher: fire-and-forget and envelope propag
   });
 
   it('events published while handling one inherit its correlation, causation and tenant', async () => {
-    const { transport } = opened;
-    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
+    const { transport } = given.opened;
+    const publisher = createPublisher({ transport, catalog: given.names.catalog, source: 'urn:keel:test' });
     const handled: CloudEvent = {
       specversion: '1.0',
       id: 'handled-1',
@@ -122,11 +112,11 @@ describe.each(publishingTargets)('publisher: fire-and-forget and envelope propag
 
     await waitUntil(
       'all six are stored',
-      async () => (await readTopic(transport, names.steps.name)).length === 6,
+      async () => (await readTopic(transport, given.names.steps.name)).length === 6,
       5_000,
     );
     const bySeq = new Map(
-      (await readTopic(transport, names.steps.name)).map((s) => [
+      (await readTopic(transport, given.names.steps.name)).map((s) => [
         (s.event.data as { seq: number }).seq,
         s.event,
       ]),

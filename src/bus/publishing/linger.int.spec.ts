@@ -1,27 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPublisher } from '../publisher.ts';
-import { publishingCatalog, readTopic, StepRecorded } from '../test-support/publishing-catalog.ts';
-import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
+import { readTopic, StepRecorded } from '../test-support/publishing-catalog.ts';
+import { publishingFixture, publishingTargets } from '../test-support/publishing-transports.ts';
 import { PublisherOptionsError } from './errors.ts';
 
 describe.each(publishingTargets)('publisher: linger batching ($name)', (target) => {
-  let opened: PublishingTestTransport;
-  let names: ReturnType<typeof publishingCatalog>;
-
-  beforeEach(async () => {
-    opened = await target.open();
-    names = publishingCatalog(opened.prefix);
-    await opened.transport.ensureTopics(names.catalog.topics);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const given = publishingFixture(target);
 
   it('coalesces publishes made within the window into one append, each with its own receipt', async () => {
-    const { transport } = opened;
+    const { transport } = given.opened;
     const publisher = createPublisher({
       transport,
-      catalog: names.catalog,
+      catalog: given.names.catalog,
       source: 'urn:keel:test',
       linger: { ms: 50, maxEvents: 1000 },
     });
@@ -32,7 +22,7 @@ describe.each(publishingTargets)('publisher: linger batching ($name)', (target) 
     // Nothing went out before the linger time: one append, after it.
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
     expect(new Set(receipts.map((r) => r.id)).size).toBe(60);
-    const stored = await readTopic(transport, names.steps.name);
+    const stored = await readTopic(transport, given.names.steps.name);
     expect(stored).toHaveLength(60);
     // The transport stamps one time per append: all sixty share it.
     const stamps = new Set<number>();
@@ -54,8 +44,8 @@ describe.each(publishingTargets)('publisher: linger batching ($name)', (target) 
 
   it('sends a full batch without waiting for the linger time', async () => {
     const publisher = createPublisher({
-      transport: opened.transport,
-      catalog: names.catalog,
+      transport: given.opened.transport,
+      catalog: given.names.catalog,
       source: 'urn:keel:test',
       linger: { ms: 60_000, maxEvents: 10 },
     });
@@ -74,16 +64,16 @@ describe.each(publishingTargets)('publisher: linger batching ($name)', (target) 
   it('refuses bad linger options, naming the key', () => {
     expect(() =>
       createPublisher({
-        transport: opened.transport,
-        catalog: names.catalog,
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
         source: 'urn:keel:test',
         linger: { ms: -1, maxEvents: 0 },
       }),
     ).toThrow(PublisherOptionsError);
     expect(() =>
       createPublisher({
-        transport: opened.transport,
-        catalog: names.catalog,
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
         source: 'urn:keel:test',
         linger: { ms: -1 },
       }),

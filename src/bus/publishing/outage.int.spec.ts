@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMetrics, type KeelMetrics } from '../../observability/metrics.ts';
 import { createPublisher } from '../publisher.ts';
 import {
   AuditRecorded,
-  publishingCatalog,
   readTopic,
   StepRecorded,
   sleep,
   waitUntil,
 } from '../test-support/publishing-catalog.ts';
-import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
+import { publishingFixture, publishingTargets } from '../test-support/publishing-transports.ts';
 import type { AnyPublishReceipt, Publisher } from '../types.ts';
 import { BufferFullError, PublishUnavailableError } from './errors.ts';
 import { openLocalBuffer } from './local-buffer.ts';
@@ -20,17 +19,7 @@ import { openLocalBuffer } from './local-buffer.ts';
 // append fails with SQLITE_BUSY after the transport's 100 ms busy timeout, until it lets go; on Kafka
 // all three brokers are stopped, so appends fail after the test transport's 2 s delivery timeout.
 describe.each(publishingTargets)('publisher: retry, circuit breaker and local buffer ($name)', (target) => {
-  let opened: PublishingTestTransport;
-  let names: ReturnType<typeof publishingCatalog>;
-
-  beforeEach(async () => {
-    opened = await target.open();
-    names = publishingCatalog(opened.prefix);
-    await opened.transport.ensureTopics(names.catalog.topics);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const given = publishingFixture(target);
 
   const gauge = async (metrics: KeelMetrics, metric: string, name: string): Promise<number> => {
     const text = await metrics.registry.getSingleMetricAsString(metric);
@@ -41,7 +30,7 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
   // Per key, the seqs stored in partition order: exactly 0..n-1 means in order, none lost, none twice.
   const storedSeqs = async (): Promise<Map<string, number[]>> => {
     const seqs = new Map<string, number[]>();
-    for (const { event } of await readTopic(opened.transport, names.steps.name)) {
+    for (const { event } of await readTopic(given.opened.transport, given.names.steps.name)) {
       const { key, seq } = event.data as { key: string; seq: number };
       seqs.set(key, [...(seqs.get(key) ?? []), seq]);
     }
@@ -54,15 +43,15 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
     const metrics = createMetrics();
     const publisher = createPublisher({
-      transport: opened.transport,
-      catalog: names.catalog,
+      transport: given.opened.transport,
+      catalog: given.names.catalog,
       source: 'urn:keel:test',
       name: 'outage',
       metrics,
       logger,
       retry: { attempts: 2, initialDelayMs: 20, maxDelayMs: 200 },
       breaker: { threshold: 3, halfOpenAfterMs: 300 },
-      buffer: { path: join(opened.dir, 'publish-buffer.db') },
+      buffer: { path: join(given.opened.dir, 'publish-buffer.db') },
     });
     const keys = ['a', 'b', 'c', 'd'];
     const next = new Map(keys.map((key) => [key, 0]));
@@ -78,7 +67,7 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     for (let i = 0; i < 3; i++) receipts.push(...(await round()));
     expect(receipts.every((r) => !r.buffered)).toBe(true);
 
-    const outage = await opened.startOutage();
+    const outage = await given.opened.startOutage();
     const lockedAt = Date.now();
     // Publishes in flight together when the transport fails keep their call order through the retries.
     const burst = await Promise.all(
@@ -117,15 +106,15 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
 
     const seqs = await storedSeqs();
     for (const key of keys) expect(seqs.get(key)).toEqual(upTo(next.get(key)!));
-    const stored = await readTopic(opened.transport, names.steps.name);
+    const stored = await readTopic(given.opened.transport, given.names.steps.name);
     const published = [...receipts, ...during, ...after, ...direct].filter(
-      (r) => r.topic === names.steps.name,
+      (r) => r.topic === given.names.steps.name,
     );
     expect(stored).toHaveLength(published.length);
     expect(new Set(stored.map((s) => s.event.id))).toEqual(new Set(published.map((r) => r.id)));
-    expect((await readTopic(opened.transport, names.audits.name)).map((s) => s.event.id)).toEqual([
-      tx.receipts[1]!.id,
-    ]);
+    expect((await readTopic(given.opened.transport, given.names.audits.name)).map((s) => s.event.id)).toEqual(
+      [tx.receipts[1]!.id],
+    );
     expect(await gauge(metrics, 'keel_circuit_breaker_state', 'outage')).toBe(0);
     const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages).toContain('publisher circuit breaker open: the transport keeps failing');
@@ -139,18 +128,18 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
       const metrics = createMetrics();
       const failures: unknown[] = [];
       const publisher = createPublisher({
-        transport: opened.transport,
-        catalog: names.catalog,
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
         source: 'urn:keel:test',
         name: 'full',
         metrics,
         logger: pino({ level: 'silent' }),
         retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 100 },
         breaker: { threshold: 1, halfOpenAfterMs: 200 },
-        buffer: { path: join(opened.dir, 'publish-buffer.db'), maxEvents: 5 },
+        buffer: { path: join(given.opened.dir, 'publish-buffer.db'), maxEvents: 5 },
         onError: (error) => failures.push(error),
       });
-      const outage = await opened.startOutage();
+      const outage = await given.opened.startOutage();
       try {
         for (let seq = 0; seq < 5; seq++) {
           expect((await publisher.publish(StepRecorded, { key: 'k', seq })).buffered).toBe(true);
@@ -183,10 +172,10 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     });
 
     it('leaves on disk what close() cannot flush, and a restarted publisher sends it first', async () => {
-      const path = join(opened.dir, 'publish-buffer.db');
+      const path = join(given.opened.dir, 'publish-buffer.db');
       const options = {
-        transport: opened.transport,
-        catalog: names.catalog,
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
         source: 'urn:keel:test',
         logger: pino({ level: 'silent' }),
         retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 100 },
@@ -194,7 +183,7 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
         buffer: { path },
       };
       const first = createPublisher(options);
-      const outage = await opened.startOutage();
+      const outage = await given.opened.startOutage();
       try {
         for (let seq = 0; seq < 10; seq++) await first.publish(StepRecorded, { key: 'r', seq });
         const closing = performance.now();
@@ -227,14 +216,14 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
 
     it('rides out a short outage with retries, keeping concurrent publishes in call order', async () => {
       const publisher = createPublisher({
-        transport: opened.transport,
-        catalog: names.catalog,
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
         source: 'urn:keel:test',
         logger: pino({ level: 'silent' }),
         retry: { attempts: 20, initialDelayMs: 30, maxDelayMs: 100 },
         breaker: { threshold: 100, halfOpenAfterMs: 100 },
       });
-      const outage = await opened.startOutage();
+      const outage = await given.opened.startOutage();
       const inFlight = Array.from({ length: 10 }, (_, seq) =>
         publisher.publish(StepRecorded, { key: 'q', seq }),
       );
@@ -250,8 +239,8 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     it('without a buffer: retries, then fails with PublishUnavailableError; the open breaker fails fast', async () => {
       const metrics = createMetrics();
       const publisher = createPublisher({
-        transport: opened.transport,
-        catalog: names.catalog,
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
         source: 'urn:keel:test',
         name: 'unbuffered',
         metrics,
@@ -259,7 +248,7 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
         retry: { attempts: 3, initialDelayMs: 20, maxDelayMs: 50 },
         breaker: { threshold: 4, halfOpenAfterMs: 500 },
       });
-      const outage = await opened.startOutage();
+      const outage = await given.opened.startOutage();
       try {
         const exhausted = await publisher
           .publish(StepRecorded, { key: 'u', seq: 0 })

@@ -1,37 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../events/errors.ts';
 import { createPublisher } from '../publisher.ts';
-import {
-  AuditRecorded,
-  publishingCatalog,
-  readTopic,
-  StepRecorded,
-} from '../test-support/publishing-catalog.ts';
-import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
+import { AuditRecorded, readTopic, StepRecorded } from '../test-support/publishing-catalog.ts';
+import { publishingFixture, publishingTargets } from '../test-support/publishing-transports.ts';
 import { TransactionClosedError } from './errors.ts';
 import type { PublishTransaction } from './transaction.ts';
 
 describe.each(publishingTargets)('publisher: transactions ($name)', (target) => {
-  let opened: PublishingTestTransport;
-  let names: ReturnType<typeof publishingCatalog>;
-
-  beforeEach(async () => {
-    opened = await target.open();
-    names = publishingCatalog(opened.prefix);
-    await opened.transport.ensureTopics(names.catalog.topics);
-  });
-  afterEach(async () => {
-    await opened.close();
-  });
+  const given = publishingFixture(target);
 
   const stored = async () => ({
-    steps: (await readTopic(opened.transport, names.steps.name)).map((s) => s.event),
-    audits: (await readTopic(opened.transport, names.audits.name)).map((s) => s.event),
+    steps: (await readTopic(given.opened.transport, given.names.steps.name)).map((s) => s.event),
+    audits: (await readTopic(given.opened.transport, given.names.audits.name)).map((s) => s.event),
   });
 
   it('appends everything staged across topics at once', async () => {
-    const { transport } = opened;
-    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
+    const { transport } = given.opened;
+    const publisher = createPublisher({ transport, catalog: given.names.catalog, source: 'urn:keel:test' });
     const work = async (tx: PublishTransaction) => {
       const first = await tx.publish(StepRecorded, { key: 'order-1', seq: 0 });
       tx.publishMany(StepRecorded, [
@@ -45,10 +30,10 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
     expect(receipts).toHaveLength(4);
     expect(receipts[0]!.id).toBe(value);
     expect(receipts.map((r) => r.topic)).toEqual([
-      names.steps.name,
-      names.steps.name,
-      names.steps.name,
-      names.audits.name,
+      given.names.steps.name,
+      given.names.steps.name,
+      given.names.steps.name,
+      given.names.audits.name,
     ]);
     const { steps, audits } = await stored();
     expect(steps).toHaveLength(3);
@@ -58,8 +43,8 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
   });
 
   it('concurrent transactions and plain publishes each land whole, at the offsets their receipts give', async () => {
-    const { transport } = opened;
-    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
+    const { transport } = given.opened;
+    const publisher = createPublisher({ transport, catalog: given.names.catalog, source: 'urn:keel:test' });
     const transactions = Array.from({ length: 12 }, (_, i) =>
       publisher.transaction((tx) => {
         tx.publish(StepRecorded, { key: `order-${i}`, seq: 0 });
@@ -75,7 +60,7 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
     const receipts = [...committed.flatMap((c) => c.receipts), ...published];
     expect(committed.map((c) => c.value)).toEqual(Array.from({ length: 12 }, (_, i) => i));
     const at = new Map<string, string>();
-    for (const topic of [names.steps.name, names.audits.name])
+    for (const topic of [given.names.steps.name, given.names.audits.name])
       for (const s of await readTopic(transport, topic))
         at.set(`${topic}/${s.partition}@${s.offset}`, s.event.id);
     expect(at.size).toBe(48);
@@ -86,8 +71,8 @@ describe.each(publishingTargets)('publisher: transactions ($name)', (target) => 
   });
 
   it('writes nothing when the callback throws, and stages nothing invalid', async () => {
-    const { transport } = opened;
-    const publisher = createPublisher({ transport, catalog: names.catalog, source: 'urn:keel:test' });
+    const { transport } = given.opened;
+    const publisher = createPublisher({ transport, catalog: given.names.catalog, source: 'urn:keel:test' });
     let leaked: PublishTransaction | undefined;
     const failed = await publisher
       .transaction(async (tx) => {

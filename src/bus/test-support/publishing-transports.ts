@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import { ensureCluster, NODE_IDS, stopNode } from '../../../scripts/kafka.mjs';
 import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
 import { runScript } from '../../transport/embedded/test-support/child-process.ts';
@@ -10,6 +11,7 @@ import {
   kafkaTestPrefix,
   openKafkaTestTransport,
 } from './kafka-test-transport.ts';
+import { publishingCatalog } from './publishing-catalog.ts';
 import type { OpenedTransport, TestTransport } from './transports.ts';
 
 /** A real outage of a transport's backing service, in progress. */
@@ -134,3 +136,26 @@ export const publishingTargets: readonly PublishingTestTarget[] = [
   embeddedPublishingTarget,
   kafkaPublishingTarget,
 ];
+
+/** What each publisher test is given: a freshly opened transport and the catalog, its topics created. */
+export interface PublishingFixture {
+  opened: PublishingTestTransport;
+  names: ReturnType<typeof publishingCatalog>;
+}
+
+/**
+ * Registers hooks that open `target` before each test of the calling suite, with the publishing catalog's
+ * topics created, and close it after; the fields are the current test's.
+ */
+export function publishingFixture(target: PublishingTestTarget): PublishingFixture {
+  const given = {} as PublishingFixture;
+  beforeEach(async () => {
+    given.opened = await target.open();
+    given.names = publishingCatalog(given.opened.prefix);
+    await given.opened.transport.ensureTopics(given.names.catalog.topics);
+  });
+  afterEach(async () => {
+    await given.opened.close();
+  });
+  return given;
+}

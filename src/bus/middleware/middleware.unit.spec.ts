@@ -13,7 +13,7 @@ const event = { id: 'e1', type: 't', data: {} } as CloudEvent;
 const context = handlerContext();
 
 /** Runs `next` through afterNext and tells what happened, in order. */
-function trace(next: HandlerFunction) {
+function observe(next: HandlerFunction) {
   const log: string[] = [];
   const result = afterNext(
     next,
@@ -33,14 +33,14 @@ function trace(next: HandlerFunction) {
 
 describe('afterNext', () => {
   it('answers a handler that finished synchronously at once, with no promise', () => {
-    const { log, result } = trace(() => undefined);
+    const { log, result } = observe(() => undefined);
     expect(result).toBeUndefined();
     expect(log).toEqual(['success', 'returned']);
   });
 
   it('hands a synchronous throw to onFailure at once', () => {
     expect(() =>
-      trace(() => {
+      observe(() => {
         throw new Error('sync');
       }),
     ).toThrow('sync');
@@ -52,7 +52,7 @@ describe('afterNext', () => {
       // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a native promise is the case under test
       (() => ({ then: (resolve: () => void) => setTimeout(resolve, 1) })) as unknown as HandlerFunction,
     ]) {
-      const { log, result } = trace(next);
+      const { log, result } = observe(next);
       expect(log).toEqual(['returned a promise']);
       await result;
       expect(log).toEqual(['returned a promise', 'success']);
@@ -60,7 +60,7 @@ describe('afterNext', () => {
   });
 
   it('passes a rejection to onFailure', async () => {
-    const { log, result } = trace(async () => {
+    const { log, result } = observe(async () => {
       throw new Error('async');
     });
     expect(await outcomeOf(() => result)).toBe('async');
@@ -69,6 +69,7 @@ describe('afterNext', () => {
 });
 
 describe('the default chain', () => {
+  let calls = 0;
   const chain = () =>
     compose(
       [
@@ -78,11 +79,10 @@ describe('the default chain', () => {
         retry({ initialDelayMs: 1 }),
         circuitBreaker({ name: 'b' }).middleware,
       ],
-      (() => {
+      () => {
         calls++;
-      }) as HandlerFunction,
+      },
     );
-  let calls = 0;
 
   it('runs a plain handler through every layer without making a promise', () => {
     expect(chain()(event, context)).toBeUndefined();

@@ -168,12 +168,14 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
    * ahead of everything queued since (so each partition keeps its order), and sends it again after a
    * growing pause, with the leaders looked up again. The client groups a send's messages by the leaders it
    * knew when the send began and keeps that grouping through its own retries, so a send caught by a leader
-   * change can only succeed as a new send.
+   * change can only succeed as a new send. Returns the pause in milliseconds, or undefined when the send
+   * cannot go again (its error says so, or a message of it is past its delivery timeout).
    */
-  const resendLater = (batch: readonly Slot[], error: unknown): boolean => {
+  const resendLater = (batch: readonly Slot[], error: unknown): number | undefined => {
     const now = performance.now();
     const expired = batch.some((slot) => now - (slot.firstSentAt ?? now) >= options.deliveryTimeoutMs);
-    if (expired || !options.isRetryable(error) || batch.every((slot) => slot.waiter.settled)) return false;
+    if (expired || !options.isRetryable(error) || batch.every((slot) => slot.waiter.settled))
+      return undefined;
     const left = deliver(batch, writtenBy(error), true).filter((slot) => !slot.waiter.settled);
     queue = [...left, ...queue.slice(head)];
     head = 0;
@@ -184,7 +186,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
       'kafka transport: produce request failed; sending again',
     );
     options.refresh();
-    return true;
+    return delay;
   };
 
   const sendNext = (): void => {
@@ -214,8 +216,9 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
         deliver(batch, result.offsets ?? []);
       },
       (error: unknown) => {
-        if (resendLater(batch, error)) {
-          pause = Math.min(RESEND_MAX_DELAY_MS, RESEND_FIRST_DELAY_MS * 2 ** (resends - 1));
+        const resendIn = resendLater(batch, error);
+        if (resendIn !== undefined) {
+          pause = resendIn;
           return;
         }
         resends = 0;

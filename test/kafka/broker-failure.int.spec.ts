@@ -1,7 +1,7 @@
 import { Admin } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterHealth, killNode, startNode } from '../../scripts/kafka.mjs';
+import { clusterHealth, killNode, startNode, stopNode } from '../../scripts/kafka.mjs';
 import { createSqliteInbox } from '../../src/bus/inbox/sqlite-inbox.ts';
 import { createPublisher } from '../../src/bus/publisher.ts';
 import { createRouter } from '../../src/bus/router.ts';
@@ -30,13 +30,15 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
   it('every acknowledged event is handled exactly once in effect, in order per key, and the cluster heals', {
     timeout: 150_000,
   }, async () => {
-    // Counts the produce requests that failed (and were retried by the Publisher), for the summary line.
+    // Counts the produce requests and transactions that failed and went again, for the summary line.
     let failedSends = 0;
+    let rerunTransactions = 0;
     const logger = pino(
       { level: 'warn' },
       {
         write: (line: string) => {
           if (line.includes('produce request failed')) failedSends++;
+          if (line.includes('transaction failed before its commit')) rerunTransactions++;
         },
       },
     );
@@ -51,6 +53,33 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
       source: 'urn:keel:broker-failure',
       logger: silent,
     });
+
+    // Atomic appends run beside the publishes, two partitions each, on a topic of their own.
+    const atomicTopic = { name: harness.topic('atomic'), partitions: 12, replication: 3 };
+    await transport.ensureTopics([atomicTopic]);
+    let publishing = true;
+    let atomicAcknowledged = 0;
+    const atomicFailures: string[] = [];
+    const atomicWorker = async (worker: number) => {
+      for (let i = 0; publishing; i++) {
+        const partition = (worker * 5 + i) % atomicTopic.partitions;
+        const record = { key: `w${worker}`, value: Buffer.from(`${worker}:${i}`), headers: {} };
+        try {
+          await transport.appendAtomically([
+            { topic: atomicTopic.name, partition, records: [record] },
+            {
+              topic: atomicTopic.name,
+              partition: (partition + 5) % atomicTopic.partitions,
+              records: [record],
+            },
+          ]);
+          atomicAcknowledged++;
+        } catch (error) {
+          atomicFailures.push((error as Error).message);
+        }
+      }
+    };
+    const atomic = Array.from({ length: 8 }, (_, worker) => atomicWorker(worker));
 
     const acknowledged = new Map<string, { key: string; seq: number }>();
     let failed = 0;
@@ -82,8 +111,11 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
         }
       };
       await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+      publishing = false;
+      await Promise.all(atomic);
       await killing;
     } finally {
+      publishing = false;
       await killing?.catch(() => undefined);
       // The cluster is shared with every other test: the node comes back whatever happened.
       await startNode(KILLED_NODE);
@@ -99,6 +131,20 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
       stalledMs = Math.max(stalledMs, acknowledgedAtMs[i]! - previous);
     }
     expect(stalledMs).toBeLessThan(30_000);
+    // A transaction caught by the leader change is aborted and run again: none fails, and every one that was
+    // acknowledged is there whole (two records each; aborted ones are invisible to reads).
+    expect(atomicFailures).toEqual([]);
+    let atomicRecords = 0;
+    for (let partition = 0; partition < atomicTopic.partitions; partition++) {
+      for (let offset = 0n; ; ) {
+        const records = await transport.read(atomicTopic.name, partition, offset, 1_000);
+        if (records.length === 0) break;
+        atomicRecords += records.length;
+        offset = records.at(-1)!.offset + 1n;
+      }
+    }
+    expect(atomicAcknowledged).toBeGreaterThan(0);
+    expect(atomicRecords).toBe(atomicAcknowledged * 2);
 
     // An idempotent handler: the inbox skips redeliveries; counting calls shows any second effect.
     const inbox = createSqliteInbox({ path: ':memory:' });
@@ -131,7 +177,7 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
     const missing = [...acknowledged.keys()].filter((id) => !effects.has(id));
     const doubled = [...effects.values()].filter((n) => n > 1).length;
     process.stderr.write(
-      `broker failure: ${acknowledged.size} acknowledged, ${failed} failed, ${failedSends} produce requests failed (sent again), killed after ${killedAt} acks, publishing stalled ${stalledMs} ms\n`,
+      `broker failure: ${acknowledged.size} acknowledged, ${failed} failed, ${failedSends} produce requests failed (sent again), killed after ${killedAt} acks, publishing stalled ${stalledMs} ms; ${atomicAcknowledged} atomic appends, ${rerunTransactions} transactions run again\n`,
     );
     expect({ missing: missing.length, doubled, outOfOrder }).toEqual({
       missing: 0,
@@ -158,5 +204,53 @@ describe('broker failure (SIGKILL one of three brokers while publishing with ack
       await admin.close();
     }
     expect((await clusterHealth()).healthy).toBe(true);
+  });
+});
+
+describe('a transaction the brokers refuse for a while (a broker stopped, min.insync.replicas=3)', () => {
+  const harness = kafkaTestHarness('refused-transaction');
+  afterAll(() => harness.cleanup());
+
+  it('is aborted and run again until they take it, and is written once', { timeout: 90_000 }, async () => {
+    let runAgain = 0;
+    const logger = pino(
+      { level: 'warn' },
+      {
+        write: (line: string) => {
+          if (line.includes('transaction failed before its commit')) runAgain++;
+        },
+      },
+    );
+    const transport = harness.open({ logger, producer: { deliveryTimeoutMs: 60_000 } });
+    const topic = { name: harness.topic('strict'), partitions: 3, replication: 3, minInsyncReplicas: 3 };
+    await transport.ensureTopics([topic]);
+    const write = (partition: number, value: string) => ({
+      topic: topic.name,
+      partition,
+      records: [{ key: value, value: Buffer.from(value), headers: {} }],
+    });
+    await transport.appendAtomically([write(0, 'before-0'), write(1, 'before-1')]);
+
+    // A stopped broker leaves every partition's in-sync set: each send of the transaction is refused
+    // (NOT_ENOUGH_REPLICAS) until it is back and caught up.
+    await stopNode(3);
+    let appended: Promise<bigint[][]> | undefined;
+    try {
+      appended = transport.appendAtomically([write(1, 'during-1'), write(2, 'during-2')]);
+      await until(() => runAgain > 0, 30_000, 'the transaction run again');
+    } finally {
+      await startNode(3);
+    }
+    await appended;
+    expect(runAgain).toBeGreaterThan(0);
+
+    // The attempts that failed were aborted, so reads see each record once.
+    const values: string[] = [];
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      for (const record of await transport.read(topic.name, partition, 0n, 100)) {
+        values.push(Buffer.from(record.value!).toString());
+      }
+    }
+    expect(values.sort()).toEqual(['before-0', 'before-1', 'during-1', 'during-2']);
   });
 });

@@ -1,3 +1,4 @@
+import { findErrorBy, GenericError } from '@platformatic/kafka';
 import { KafkaOperationError } from './errors.ts';
 
 interface ClientError {
@@ -49,4 +50,14 @@ export function operationError(operation: string, error: unknown): Error {
   const code = (error as ClientError | null)?.code;
   if (typeof code === 'string' && code.startsWith('KEEL_')) return error as Error;
   return new KafkaOperationError(operation, error, kafkaErrorNames(error));
+}
+
+/**
+ * True when the client says a failed request may succeed if made again (a leader moved, a broker was
+ * unreachable): its own rule, that no error in the chain is marked `canRetry: false`.
+ */
+export function isRetryableClientError(error: unknown): boolean {
+  return (
+    error instanceof Error && GenericError.isGenericError(error) && !findErrorBy(error, 'canRetry', false)
+  );
 }

@@ -5,8 +5,6 @@ import {
   FetchIsolationLevels,
   FindCoordinatorKeyTypes,
   type fetchV17,
-  findErrorBy,
-  GenericError,
   Consumer as KafkaClientConsumer,
   ListOffsetTimestamps,
   type ProduceResult,
@@ -26,7 +24,13 @@ import type {
   Transport,
   TransportCapabilities,
 } from '../transport.ts';
-import { isUnknownTopic, kafkaErrorNames, operationError } from './client-errors.ts';
+import {
+  hasKafkaError,
+  isRetryableClientError,
+  isUnknownTopic,
+  kafkaErrorNames,
+  operationError,
+} from './client-errors.ts';
 import { GroupNotEmptyError } from './errors.ts';
 import { createKafkaConsumer, type KafkaConsumer } from './kafka-consumer.ts';
 import {
@@ -35,7 +39,7 @@ import {
   resolveConsumerDefaults,
   resolveProducerOptions,
 } from './kafka-options.ts';
-import { createProduceQueue, type QueuedWrite } from './produce-queue.ts';
+import { createProduceQueue, type QueuedWrite, resendDelayMs } from './produce-queue.ts';
 import { decodeBatches, type ProducedMessage, recordSize, toMessage } from './record-codec.ts';
 import { createTopic, describeTopic, waitForLeaders } from './topic-admin.ts';
 import { applyTopicPlan, planTopics, type TopicPlan } from './topic-plan.ts';
@@ -90,6 +94,14 @@ const PRODUCE_RETRIES = 4;
 // The coordinator answers CONCURRENT_TRANSACTIONS while it still writes the previous transaction's markers;
 // the client's retry delay is all a new transaction then waits, so the transactional producer's is short.
 const TRANSACTION_RETRY_DELAY_MS = 20;
+/** Errors of a producer's idempotence state, which a transaction on a fresh producer does not meet. */
+const PRODUCER_STATE_ERRORS = [
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'INVALID_PRODUCER_EPOCH',
+  'UNKNOWN_PRODUCER_ID',
+];
+/** Retries the transactional client makes inside one request: about two seconds. */
+const TRANSACTION_CLIENT_RETRIES = 100;
 
 /** Connects the Kafka transport (clients connect lazily, on first use). */
 export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
@@ -135,8 +147,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     maxBatchBytes: producerOptions.maxBatchBytes,
     mapError: (error) => operationError('append', error),
     deliveryTimeoutMs: producerOptions.deliveryTimeoutMs,
-    isRetryable: (error) =>
-      error instanceof Error && GenericError.isGenericError(error) && !findErrorBy(error, 'canRetry', false),
+    isRetryable: isRetryableClientError,
     refresh: () => producer.clearMetadata(),
   });
 
@@ -158,48 +169,89 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
       compression: producerOptions.compression,
       // Sent with InitProducerId, the client's `timeout` is the brokers' transaction timeout.
       timeout: producerOptions.transactionTimeoutMs,
-      retries: Math.max(1, Math.ceil(producerOptions.deliveryTimeoutMs / TRANSACTION_RETRY_DELAY_MS)),
+      // Like the plain producer's: a short budget inside one request (it also covers CONCURRENT_TRANSACTIONS,
+      // answered for the milliseconds the coordinator writes the previous markers); a transaction that still
+      // fails before its commit is aborted and run again with fresh leaders (see `run` below).
+      retries: TRANSACTION_CLIENT_RETRIES,
       retryDelay: TRANSACTION_RETRY_DELAY_MS,
     }));
-  const transactions = createTransactionQueue({
-    run: async (chunks) => {
-      const client = transactionalProducer();
-      let tx: Awaited<ReturnType<Producer['beginTransaction']>>;
-      try {
-        tx = await client.beginTransaction();
-      } catch (error) {
-        // The client keeps a transaction that failed to begin as the active one; let it go.
-        await client.transaction?.cancel();
-        throw error;
-      }
-      try {
-        const results = [];
-        for (const messages of chunks) results.push(await tx.send({ messages }));
-        await tx.commit();
-        // Committed is committed: failing the append now would have its caller write it twice.
-        await untilReadable(chunks, results).catch((error: unknown) => {
-          logger.warn(
-            { err: error },
-            'kafka transport: committed transaction; cannot tell yet that it is readable',
-          );
-        });
-        return results;
-      } catch (error) {
-        if (!tx.completed) {
-          try {
-            await tx.abort();
-          } catch (abortError) {
-            logger.warn(
-              { err: abortError },
-              'kafka transport: abort failed; the transactional producer is replaced',
-            );
-            if (transactional === client) transactional = undefined;
-            await client.close(true).catch((closeError: unknown) => {
-              logger.debug({ err: closeError }, 'kafka transport: closing the replaced producer failed');
-            });
-          }
+  // One Kafka transaction carrying `chunks`; `committing` is told before EndTxn is sent, after which a
+  // failure leaves the outcome unknown.
+  const runTransaction = async (chunks: ProducedMessage[][], committing: () => void) => {
+    const client = transactionalProducer();
+    let tx: Awaited<ReturnType<Producer['beginTransaction']>>;
+    try {
+      tx = await client.beginTransaction();
+    } catch (error) {
+      // The client keeps a transaction that failed to begin as the active one; let it go.
+      await client.transaction?.cancel();
+      throw error;
+    }
+    let sending = true;
+    try {
+      const results = [];
+      for (const messages of chunks) results.push(await tx.send({ messages }));
+      sending = false;
+      committing();
+      await tx.commit();
+      // Committed is committed: failing the append now would have its caller write it twice.
+      await untilReadable(chunks, results).catch((error: unknown) => {
+        logger.warn(
+          { err: error },
+          'kafka transport: committed transaction; cannot tell yet that it is readable',
+        );
+      });
+      return results;
+    } catch (error) {
+      let replace = sending;
+      if (!tx.completed) {
+        try {
+          await tx.abort();
+        } catch (abortError) {
+          logger.warn({ err: abortError }, 'kafka transport: abort failed');
+          replace = true;
         }
-        throw error;
+      }
+      // After a failed send the client's sequence numbers no longer match the brokers' (it resets them for
+      // idempotent producers only), so every later transaction on it would fail with
+      // OUT_OF_ORDER_SEQUENCE_NUMBER; after a failed abort the transaction is still open. Either way the next
+      // one starts on a fresh producer, whose InitProducerId fences this one and aborts what it left open.
+      if (replace && transactional === client) {
+        transactional = undefined;
+        await client.close(true).catch((closeError: unknown) => {
+          logger.debug({ err: closeError }, 'kafka transport: closing the replaced producer failed');
+        });
+      }
+      throw error;
+    }
+  };
+
+  const transactions = createTransactionQueue({
+    // A transaction that failed before its commit was aborted and wrote nothing, so it may run again: as
+    // with plain sends, one caught by a leader change succeeds only as a new one, with fresh leaders, and
+    // one that failed on the producer's state succeeds on the fresh producer. A failed commit is not run
+    // again (it may have committed), nor one whose error says running again cannot help.
+    run: async (chunks) => {
+      const started = Date.now();
+      for (let resend = 0; ; resend++) {
+        let committing = false;
+        try {
+          return await runTransaction(chunks, () => {
+            committing = true;
+          });
+        } catch (error) {
+          const pause = resendDelayMs(resend);
+          const expired = Date.now() + pause - started >= producerOptions.deliveryTimeoutMs;
+          const curable =
+            isRetryableClientError(error) || PRODUCER_STATE_ERRORS.some((name) => hasKafkaError(error, name));
+          if (committing || expired || !curable) throw error;
+          logger.warn(
+            { err: operationError('atomic append', error), inMs: pause, resend: resend + 1 },
+            'kafka transport: transaction failed before its commit and was aborted; running it again',
+          );
+          transactional?.clearMetadata();
+          await new Promise((resolve) => setTimeout(resolve, pause));
+        }
       }
     },
     logger,

@@ -33,9 +33,10 @@ export interface ProduceQueueOptions {
   refresh: () => void;
 }
 
-/** First wait before a failed send goes again, in milliseconds; it doubles up to RESEND_MAX_DELAY_MS. */
-const RESEND_FIRST_DELAY_MS = 100;
-const RESEND_MAX_DELAY_MS = 1_000;
+/** Milliseconds to wait before sending again after `resend` earlier resends: 100, doubling up to 1 000. */
+export function resendDelayMs(resend: number): number {
+  return Math.min(1_000, 100 * 2 ** resend);
+}
 
 /**
  * Batching for an idempotent producer the client does not batch: appends queue up, one `send` at a time
@@ -180,7 +181,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
     queue = [...left, ...queue.slice(head)];
     head = 0;
     queuedBytes = queue.reduce((bytes, slot) => bytes + slot.size, 0);
-    const delay = Math.min(RESEND_MAX_DELAY_MS, RESEND_FIRST_DELAY_MS * 2 ** resends++);
+    const delay = resendDelayMs(resends++);
     logger.warn(
       { err: mapError(error), records: left.length, inMs: delay, resend: resends },
       'kafka transport: produce request failed; sending again',

@@ -19,6 +19,7 @@ import { createPublisher } from './publisher.ts';
 import { createRouter } from './router.ts';
 import { CircuitBreakerStateChanged, SystemTopic } from './system-events.ts';
 import { CounterIncremented, counterCatalogFor } from './test-support/counter-catalog.ts';
+import { readTopic } from './test-support/publishing-catalog.ts';
 import { type OpenedTransport, testTransports } from './test-support/transports.ts';
 import type { Router, RouterOptions } from './types.ts';
 
@@ -371,24 +372,29 @@ describe('tracing', () => {
     otelContext.disable();
   });
 
-  it('runs handlers in a CONSUMER span that continues the trace of the event', async () => {
+  /** A transport with the counter topic, a publisher and a router of group `<prefix>-<suffix>` on it. */
+  const routerWith = async (suffix: string, options: Partial<RouterOptions> = {}) => {
     const opened = await testTransports[0]!.open();
     const { catalog, topic } = counterCatalogFor(opened.prefix);
     await opened.transport.ensureTopics([topic]);
-    let activeTraceId: string | undefined;
-    const publisher = createPublisher({
-      transport: opened.transport,
-      catalog,
-      source: 'urn:test',
-      logger: silent,
-    });
+    const { transport } = opened;
+    const publisher = createPublisher({ transport, catalog, source: 'urn:test', logger: silent });
+    const group = `${opened.prefix}-${suffix}`;
     const router = createRouter({
-      transport: opened.transport,
+      transport,
       catalog,
-      group: `${opened.prefix}-t`,
+      group,
       logger: silent,
       shutdownSignals: [],
+      ...options,
     });
+    const stored = async () => (await readTopic(transport, topic.name)).map((entry) => entry.event);
+    return { opened, topic, group, publisher, router, stored };
+  };
+
+  it('runs handlers in a CONSUMER span that continues the trace of the event', async () => {
+    const { opened, topic, group, publisher, router, stored: storedEvents } = await routerWith('t');
+    let activeTraceId: string | undefined;
     router.on(CounterIncremented, async (event) => {
       if (event.data!.seq === 1) {
         // An event published inside a handler continues the correlation, the causation and the trace.
@@ -405,10 +411,7 @@ describe('tracing', () => {
     );
     await until(() => activeTraceId !== undefined);
     await router.close();
-    const stored = [];
-    for (const p of await opened.transport.offsets(topic.name)) {
-      stored.push(...(await opened.transport.read(topic.name, p.partition, p.earliest, 10)).map(fromRecord));
-    }
+    const stored = await storedEvents();
     const caused = stored.find((e) => (e.data as { seq: number }).seq === 2)!;
     expect(caused).toMatchObject({ correlationid: 'req-1', causationid: first.id });
     await opened.close();
@@ -420,30 +423,14 @@ describe('tracing', () => {
       'messaging.system': 'keel',
       'messaging.operation.type': 'process',
       'messaging.destination.name': topic.name,
-      'messaging.consumer.group.name': `${opened.prefix}-t`,
+      'messaging.consumer.group.name': group,
     });
     expect(activeTraceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(caused.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${span.spanContext().spanId}-01`);
   });
 
   it('makes no span with tracing: false, while correlation and causation still flow', async () => {
-    const opened = await testTransports[0]!.open();
-    const { catalog, topic } = counterCatalogFor(opened.prefix);
-    await opened.transport.ensureTopics([topic]);
-    const publisher = createPublisher({
-      transport: opened.transport,
-      catalog,
-      source: 'urn:test',
-      logger: silent,
-    });
-    const router = createRouter({
-      transport: opened.transport,
-      catalog,
-      group: `${opened.prefix}-untraced`,
-      logger: silent,
-      shutdownSignals: [],
-      tracing: false,
-    });
+    const { opened, topic, publisher, router, stored } = await routerWith('untraced', { tracing: false });
     let caused: { id: string } | undefined;
     router.on(CounterIncremented, async (event) => {
       if (event.data!.seq === 1) caused = await publisher.publish(CounterIncremented, { key: 'k', seq: 2 });
@@ -456,11 +443,7 @@ describe('tracing', () => {
     );
     await until(() => caused !== undefined);
     await router.close();
-    const stored = [];
-    for (const p of await opened.transport.offsets(topic.name)) {
-      stored.push(...(await opened.transport.read(topic.name, p.partition, p.earliest, 10)).map(fromRecord));
-    }
-    expect(stored.find((e) => e.id === caused!.id)).toMatchObject({
+    expect((await stored()).find((e) => e.id === caused!.id)).toMatchObject({
       correlationid: 'req-2',
       causationid: first.id,
     });

@@ -175,9 +175,9 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
       retries: TRANSACTION_CLIENT_RETRIES,
       retryDelay: TRANSACTION_RETRY_DELAY_MS,
     }));
-  // One Kafka transaction carrying `chunks`; `committing` is told before EndTxn is sent, after which a
-  // failure leaves the outcome unknown.
-  const runTransaction = async (chunks: ProducedMessage[][], committing: () => void) => {
+  // One Kafka transaction carrying `chunks`. `progress.committing` turns true as EndTxn is sent: a failure
+  // after that leaves the outcome unknown, one before it left nothing written.
+  const runTransaction = async (chunks: ProducedMessage[][], progress: { committing: boolean }) => {
     const client = transactionalProducer();
     let tx: Awaited<ReturnType<Producer['beginTransaction']>>;
     try {
@@ -187,12 +187,10 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
       await client.transaction?.cancel();
       throw error;
     }
-    let sending = true;
     try {
       const results = [];
       for (const messages of chunks) results.push(await tx.send({ messages }));
-      sending = false;
-      committing();
+      progress.committing = true;
       await tx.commit();
       // Committed is committed: failing the append now would have its caller write it twice.
       await untilReadable(chunks, results).catch((error: unknown) => {
@@ -203,7 +201,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
       });
       return results;
     } catch (error) {
-      let replace = sending;
+      let replace = !progress.committing;
       if (!tx.completed) {
         try {
           await tx.abort();
@@ -234,17 +232,15 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     run: async (chunks) => {
       const started = Date.now();
       for (let resend = 0; ; resend++) {
-        let committing = false;
+        const progress = { committing: false };
         try {
-          return await runTransaction(chunks, () => {
-            committing = true;
-          });
+          return await runTransaction(chunks, progress);
         } catch (error) {
           const pause = resendDelayMs(resend);
           const expired = Date.now() + pause - started >= producerOptions.deliveryTimeoutMs;
           const curable =
             isRetryableClientError(error) || PRODUCER_STATE_ERRORS.some((name) => hasKafkaError(error, name));
-          if (committing || expired || !curable) throw error;
+          if (progress.committing || expired || !curable) throw error;
           logger.warn(
             { err: operationError('atomic append', error), inMs: pause, resend: resend + 1 },
             'kafka transport: transaction failed before its commit and was aborted; running it again',

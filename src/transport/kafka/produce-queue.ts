@@ -180,7 +180,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
     const left = deliver(batch, writtenBy(error), true).filter((slot) => !slot.waiter.settled);
     queue = [...left, ...queue.slice(head)];
     head = 0;
-    queuedBytes = queue.reduce((bytes, slot) => bytes + slot.size, 0);
+    for (const slot of left) queuedBytes += slot.size;
     const delay = resendDelayMs(resends++);
     logger.warn(
       { err: mapError(error), records: left.length, inMs: delay, resend: resends },

@@ -1,3 +1,4 @@
+import { type MigrationProblem, type SchemaComponent, SchemaError } from '../sql/schema-error.ts';
 import type { ExpectedVersion } from './event-store.ts';
 
 const describeExpected = (expected: ExpectedVersion): string =>
@@ -97,33 +98,16 @@ export class StoreClosedError extends Error {
   }
 }
 
-/** Why the store's schema cannot be used. */
-export type StoreSchemaProblem = 'newer_version' | 'modified_migration';
+/** Why the event store's schema cannot be used by this code. */
+export type StoreSchemaProblem = MigrationProblem;
 
-/** A database whose store schema this Keel cannot use: written by a newer Keel, or a migration edited since. */
-export class StoreSchemaError extends Error {
-  readonly code = 'KEEL_STORE_SCHEMA';
-  /** File path or PostgreSQL schema. */
-  readonly location: string;
-  /** Newest migration version applied there. */
-  readonly found: number;
-  /** Newest migration version this code knows. */
-  readonly supported: number;
-  readonly problem: StoreSchemaProblem;
+/** The event store's schema, as its migrations name it in SchemaError. */
+export const storeSchema: SchemaComponent = { name: 'event store', code: 'KEEL_STORE_SCHEMA' };
 
-  constructor(location: string, found: number, supported: number, problem: StoreSchemaProblem) {
-    super(
-      problem === 'newer_version'
-        ? `${location}: event store schema version ${found} is newer than the ${supported} this Keel supports; upgrade Keel`
-        : `${location}: event store migration ${found} differs from the one this Keel ships (checksum mismatch); migrations must never be edited`,
-    );
-    this.name = 'StoreSchemaError';
-    this.location = location;
-    this.found = found;
-    this.supported = supported;
-    this.problem = problem;
-  }
-}
+/** A store schema this code cannot vouch for (newer, or an edited migration): the one SchemaError. */
+export const StoreSchemaError = SchemaError;
+/** A store schema this code cannot vouch for. */
+export type StoreSchemaError = SchemaError;
 
 /** A read of, or an append to, a stream that was deleted (tombstoned); nothing was written. */
 export class StreamDeletedError extends Error {

@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../events/errors.ts';
+import { type MigrationProblem, type SchemaComponent, SchemaError } from '../sql/schema-error.ts';
 
 /** A transition refused because another process claimed the instance since: nothing was written. */
 export class LeaseLostError extends Error {
@@ -172,30 +173,13 @@ export class WorkflowWaitTimeoutError extends Error {
   }
 }
 
-/** Why the workflow tables cannot be used. */
-export type WorkflowSchemaProblem = 'newer_version' | 'modified_migration';
+/** Why the workflow schema cannot be used by this code. */
+export type WorkflowSchemaProblem = MigrationProblem;
 
-/** A database whose workflow tables this Keel cannot use: written by a newer Keel, or a migration edited since. */
-export class WorkflowSchemaError extends Error {
-  readonly code = 'KEEL_WORKFLOW_SCHEMA';
-  /** File path or PostgreSQL schema. */
-  readonly location: string;
-  /** Migration version found there. */
-  readonly found: number;
-  /** Newest migration version this code knows. */
-  readonly supported: number;
-  readonly problem: WorkflowSchemaProblem;
+/** The workflow tables' schema, as their migrations name it in SchemaError. */
+export const workflowSchema: SchemaComponent = { name: 'workflow', code: 'KEEL_WORKFLOW_SCHEMA' };
 
-  constructor(location: string, found: number, supported: number, problem: WorkflowSchemaProblem) {
-    super(
-      problem === 'newer_version'
-        ? `${location}: workflow schema version ${found} is newer than the ${supported} this Keel supports; upgrade Keel`
-        : `${location}: workflow migration ${found} differs from the one this Keel ships; migrations must never be edited`,
-    );
-    this.name = 'WorkflowSchemaError';
-    this.location = location;
-    this.found = found;
-    this.supported = supported;
-    this.problem = problem;
-  }
-}
+/** A workflow schema this code cannot vouch for (newer, or an edited migration): the one SchemaError. */
+export const WorkflowSchemaError = SchemaError;
+/** A workflow schema this code cannot vouch for. */
+export type WorkflowSchemaError = SchemaError;

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../../sql/sqlite/open-sqlite.ts';
 import type { Inbox } from './inbox.ts';
 
 /** Where the SQLite inbox lives and how long it remembers. */
@@ -26,13 +27,7 @@ export interface SqliteInbox extends Inbox {
   ): { handled: boolean; result?: T };
 }
 
-/** Opens (and creates if needed) an inbox table in a SQLite file. */
-export function createSqliteInbox(options: SqliteInboxOptions): SqliteInbox {
-  const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+function createInboxTable(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS bus_inbox (
     group_id TEXT NOT NULL,
     event_id TEXT NOT NULL,
@@ -40,6 +35,16 @@ export function createSqliteInbox(options: SqliteInboxOptions): SqliteInbox {
     PRIMARY KEY (group_id, event_id)
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS bus_inbox_handled_at ON bus_inbox (handled_at);`);
+}
+
+/** Opens (and creates if needed) an inbox table in a SQLite file. */
+export function createSqliteInbox(options: SqliteInboxOptions): SqliteInbox {
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+  const db = openSqlite({
+    path: options.path,
+    busyTimeoutMs: options.busyTimeoutMs,
+    prepare: createInboxTable,
+  });
   const seen = db
     .prepare<[string, string], number>('SELECT 1 FROM bus_inbox WHERE group_id = ? AND event_id = ?')
     .pluck();

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
-import BetterSqlite3 from 'better-sqlite3';
 import { z } from 'zod';
 import type { KeelMetrics } from '../../observability/metrics.ts';
+import { openSqlite } from '../../sql/sqlite/open-sqlite.ts';
 import type { OutgoingRecord } from '../../transport/transport.ts';
 import { BufferFullError, BufferLockedError } from './errors.ts';
 import type { PlacedEvent } from './placed-event.ts';
@@ -144,17 +144,11 @@ const READ_COLUMNS = `${COLUMNS}, EXISTS (SELECT 1 FROM atomic_groups a WHERE a.
 export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalBufferContext): LocalBuffer {
   const settings = parseOptions(localBufferOptionsSchema, options, 'buffer');
   const { path, maxEvents, maxBytes } = settings;
-  const db: Database = new BetterSqlite3(path);
+  let db: Database;
   try {
-    // Exclusive locking before the first WAL access: no shared-memory index, and the lock taken by
-    // the first write below is held until close, so a second owner fails at once instead of racing.
-    db.pragma('busy_timeout = 0');
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(SCHEMA);
+    // Held exclusively from the schema's first write until close: a second owner fails at once instead of racing.
+    db = openSqlite({ path, busyTimeoutMs: 0, exclusive: true, prepare: (opened) => opened.exec(SCHEMA) });
   } catch (error) {
-    db.close();
     if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw new BufferLockedError(path, error);
     throw error;
   }

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrationChecksum } from '../../sql/migration.ts';
 import { testEvents } from '../contract/contract-helpers.ts';
-import { migrationChecksum } from '../migration.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 import { migratePostgresStore, migrationSql, postgresMigrations, postgresSchemaVersion } from './schema.ts';
 import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-support/test-database.ts';

@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres';
-import { StoreSchemaError } from '../errors.ts';
-import type { StoreMigration } from '../migration.ts';
-import { type PostgresMigrationSet, runPostgresMigrations } from './migration-runner.ts';
+import type { Migration } from '../../sql/migration.ts';
+import { type PostgresMigrationSet, runPostgresMigrations } from '../../sql/postgres/migration-runner.ts';
+import { storeSchema } from '../errors.ts';
 import { APPEND_FUNCTION } from './sql/append.ts';
 import { APPEND_BATCH_FUNCTION } from './sql/append-batch.ts';
 
@@ -9,7 +9,7 @@ import { APPEND_BATCH_FUNCTION } from './sql/append-batch.ts';
  * Every store schema step on PostgreSQL, oldest first; `__schema__` stands for the store's quoted schema.
  * Append only: a shipped migration has run on users' databases (a test pins each step's SHA-256).
  */
-export const postgresMigrations: readonly StoreMigration[] = [
+export const postgresMigrations: readonly Migration[] = [
   {
     version: 1,
     description: 'streams, events in commit-safe order, and the append function',
@@ -115,13 +115,13 @@ export const postgresMigrations: readonly StoreMigration[] = [
 export const postgresSchemaVersion: number = postgresMigrations.at(-1)?.version ?? 0;
 
 /** Re-exported so the store's queries and tests keep importing identifiers and SQL from the schema. */
-export { migrationSql, quoteIdentifier } from './migration-runner.ts';
+export { migrationSql, quoteIdentifier } from '../../sql/postgres/migration-runner.ts';
 
 const storeSet: PostgresMigrationSet = {
   table: 'store_migrations',
   lockName: 'keel.store.migrate',
   migrations: postgresMigrations,
-  error: (schema, found, problem) => new StoreSchemaError(schema, found, postgresSchemaVersion, problem),
+  component: storeSchema,
 };
 
 /**

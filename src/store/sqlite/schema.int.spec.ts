@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrationChecksum } from '../../sql/migration.ts';
 import { createEmbeddedTransport } from '../../transport/embedded/embedded-transport.ts';
 import { testEvents } from '../contract/contract-helpers.ts';
-import { migrationChecksum } from '../migration.ts';
 import { migrateSqliteStore, sqliteMigrations, sqliteSchemaVersion } from './schema.ts';
 import { createSqliteEventStore } from './sqlite-event-store.ts';
 

@@ -1,14 +1,14 @@
 import type { Database } from 'better-sqlite3';
-import { StoreSchemaError } from '../errors.ts';
-import type { MigrationSet, StoreMigration } from '../migration.ts';
-import { runSqliteMigrations } from './migration-runner.ts';
+import type { Migration, MigrationSet } from '../../sql/migration.ts';
+import { runSqliteMigrations } from '../../sql/sqlite/migration-runner.ts';
+import { storeSchema } from '../errors.ts';
 
 /**
  * Every store schema step on SQLite, oldest first. Tables are prefixed `store_` so the store can share a
  * file with the embedded transport, whose own version lives in `PRAGMA user_version`; the store tracks
  * its steps in `store_migrations` instead. Append only (a test pins each step's SHA-256).
  */
-export const sqliteMigrations: readonly StoreMigration[] = [
+export const sqliteMigrations: readonly Migration[] = [
   {
     version: 1,
     description: 'streams and events',
@@ -107,7 +107,7 @@ export const sqliteSchemaVersion: number = sqliteMigrations.at(-1)?.version ?? 0
 const storeSet: MigrationSet = {
   table: 'store_migrations',
   migrations: sqliteMigrations,
-  error: (file, found, problem) => new StoreSchemaError(file, found, sqliteSchemaVersion, problem),
+  component: storeSchema,
 };
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
-import BetterSqlite3 from 'better-sqlite3';
 import type { Catalog } from '../../events/catalog.ts';
+import { openSqlite } from '../../sql/sqlite/open-sqlite.ts';
 import {
   ArchiveMismatchError,
   DuplicateEventIdError,
@@ -95,20 +95,6 @@ function decodeCheckpoint(checkpoint: string | undefined): bigint {
 // Stores on the same file in one process wake each other's subscriptions instead of waiting a poll interval.
 const wakers = new Map<string, { waiting: Set<() => void>; stores: number }>();
 
-function openFile(options: SqliteEventStoreOptions & { path: string }): Database {
-  const db = new BetterSqlite3(options.path);
-  try {
-    // busy_timeout first: switching to WAL and migrating can meet another process doing the same.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000))}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
 /**
  * The SQLite event store (WAL mode): tables prefixed `store_` beside the embedded transport's in one
  * file. Operations on one store run one at a time; several processes may share the file (SQLite lets
@@ -116,13 +102,16 @@ function openFile(options: SqliteEventStoreOptions & { path: string }): Database
  */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   const owned = options.db === undefined;
-  const db = options.db ?? openFile(options as SqliteEventStoreOptions & { path: string });
-  try {
-    migrateSqliteStore(db);
-  } catch (error) {
-    if (owned) db.close();
-    throw error;
-  }
+  const db =
+    options.db === undefined
+      ? openSqlite({
+          path: options.path,
+          synchronous: options.synchronous,
+          busyTimeoutMs: options.busyTimeoutMs,
+          prepare: migrateSqliteStore,
+        })
+      : options.db;
+  if (options.db !== undefined) migrateSqliteStore(db);
   const appendSql = prepareSqliteAppend(db);
   const streamSql = prepareSqliteReadStream(db);
   const readAllSql = prepareSqliteReadAll(db);

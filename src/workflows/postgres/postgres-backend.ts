@@ -1,6 +1,6 @@
 import postgres, { type Sql } from 'postgres';
+import { quoteIdentifier } from '../../sql/postgres/migration-runner.ts';
 import type { AppendHook, StoreTransaction } from '../../store/event-store.ts';
-import { quoteIdentifier } from '../../store/postgres/migration-runner.ts';
 import type { WorkflowBackend } from '../backend.ts';
 import { LeaseLostError, WorkflowInstanceIdTakenError } from '../errors.ts';
 import type { WorkflowStatus } from '../instance-state.ts';

@@ -1,13 +1,13 @@
 import type { Sql } from 'postgres';
-import type { StoreMigration } from '../../store/migration.ts';
-import { type PostgresMigrationSet, runPostgresMigrations } from '../../store/postgres/migration-runner.ts';
-import { WorkflowSchemaError } from '../errors.ts';
+import type { Migration } from '../../sql/migration.ts';
+import { type PostgresMigrationSet, runPostgresMigrations } from '../../sql/postgres/migration-runner.ts';
+import { workflowSchema } from '../errors.ts';
 
 /**
  * The workflow tables on PostgreSQL, oldest step first; `__schema__` stands for the (quoted) schema the
  * event store uses. Append only. Times are milliseconds since the epoch (bigint).
  */
-export const postgresWorkflowMigrations: readonly StoreMigration[] = [
+export const postgresWorkflowMigrations: readonly Migration[] = [
   {
     version: 1,
     description: 'instances with leases and timers, inbox, reply waits',
@@ -70,8 +70,7 @@ const workflowSet: PostgresMigrationSet = {
   table: 'workflow_migrations',
   lockName: 'keel.workflows.migrate',
   migrations: postgresWorkflowMigrations,
-  error: (schema, found, problem) =>
-    new WorkflowSchemaError(schema, found, postgresWorkflowMigrations.length, problem),
+  component: workflowSchema,
 };
 
 /**

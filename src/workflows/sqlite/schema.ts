@@ -1,13 +1,13 @@
 import type { Database } from 'better-sqlite3';
-import type { MigrationSet, StoreMigration } from '../../store/migration.ts';
-import { runSqliteMigrations } from '../../store/sqlite/migration-runner.ts';
-import { WorkflowSchemaError } from '../errors.ts';
+import type { Migration, MigrationSet } from '../../sql/migration.ts';
+import { runSqliteMigrations } from '../../sql/sqlite/migration-runner.ts';
+import { workflowSchema } from '../errors.ts';
 
 /**
  * The workflow tables on SQLite, oldest step first, beside the event store's `store_` tables in one
  * file. Append only: a shipped step has run on users' files. Times are milliseconds since the epoch.
  */
-export const sqliteWorkflowMigrations: readonly StoreMigration[] = [
+export const sqliteWorkflowMigrations: readonly Migration[] = [
   {
     version: 1,
     description: 'instances with leases and timers, inbox, reply waits',
@@ -67,8 +67,7 @@ export const sqliteWorkflowMigrations: readonly StoreMigration[] = [
 const workflowSet: MigrationSet = {
   table: 'workflow_migrations',
   migrations: sqliteWorkflowMigrations,
-  error: (file, found, problem) =>
-    new WorkflowSchemaError(file, found, sqliteWorkflowMigrations.length, problem),
+  component: workflowSchema,
 };
 
 /** Brings the file's workflow tables up to date under BEGIN IMMEDIATE (one migrating process at a time). */

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import BetterSqlite3 from 'better-sqlite3';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import { openSqlite } from '../../sql/sqlite/open-sqlite.ts';
 import type { AppendHook, StoreTransaction } from '../../store/event-store.ts';
 import type { InstanceQuery, StatusCount, WorkflowBackend } from '../backend.ts';
 import { LeaseLostError, WorkflowInstanceIdTakenError } from '../errors.ts';
@@ -63,19 +63,14 @@ function checkDialect(transaction: StoreTransaction): void {
  * (its hooks) in this very process always gets to commit.
  */
 export function createSqliteWorkflowBackend(options: SqliteWorkflowBackendOptions): WorkflowBackend {
-  const db: Database = new BetterSqlite3(options.path);
-  try {
-    // Migrating at open may meet another connection's write: wait for it here, where nothing of ours holds
-    // a transaction open, and never again afterwards (see below).
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    migrateSqliteWorkflows(db);
-    db.pragma('busy_timeout = 0');
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  // Migrating at open may meet another connection's write: wait for it there, where nothing of ours holds
+  // a transaction open, and never again afterwards (see below).
+  const db: Database = openSqlite({
+    path: options.path,
+    synchronous: options.synchronous,
+    prepare: migrateSqliteWorkflows,
+  });
+  db.pragma('busy_timeout = 0');
   const busyRetryMs = options.busyRetryMs ?? 10_000;
 
   /** Runs a synchronous unit of work, retrying it (asynchronously) while the write lock is taken. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { type SchemaComponent, SchemaError } from './schema-error.ts';
 
-/** One step of an adapter's store schema. Append only: a shipped migration has run on users' databases. */
-export interface StoreMigration {
+/** One step of a component's schema (event store, workflows, ...). Append only: a shipped migration has run on users' databases. */
+export interface Migration {
   /** 1, 2, 3, ... in order. */
   version: number;
   description: string;
@@ -10,15 +11,9 @@ export interface StoreMigration {
 }
 
 /** SHA-256 (hex) of a migration's SQL, recorded when it is applied so later edits are caught. */
-export function migrationChecksum(migration: StoreMigration): string {
+export function migrationChecksum(migration: Migration): string {
   return createHash('sha256').update(migration.sql).digest('hex');
 }
-
-/** Why a database's recorded migrations cannot be used by this code. */
-export type MigrationProblem = 'newer_version' | 'modified_migration';
-
-/** Makes the owning component's typed error (StoreSchemaError, WorkflowSchemaError) for one bad row. */
-export type MigrationErrorFactory = (location: string, found: number, problem: MigrationProblem) => Error;
 
 /** One row of a `*_migrations` tracking table. */
 export interface AppliedMigration {
@@ -30,20 +25,27 @@ export interface AppliedMigration {
 export interface MigrationSet {
   /** Tracking table, e.g. `store_migrations`; a fixed name from the code, never user input. */
   table: string;
-  migrations: readonly StoreMigration[];
-  error: MigrationErrorFactory;
+  migrations: readonly Migration[];
+  /** Which schema this is; names it in errors. */
+  component: SchemaComponent;
+}
+
+/** Newest migration version of the set. */
+export function newestVersion(set: MigrationSet): number {
+  return set.migrations.at(-1)?.version ?? 0;
 }
 
 /**
- * Throws the set's error for a step this code does not know (a newer Keel wrote it) or whose SQL
+ * Throws SchemaError for a step this code does not know (a newer Keel wrote it) or whose SQL
  * changed since it ran, before anything is migrated on top of a schema this code cannot vouch for.
  */
 export function checkApplied(set: MigrationSet, location: string, rows: readonly AppliedMigration[]): void {
   for (const row of rows) {
     const known = set.migrations.find((m) => m.version === row.version);
-    if (known === undefined) throw set.error(location, row.version, 'newer_version');
+    if (known === undefined)
+      throw new SchemaError(set.component, location, row.version, newestVersion(set), 'newer_version');
     if (migrationChecksum(known) !== row.checksum) {
-      throw set.error(location, row.version, 'modified_migration');
+      throw new SchemaError(set.component, location, row.version, newestVersion(set), 'modified_migration');
     }
   }
 }

@@ -2,9 +2,9 @@ import type { Sql, TransactionSql } from 'postgres';
 import {
   type AppliedMigration,
   checkApplied,
+  type Migration,
   type MigrationSet,
   migrationChecksum,
-  type StoreMigration,
 } from '../migration.ts';
 
 /** A migration set on PostgreSQL: also names the advisory lock its migrating processes queue on. */
@@ -19,7 +19,7 @@ export function quoteIdentifier(name: string): string {
 }
 
 /** The migration's SQL for one schema. */
-export function migrationSql(migration: StoreMigration, schema: string): string {
+export function migrationSql(migration: Migration, schema: string): string {
   return migration.sql.replaceAll('__schema__', quoteIdentifier(schema));
 }
 

@@ -1,0 +1,1 @@
+export { KeelError } from './keel-error.ts';

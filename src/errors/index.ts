@@ -1,1 +1,2 @@
 export { KeelError } from './keel-error.ts';
+export { OptionsError, type OptionsErrorFactory, parseOptions } from './options.ts';

@@ -1,15 +1,12 @@
+import { OptionsError } from '../../errors/options.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 
 /** Publisher options that break their schema; nothing was opened. */
-export class PublisherOptionsError extends Error {
-  readonly code = 'KEEL_PUBLISHER_OPTIONS';
-  /** Each broken rule, as `<dotted key>: <message>`. */
-  readonly issues: readonly string[];
+export class PublisherOptionsError extends OptionsError {
+  override readonly code = 'KEEL_PUBLISHER_OPTIONS';
 
   constructor(issues: readonly string[]) {
-    super(`invalid publisher options: ${issues.join('; ')}`);
-    this.name = 'PublisherOptionsError';
-    this.issues = issues;
+    super('publisher', issues);
   }
 }
 

@@ -11,6 +11,7 @@ import {
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { parseOptions as parseComponentOptions } from '../../errors/options.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
 import { PublisherClosedError, PublisherOptionsError } from './errors.ts';
 
@@ -49,17 +50,13 @@ export const breakerOptionsSchema = z.strictObject({
   halfOpenAfterMs: positiveInt('milliseconds ≥ 1').default(1_000),
 });
 
-/** Parses options with `schema`, throwing a PublisherOptionsError that names each broken key under `prefix`. */
+/** Parses publisher options with `schema`, throwing a PublisherOptionsError that names each broken key under `prefix`. */
 export function parseOptions<Schema extends z.ZodType>(
   schema: Schema,
   value: unknown,
   prefix: string,
 ): z.output<Schema> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  throw new PublisherOptionsError(
-    result.error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].join('.')}: ${issue.message}`),
-  );
+  return parseComponentOptions(schema, value, prefix, (issues) => new PublisherOptionsError(issues));
 }
 
 const NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([

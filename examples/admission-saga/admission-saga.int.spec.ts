@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/bus/publisher.ts';
 import type { Router } from '../../src/bus/types.ts';
-import { usePostgresTestLock } from '../../src/store/postgres/test-support/test-lock.ts';
+import { usePostgresTestLock } from '../../src/test-support/postgres-lock.ts';
 import { createEmbeddedTransport } from '../../src/transport/embedded/index.ts';
 import { createWorkflowEngine } from '../../src/workflows/engine.ts';
 import type { WorkflowEngine } from '../../src/workflows/engine-types.ts';

@@ -6,14 +6,14 @@ import { fromRecord } from '../events/kafka-binding.ts';
 import { testEvent, testEvents } from '../store/contract/contract-helpers.ts';
 import type { EventStore } from '../store/event-store.ts';
 import { createPostgresEventStore } from '../store/postgres/index.ts';
+import { createSqliteEventStore } from '../store/sqlite/index.ts';
 import {
   adminConnection,
   dropSchema,
   postgresUrl,
   testSchemaName,
-} from '../store/postgres/test-support/test-database.ts';
-import { usePostgresTestLock } from '../store/postgres/test-support/test-lock.ts';
-import { createSqliteEventStore } from '../store/sqlite/index.ts';
+} from '../test-support/postgres-database.ts';
+import { usePostgresTestLock } from '../test-support/postgres-lock.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import { runReplay } from './replay-command.ts';
 import { runCli } from './test-support/run-cli.ts';

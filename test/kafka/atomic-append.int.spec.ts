@@ -1,7 +1,7 @@
 import { Admin } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Child, runScript } from '../../src/transport/embedded/test-support/child-process.ts';
+import { type Child, runScript } from '../../src/test-support/child-process.ts';
 import type { KafkaTransport } from '../../src/transport/kafka/index.ts';
 import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
 import type { StoredRecord } from '../../src/transport/transport.ts';

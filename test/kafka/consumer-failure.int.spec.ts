@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/bus/publisher.ts';
-import { type Child, runScript } from '../../src/transport/embedded/test-support/child-process.ts';
+import { type Child, runScript } from '../../src/test-support/child-process.ts';
 import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
 import { PAD, PaddedEvent, paddedCatalog } from './support/padded-catalog.ts';
 

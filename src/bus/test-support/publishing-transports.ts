@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import { ensureCluster, NODE_IDS, stopNode } from '../../../scripts/kafka.mjs';
+import { runScript } from '../../test-support/child-process.ts';
 import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
-import { runScript } from '../../transport/embedded/test-support/child-process.ts';
 import {
   deleteKafkaTopicsWithPrefix,
   kafkaTestPrefix,

@@ -5,17 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnScript, type WatchedProcess } from '../../cli/test-support/run-cli.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
-import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
-import { sleep, testEvents, waitFor } from '../contract/contract-helpers.ts';
-import type { EventStore } from '../event-store.ts';
-import { createPostgresEventStore } from '../postgres/index.ts';
 import {
   adminConnection,
   dropSchema,
   postgresUrl,
   testSchemaName,
-} from '../postgres/test-support/test-database.ts';
-import { acquirePostgresTestLock } from '../postgres/test-support/test-lock.ts';
+} from '../../test-support/postgres-database.ts';
+import { acquirePostgresTestLock } from '../../test-support/postgres-lock.ts';
+import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
+import { sleep, testEvents, waitFor } from '../contract/contract-helpers.ts';
+import type { EventStore } from '../event-store.ts';
+import { createPostgresEventStore } from '../postgres/index.ts';
 import { createSqliteEventStore } from '../sqlite/index.ts';
 
 const RELAY = fileURLToPath(new URL('../test-support/relay-process.ts', import.meta.url));

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminConnection,
+  dropSchema,
+  postgresUrl,
+  testSchemaName,
+} from '../../test-support/postgres-database.ts';
+import { usePostgresTestLock } from '../../test-support/postgres-lock.ts';
 import { readEverything, sleep, testEvents } from '../contract/contract-helpers.ts';
 import type { EventStore, StoredEvent } from '../event-store.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
-import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-support/test-database.ts';
-import { usePostgresTestLock } from './test-support/test-lock.ts';
 
 // The gap problem on the real server, harder than the contract's version: more writers, transactions held
 // open inside PostgreSQL (pg_sleep), one held for most of the run, appends that roll back after taking

@@ -3,11 +3,16 @@ import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import {
+  adminConnection,
+  dropSchema,
+  postgresUrl,
+  testSchemaName,
+} from '../../test-support/postgres-database.ts';
+import { usePostgresTestLock } from '../../test-support/postgres-lock.ts';
 import { sleep, testEvents, waitFor } from '../contract/contract-helpers.ts';
 import type { EventStore, StoredEvent } from '../event-store.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
-import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-support/test-database.ts';
-import { usePostgresTestLock } from './test-support/test-lock.ts';
 
 const run = promisify(execFile);
 

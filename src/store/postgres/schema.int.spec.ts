@@ -1,10 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrationChecksum } from '../../sql/migration.ts';
+import {
+  adminConnection,
+  dropSchema,
+  postgresUrl,
+  testSchemaName,
+} from '../../test-support/postgres-database.ts';
+import { usePostgresTestLock } from '../../test-support/postgres-lock.ts';
 import { testEvents } from '../contract/contract-helpers.ts';
 import { createPostgresEventStore } from './postgres-event-store.ts';
 import { migratePostgresStore, migrationSql, postgresMigrations, postgresSchemaVersion } from './schema.ts';
-import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-support/test-database.ts';
-import { usePostgresTestLock } from './test-support/test-lock.ts';
 
 usePostgresTestLock();
 describe('postgres store schema migrations', () => {

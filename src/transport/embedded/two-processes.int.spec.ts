@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Child, type ChildLine, runScript } from '../../test-support/child-process.ts';
 import type { EmbeddedTransport } from './embedded-transport.ts';
 import { createEmbeddedTransport } from './embedded-transport.ts';
-import { type Child, type ChildLine, runScript } from './test-support/child-process.ts';
 
 interface Seen {
   partition: number;
@@ -25,7 +25,7 @@ async function tempFile(): Promise<string> {
 }
 
 function start(script: string, args: readonly string[]): Child {
-  const child = runScript(script, args);
+  const child = runScript(new URL(`./test-support/${script}`, import.meta.url).href, args);
   cleanups.push(() => child.kill());
   return child;
 }

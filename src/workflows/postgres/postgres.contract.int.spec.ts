@@ -4,8 +4,8 @@ import {
   dropSchema,
   postgresUrl,
   testSchemaName,
-} from '../../store/postgres/test-support/test-database.ts';
-import { usePostgresTestLock } from '../../store/postgres/test-support/test-lock.ts';
+} from '../../test-support/postgres-database.ts';
+import { usePostgresTestLock } from '../../test-support/postgres-lock.ts';
 import { describeWorkflowContract, type WorkflowDatabase } from '../contract/workflow-contract.ts';
 import { createPostgresWorkflowBackend } from './postgres-backend.ts';
 

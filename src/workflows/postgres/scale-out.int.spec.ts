@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../store/event-store.ts';
-import { usePostgresTestLock } from '../../store/postgres/test-support/test-lock.ts';
+import { usePostgresTestLock } from '../../test-support/postgres-lock.ts';
 import { until } from '../contract/workflow-contract.ts';
 import { createWorkflowEngine } from '../engine.ts';
 import { openDatabase } from '../test-support/databases.ts';

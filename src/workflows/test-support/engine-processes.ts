@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Child, runScript } from '../../test-support/child-process.ts';
 import {
   adminConnection,
   dropSchema,
   postgresUrl,
   testSchemaName,
-} from '../../store/postgres/test-support/test-database.ts';
-import { type Child, runScript } from '../../transport/embedded/test-support/child-process.ts';
+} from '../../test-support/postgres-database.ts';
 import type { DatabaseLocation } from './databases.ts';
 import type { EffectsLocation } from './effects.ts';
 import type { EngineProcessConfig } from './engine-process.ts';
@@ -42,7 +42,7 @@ export async function freshPlace(kind: 'sqlite' | 'postgres', label: string): Pr
 }
 
 // runScript resolves scripts from the embedded transport's test-support folder.
-const ENGINE_SCRIPT = '../../../workflows/test-support/engine-process.ts';
+const ENGINE_SCRIPT = new URL('./engine-process.ts', import.meta.url).href;
 
 /** Engine processes a test spawns; `killAll` SIGKILLs those still alive (for afterEach). */
 export interface EngineProcesses {

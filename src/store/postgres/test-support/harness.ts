@@ -1,7 +1,12 @@
+import {
+  adminConnection,
+  dropSchema,
+  postgresUrl,
+  testSchemaName,
+} from '../../../test-support/postgres-database.ts';
 import type { EventStoreHarness } from '../../contract/event-store-contract.ts';
 import type { EventStore } from '../../event-store.ts';
 import { createPostgresEventStore, type PostgresStoreCommonOptions } from '../postgres-event-store.ts';
-import { adminConnection, dropSchema, postgresUrl, testSchemaName } from './test-database.ts';
 
 /** The store, with every horizon-bound read (read-all, head, count) waiting for the cluster to settle first. */
 function settling(store: EventStore, settle: () => Promise<void>): EventStore {

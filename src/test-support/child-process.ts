@@ -23,9 +23,12 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-/** Runs `test-support/<script>` with this process's Node (24, which strips the TypeScript types). */
+/**
+ * Runs a script with this process's Node (24, which strips the TypeScript types); `script` is a `file:` URL,
+ * usually `new URL('./test-support/x.ts', import.meta.url).href` from the caller.
+ */
 export function runScript(script: string, args: readonly string[]): Child {
-  const path = fileURLToPath(new URL(script, import.meta.url));
+  const path = fileURLToPath(script);
   const child = spawn(process.execPath, [path, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: ChildLine[] = [];
   const listeners = new Set<() => void>();

@@ -1,3 +1,4 @@
+import { KeelError } from '../errors/keel-error.ts';
 /** One wrong setting: which key (named as the operator wrote it) and why. */
 export interface ConfigIssue {
   /** The setting as its source names it: `KEEL_PORT`, `--port`, or `port (keel.config.json)`. */
@@ -7,14 +8,13 @@ export interface ConfigIssue {
 }
 
 /** A configuration that cannot be used; the message is one line naming every wrong key. */
-export class ConfigError extends Error {
+export class ConfigError extends KeelError {
   readonly code = 'KEEL_CONFIG';
   /** Every wrong setting found, not just the first. */
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {
     super(issues.map((issue) => `${issue.key}: ${issue.message}`).join('; '));
-    this.name = 'ConfigError';
     this.issues = issues;
   }
 }

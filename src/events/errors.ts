@@ -1,3 +1,4 @@
+import { KeelError } from '../errors/keel-error.ts';
 /** One broken rule: where (a path into the input) and which rule. */
 export interface ValidationIssue {
   /** Dotted path to the offending field, e.g. `data.dateOfBirth`; empty for the whole value. */
@@ -9,7 +10,7 @@ export interface ValidationIssue {
 }
 
 /** Input that does not satisfy a schema or the CloudEvents specification. */
-export class ValidationError extends Error {
+export class ValidationError extends KeelError {
   readonly code = 'KEEL_VALIDATION';
   /** Every issue found, not just the first. */
   readonly issues: readonly ValidationIssue[];
@@ -18,20 +19,18 @@ export class ValidationError extends Error {
 
   constructor(message: string, issues: readonly ValidationIssue[], eventType?: string) {
     super(`${message}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message} [${i.rule}]`).join('; ')}`);
-    this.name = 'ValidationError';
     this.issues = issues;
     this.eventType = eventType;
   }
 }
 
 /** An event type that the catalog does not know and no default topic accepts. */
-export class UnknownEventTypeError extends Error {
+export class UnknownEventTypeError extends KeelError {
   readonly code = 'KEEL_UNKNOWN_EVENT_TYPE';
   readonly eventType: string;
 
   constructor(eventType: string) {
     super(`unknown event type "${eventType}": it is not in the catalog and untyped events are not allowed`);
-    this.name = 'UnknownEventTypeError';
     this.eventType = eventType;
   }
 }
@@ -40,7 +39,7 @@ export class UnknownEventTypeError extends Error {
 export type UpcastFailure = 'invalid_version' | 'newer_version' | 'missing_upcaster' | 'upcaster_failed';
 
 /** Data written at a version that cannot be upcast to the definition's current version. */
-export class UpcastError extends Error {
+export class UpcastError extends KeelError {
   readonly code = 'KEEL_UPCAST';
   readonly eventType: string;
   /** Version the data was written at. */
@@ -55,7 +54,6 @@ export class UpcastError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'UpcastError';
     this.eventType = details.eventType;
     this.fromVersion = details.fromVersion;
     this.toVersion = details.toVersion;

@@ -13,7 +13,7 @@ import { tracing } from '../src/bus/middleware/tracing.ts';
 import { validation } from '../src/bus/middleware/validation.ts';
 import { createPublisher } from '../src/bus/publisher.ts';
 import { createRouter } from '../src/bus/router.ts';
-import type { RouterOptions } from '../src/bus/types.ts';
+import type { RouterOptions } from '../src/bus/router-port.ts';
 import { createEvent } from '../src/events/create-event.ts';
 import { fromRecord, toRecord } from '../src/events/kafka-binding.ts';
 import { createMetrics } from '../src/observability/metrics.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/bus/publisher.ts';
-import type { Router } from '../../src/bus/types.ts';
+import type { Router } from '../../src/bus/router-port.ts';
 import { usePostgresTestLock } from '../../src/test-support/postgres-lock.ts';
 import { createEmbeddedTransport } from '../../src/transport/embedded/index.ts';
 import { createWorkflowEngine } from '../../src/workflows/engine.ts';

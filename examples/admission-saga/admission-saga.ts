@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Publisher } from '../../src/bus/publisher-port.ts';
 import { createRouter } from '../../src/bus/router.ts';
-import type { Publisher, Router } from '../../src/bus/types.ts';
+import type { Router } from '../../src/bus/router-port.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { command, defineWorkflow, type StepContext, trigger } from '../../src/workflows/define-workflow.ts';
 import { NonRetryableError } from '../../src/workflows/errors.ts';

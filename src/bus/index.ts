@@ -24,6 +24,7 @@ export {
 } from './middleware/circuit-breaker.ts';
 export { correlation } from './middleware/correlation.ts';
 export { dedupe } from './middleware/dedupe.ts';
+export type { HandlerContext } from './middleware/handler-context.ts';
 export { metrics as metricsMiddleware } from './middleware/metrics.ts';
 export { compose, type HandlerFunction, type Middleware } from './middleware/middleware.ts';
 export { isRetryableByDefault, type RetryOptions, retry } from './middleware/retry.ts';
@@ -36,6 +37,16 @@ export {
   DEFAULT_MAX_EVENT_BYTES,
   DEFAULT_PUBLISHER_CLOSE_DEADLINE_MS,
 } from './publisher.ts';
+export type {
+  AnyPublishReceipt,
+  BufferedReceipt,
+  DecodedCloudEvent,
+  Publisher,
+  PublisherOptions,
+  PublishOptions,
+  PublishReceipt,
+  PublishToOptions,
+} from './publisher-port.ts';
 export * from './publishing/index.ts';
 export {
   createRouter,
@@ -43,27 +54,19 @@ export {
   DEFAULT_RETRY_DELAYS_MS,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
 } from './router.ts';
+export type {
+  BatchHandler,
+  BatchOptions,
+  BreakerSettings,
+  Handler,
+  HandlerOptions,
+  Router,
+  RouterHealth,
+  RouterOptions,
+} from './router-port.ts';
 export {
   CircuitBreakerStateChanged,
   DeadLetterDiscarded,
   DeadLetterRetried,
   SystemTopic,
 } from './system-events.ts';
-export type {
-  AnyPublishReceipt,
-  BatchHandler,
-  BatchOptions,
-  BreakerSettings,
-  BufferedReceipt,
-  Handler,
-  HandlerContext,
-  HandlerOptions,
-  Publisher,
-  PublisherOptions,
-  PublishOptions,
-  PublishReceipt,
-  PublishToOptions,
-  Router,
-  RouterHealth,
-  RouterOptions,
-} from './types.ts';

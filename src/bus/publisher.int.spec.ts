@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalog, PatientCreated, PatientEvents } from '../../examples/catalog.ts';
 import { UnknownEventTypeError, ValidationError } from '../events/errors.ts';
+import { decodeHttp } from '../events/http-binding.ts';
 import { fromRecord } from '../events/kafka-binding.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
@@ -11,6 +12,7 @@ import type { Transport } from '../transport/transport.ts';
 import { batchIndexOf, EventTooLargeError } from './errors.ts';
 import { partitionForKey } from './partitioner.ts';
 import { createPublisher } from './publisher.ts';
+import type { DecodedCloudEvent } from './publisher-port.ts';
 
 const patient = (n: number) => ({
   patientId: `patient-${n}`,
@@ -105,6 +107,31 @@ describe('publisher', () => {
       partitionForKey('patient-11', 12),
     ]);
     expect(await totalStored()).toBe(3);
+  });
+
+  it('publishes events a binding decoded, checking their data only once more', async () => {
+    const publisher = createPublisher({ transport, catalog, source: 'urn:keel:test' });
+    const body = JSON.stringify(
+      [0, 1].map((n) => ({
+        specversion: '1.0',
+        id: `d-${n}`,
+        source: 'urn:keel:test',
+        type: PatientCreated.type,
+        data: patient(n + 20),
+      })),
+    );
+    const decoded = decodeHttp({ 'content-type': 'application/cloudevents-batch+json' }, body);
+    const receipts = await publisher.publishDecoded(decoded as DecodedCloudEvent[]);
+    expect(receipts.map((r) => r.id)).toEqual(['d-0', 'd-1']);
+    expect(receipts.map((r) => r.partition)).toEqual([
+      partitionForKey('patient-20', 12),
+      partitionForKey('patient-21', 12),
+    ]);
+    const bad = [{ ...decoded[0]!, id: 'd-2', data: { patientId: 'p' } }] as DecodedCloudEvent[];
+    const error = await publisher.publishDecoded(bad).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues[0]!.path).toMatch(/^data\./);
+    expect(await totalStored()).toBe(2);
   });
 
   it('publishes many typed events at once, all or nothing', async () => {

@@ -17,11 +17,11 @@ import { createSqliteInbox } from './inbox/sqlite-inbox.ts';
 import { HandlerTimeoutError } from './middleware/timeout.ts';
 import { createPublisher } from './publisher.ts';
 import { createRouter } from './router.ts';
+import type { Router, RouterOptions } from './router-port.ts';
 import { CircuitBreakerStateChanged, SystemTopic } from './system-events.ts';
 import { CounterIncremented, counterCatalogFor } from './test-support/counter-catalog.ts';
 import { readTopic } from './test-support/publishing-catalog.ts';
 import { type OpenedTransport, testTransports } from './test-support/transports.ts';
-import type { Router, RouterOptions } from './types.ts';
 
 const silent = pino({ level: process.env.TEST_LOG ?? 'silent' });
 

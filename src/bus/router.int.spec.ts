@@ -8,9 +8,9 @@ import { createMetrics } from '../observability/metrics.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createPublisher } from './publisher.ts';
+import type { Publisher } from './publisher-port.ts';
 import { createRouter } from './router.ts';
 import { CounterEvents, CounterIncremented, counterCatalog } from './test-support/counter-catalog.ts';
-import type { Publisher } from './types.ts';
 
 const quiet = { shutdownSignals: [] as NodeJS.Signals[], commitIntervalMs: 10, retry: { initialDelayMs: 5 } };
 

@@ -99,11 +99,23 @@ export function validateEventData<Schema extends z.ZodType>(
   definition: EventDefinition<Schema>,
   event: CloudEvent,
 ): CloudEvent<z.output<Schema>> {
+  const envelope = safeParseCloudEvent(event);
+  if (!envelope.success) {
+    throw new ValidationError(`invalid ${definition.type} event`, envelope.issues, definition.type);
+  }
+  return validateDecodedEventData(definition, envelope.event);
+}
+
+/**
+ * `validateEventData` for an event whose envelope was already checked (decoded by a binding, or parsed
+ * by `parseCloudEvent`): only the type, version, content type and data are checked.
+ */
+export function validateDecodedEventData<Schema extends z.ZodType>(
+  definition: EventDefinition<Schema>,
+  valid: CloudEvent,
+): CloudEvent<z.output<Schema>> {
   const fail = (found: ValidationIssue[]) =>
     new ValidationError(`invalid ${definition.type} event`, found, definition.type);
-  const envelope = safeParseCloudEvent(event);
-  if (!envelope.success) throw fail(envelope.issues);
-  const valid = envelope.event;
   const issues: ValidationIssue[] = [];
   if (valid.type !== definition.type) {
     issues.push({ path: 'type', rule: 'invalid_value', message: `expected type ${definition.type}` });

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Publisher } from '../bus/types.ts';
+import type { Publisher } from '../bus/publisher-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { Transport } from '../transport/transport.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createPublisher } from '../bus/publisher.ts';
-import type { Publisher } from '../bus/types.ts';
+import type { Publisher } from '../bus/publisher-port.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
 import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';

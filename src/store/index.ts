@@ -80,5 +80,5 @@ export type { ReplayFilter, ReplayOptions, ReplayProgress, ReplayReport } from '
 export { replay } from './replay/replay.ts';
 export type { SqliteEventStoreOptions, SqliteStoreCommonOptions } from './sqlite/index.ts';
 export { createSqliteEventStore } from './sqlite/index.ts';
-export type { EventSink, PartitionBy, SinkItem, TopicSinkOptions } from './topic-sink.ts';
+export type { EventPublisher, EventSink, PartitionBy, SinkItem, TopicSinkOptions } from './topic-sink.ts';
 export { NoTopicError } from './topic-sink.ts';

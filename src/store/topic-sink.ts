@@ -1,10 +1,8 @@
-import { partitionForKey } from '../bus/partitioner.ts';
-import type { AnyPublishReceipt, Publisher } from '../bus/types.ts';
+import { KeelError } from '../errors/keel-error.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
-import { toRecord } from '../events/kafka-binding.ts';
-import { UnknownTopicError } from '../transport/errors.ts';
-import type { OutgoingRecord, PartitionWrite, Transport } from '../transport/transport.ts';
+import { appendKeyedEvents, createTopicPartitions, type KeyedEvent } from '../transport/append-events.ts';
+import type { Transport } from '../transport/transport.ts';
 
 /** An event to send on, with the stream it came from and (when chosen at append time) its topic. */
 export interface SinkItem {
@@ -36,13 +34,12 @@ export interface TopicSinkOptions {
 }
 
 /** An event that no option gives a topic; nothing of its batch was sent. */
-export class NoTopicError extends Error {
+export class NoTopicError extends KeelError {
   readonly code = 'KEEL_STORE_NO_TOPIC';
   readonly eventType: string;
 
   constructor(eventType: string) {
     super(`no topic for an event of type "${eventType}": pass a topic, or a catalog that routes the type`);
-    this.name = 'NoTopicError';
     this.eventType = eventType;
   }
 }
@@ -53,17 +50,7 @@ export class NoTopicError extends Error {
  */
 export function createTopicSink(options: TopicSinkOptions): EventSink {
   const { transport, catalog, partitionBy } = options;
-  const partitions = new Map<string, number>();
-  const partitionCount = async (topic: string): Promise<number> => {
-    let count = partitions.get(topic);
-    if (count === undefined) {
-      const described = await transport.describeTopic(topic);
-      if (described === undefined) throw new UnknownTopicError(topic);
-      count = described.partitions;
-      partitions.set(topic, count);
-    }
-    return count;
-  };
+  const partitions = createTopicPartitions(transport);
   const topicOf = (item: SinkItem): string => {
     const chosen =
       item.topic ??
@@ -72,31 +59,31 @@ export function createTopicSink(options: TopicSinkOptions): EventSink {
     if (chosen === undefined) throw new NoTopicError(item.event.type);
     return chosen;
   };
+  // The store validated each event when it was appended.
+  const keyed = (item: SinkItem): KeyedEvent => ({
+    event: item.event,
+    topic: topicOf(item),
+    key: partitionBy === 'stream' ? item.streamId : String(item.event.partitionkey ?? item.streamId),
+  });
   return async (items) => {
-    const writes = new Map<string, PartitionWrite & { records: OutgoingRecord[] }>();
-    for (const item of items) {
-      const topic = topicOf(item);
-      const key = partitionBy === 'stream' ? item.streamId : String(item.event.partitionkey ?? item.streamId);
-      const partition = partitionForKey(key, await partitionCount(topic));
-      // The store validated the event when it was appended.
-      const record: OutgoingRecord = { ...toRecord(item.event, { validated: true }), key };
-      const id = `${topic}\u0000${partition}`;
-      let write = writes.get(id);
-      if (write === undefined) {
-        write = { topic, partition, records: [] };
-        writes.set(id, write);
-      }
-      write.records.push(record);
-    }
-    if (writes.size > 0) await transport.append([...writes.values()]);
+    await appendKeyedEvents(transport, items.map(keyed), partitions);
   };
+}
+
+/**
+ * What the store needs of a Publisher to send events through it (any Keel Publisher fits): validation
+ * against its catalog, its retries, its local buffer.
+ */
+export interface EventPublisher {
+  /** Publishes already-formed CloudEvents, all or nothing; resolves once they are durable. */
+  publishEvents(events: readonly CloudEvent[]): Promise<unknown>;
 }
 
 /**
  * A sink publishing through a Publisher's `publishEvents`: each event is validated against the
  * publisher's catalog and routed to its type's topic, keyed by its `partitionkey`.
  */
-export function createPublisherSink(publisher: Publisher<AnyPublishReceipt>): EventSink {
+export function createPublisherSink(publisher: EventPublisher): EventSink {
   return async (items) => {
     if (items.length > 0) await publisher.publishEvents(items.map((item) => item.event));
   };

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Publisher, RouterOptions } from '../bus/types.ts';
+import type { Publisher } from '../bus/publisher-port.ts';
+import type { RouterOptions } from '../bus/router-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { EventStore } from '../store/event-store.ts';
 import type { Transport } from '../transport/transport.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Publisher } from '../bus/types.ts';
+import type { Publisher } from '../bus/publisher-port.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import { createEvent } from '../events/create-event.ts';
 import type { EventData } from '../events/define-event.ts';

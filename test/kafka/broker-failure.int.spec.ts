@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clusterHealth, killNode, startNode, stopNode } from '../../scripts/kafka.mjs';
 import { createSqliteInbox } from '../../src/bus/inbox/sqlite-inbox.ts';
 import { createPublisher } from '../../src/bus/publisher.ts';
+import type { PublishReceipt } from '../../src/bus/publisher-port.ts';
 import { createRouter } from '../../src/bus/router.ts';
-import type { PublishReceipt } from '../../src/bus/types.ts';
 import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
 import { PAD, PaddedEvent, paddedCatalog } from './support/padded-catalog.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { handlerContext, outcomeOf } from '../test-support/handler-context.ts';
-import type { HandlerContext } from '../types.ts';
 import { type CircuitBreakerState, circuitBreaker } from './circuit-breaker.ts';
+import type { HandlerContext } from './handler-context.ts';
 import type { HandlerFunction } from './middleware.ts';
 
 const event = { id: 'e1', type: 't' } as CloudEvent;

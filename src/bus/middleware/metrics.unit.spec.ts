@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { createMetrics } from '../../observability/metrics.ts';
 import { handlerContext, outcomeOf } from '../test-support/handler-context.ts';
-import type { HandlerContext } from '../types.ts';
+import type { HandlerContext } from './handler-context.ts';
 import { metrics } from './metrics.ts';
 import type { HandlerFunction } from './middleware.ts';
 import { retry } from './retry.ts';

@@ -1,7 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry as retryPolicy } from 'cockatiel';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { abortableSleep } from '../abortable-sleep.ts';
-import type { HandlerContext } from '../types.ts';
+import type { HandlerContext } from './handler-context.ts';
 import { afterNext, type HandlerFunction, type Middleware } from './middleware.ts';
 
 /** Immediate retries: how many attempts, how long between them, and which errors deserve another. */

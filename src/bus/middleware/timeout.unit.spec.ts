@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { handlerContext, outcomeOf } from '../test-support/handler-context.ts';
-import type { HandlerContext } from '../types.ts';
+import type { HandlerContext } from './handler-context.ts';
 import { HandlerTimeoutError, timeout } from './timeout.ts';
 
 const event = { id: 'e1', type: 't' } as CloudEvent;

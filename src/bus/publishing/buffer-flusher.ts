@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
+import { appendPlacements } from '../../transport/append-events.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { BufferedEvent, LocalBuffer } from './local-buffer.ts';
-import { appendPlaced } from './placed-event.ts';
 import type { PublishPolicy } from './publish-policy.ts';
 
 /** What the flusher needs. */
@@ -43,7 +43,7 @@ export function createBufferFlusher(options: BufferFlusherOptions): BufferFlushe
     try {
       // A transaction's group keeps its all-or-nothing append; the batch's other groups share it.
       const atomic = batch.some((event) => event.atomic);
-      await policy.probe(() => appendPlaced(transport, batch, atomic), aborter.signal);
+      await policy.probe(() => appendPlacements(transport, batch, atomic), aborter.signal);
     } catch (error) {
       if (aborter.signal.aborted) return 'stopped';
       if ((error as { code?: unknown }).code === 'KEEL_TRANSPORT_CLOSED') {

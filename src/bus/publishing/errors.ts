@@ -1,3 +1,4 @@
+import { KeelError } from '../../errors/keel-error.ts';
 import { OptionsError } from '../../errors/options.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 
@@ -11,14 +12,13 @@ export class PublisherOptionsError extends OptionsError {
 }
 
 /** A publish on a publisher whose `close()` was called. */
-export class PublisherClosedError extends Error {
+export class PublisherClosedError extends KeelError {
   readonly code = 'KEEL_PUBLISHER_CLOSED';
   /** What was attempted, e.g. `publish` or `request`. */
   readonly operation: string;
 
   constructor(operation: string) {
     super(`${operation}: the publisher is closed`);
-    this.name = 'PublisherClosedError';
     this.operation = operation;
   }
 }
@@ -30,7 +30,7 @@ export type UnavailableReason = 'retries-exhausted' | 'circuit-open';
  * The transport did not take a publish (retries exhausted, or the circuit breaker is open) and the
  * publisher has no local buffer to keep it in. Nothing of this publish was written.
  */
-export class PublishUnavailableError extends Error {
+export class PublishUnavailableError extends KeelError {
   readonly code = 'KEEL_PUBLISH_UNAVAILABLE';
   readonly reason: UnavailableReason;
   /** Appends tried for this publish (0 when the breaker was already open). */
@@ -45,7 +45,6 @@ export class PublishUnavailableError extends Error {
         : `transport unavailable after ${attempts} attempt(s): ${(cause as Error | undefined)?.message ?? String(cause)} (${eventIds.length} event(s) not published)`,
       { cause },
     );
-    this.name = 'PublishUnavailableError';
     this.reason = reason;
     this.attempts = attempts;
     this.eventIds = eventIds;
@@ -53,7 +52,7 @@ export class PublishUnavailableError extends Error {
 }
 
 /** The local durable buffer cannot take a publish without going over its limits; nothing was buffered. */
-export class BufferFullError extends Error {
+export class BufferFullError extends KeelError {
   readonly code = 'KEEL_PUBLISH_BUFFER_FULL';
   /** The buffer file. */
   readonly path: string;
@@ -83,7 +82,6 @@ export class BufferFullError extends Error {
       `publish buffer ${details.path} is full (${details.events}/${details.maxEvents} events, ${details.bytes}/${details.maxBytes} bytes): ` +
         `${details.refusedEvents} event(s) of ${details.refusedBytes} bytes refused while the transport is unreachable`,
     );
-    this.name = 'BufferFullError';
     this.path = details.path;
     this.events = details.events;
     this.maxEvents = details.maxEvents;
@@ -95,7 +93,7 @@ export class BufferFullError extends Error {
 }
 
 /** The buffer file is held by another publisher (in this or another process): one buffer has one owner. */
-export class BufferLockedError extends Error {
+export class BufferLockedError extends KeelError {
   readonly code = 'KEEL_PUBLISH_BUFFER_LOCKED';
   readonly path: string;
 
@@ -103,23 +101,21 @@ export class BufferLockedError extends Error {
     super(`publish buffer ${path} is in use by another publisher; give each publisher its own file`, {
       cause,
     });
-    this.name = 'BufferLockedError';
     this.path = path;
   }
 }
 
 /** `tx.publish` called after the transaction's callback returned (or threw). */
-export class TransactionClosedError extends Error {
+export class TransactionClosedError extends KeelError {
   readonly code = 'KEEL_TRANSACTION_CLOSED';
 
   constructor() {
     super('the transaction is over: stage events inside the transaction callback, before it returns');
-    this.name = 'TransactionClosedError';
   }
 }
 
 /** No reply arrived in time. The request may still be handled; its reply would be ignored. */
-export class RequestTimeoutError extends Error {
+export class RequestTimeoutError extends KeelError {
   readonly code = 'KEEL_REQUEST_TIMEOUT';
   /** Id of the request event, which replies carry as `inreplyto`. */
   readonly requestId: string;
@@ -132,7 +128,6 @@ export class RequestTimeoutError extends Error {
 
   constructor(requestId: string, requestType: string, replyTopic: string, timeoutMs: number) {
     super(`no reply to ${requestType} request ${requestId} on "${replyTopic}" within ${timeoutMs} ms`);
-    this.name = 'RequestTimeoutError';
     this.requestId = requestId;
     this.requestType = requestType;
     this.replyTopic = replyTopic;
@@ -141,7 +136,7 @@ export class RequestTimeoutError extends Error {
 }
 
 /** The responder answered a request with an error reply (`keel.reply.error`). */
-export class RemoteError extends Error {
+export class RemoteError extends KeelError {
   readonly code = 'KEEL_REMOTE_ERROR';
   /** `name` of the error the responder raised, e.g. `ValidationError`. */
   readonly remoteName: string;
@@ -159,7 +154,6 @@ export class RemoteError extends Error {
     reply: CloudEvent,
   ) {
     super(`${requestType} request ${requestId} failed remotely: ${remote.name}: ${remote.message}`);
-    this.name = 'RemoteError';
     this.remoteName = remote.name;
     this.remoteCode = remote.code;
     this.requestId = requestId;
@@ -169,7 +163,7 @@ export class RemoteError extends Error {
 }
 
 /** A reply attempted to an event that is not a request: it has no `replyto` extension. */
-export class NotARequestError extends Error {
+export class NotARequestError extends KeelError {
   readonly code = 'KEEL_NOT_A_REQUEST';
   readonly eventId: string;
   readonly eventType: string;
@@ -178,7 +172,6 @@ export class NotARequestError extends Error {
     super(
       `event ${event.id} (${event.type}) has no replyto extension: it was not sent with publisher.request`,
     );
-    this.name = 'NotARequestError';
     this.eventId = event.id;
     this.eventType = event.type;
   }

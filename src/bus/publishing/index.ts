@@ -1,5 +1,13 @@
 // Publisher patterns: fire-and-forget, linger batching, request-reply, transactions, retry with a
 // circuit breaker and the local durable buffer. The publisher itself is `../publisher.ts`.
+
+export type {
+  PublishTransaction,
+  RequestOptions,
+  StagedEvent,
+  TransactionResult,
+  TypedRequestOptions,
+} from '../publisher-port.ts';
 export {
   BufferFullError,
   BufferLockedError,
@@ -28,7 +36,4 @@ export {
   REPLY_TOPIC_PARTITIONS,
   type Replier,
   ReplyErrorEvent,
-  type RequestOptions,
-  type TypedRequestOptions,
 } from './request-reply.ts';
-export type { PublishTransaction, StagedEvent, TransactionResult } from './transaction.ts';

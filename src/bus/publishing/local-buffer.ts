@@ -153,6 +153,81 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
     throw error;
   }
 
+  const statements = prepareStatements(db);
+  const totals = statements.totals();
+
+  let events = totals.events;
+  let bytes = totals.bytes;
+  let nextGroup = totals.grp + 1;
+  let open = true;
+  const report = () => context.metrics?.publishBufferEvents.set({ name: context.name }, events);
+  report();
+
+  const forget = (seq: number) => statements.sizeUpTo.get(seq) ?? { events: 0, bytes: 0 };
+
+  return {
+    path,
+    count: () => events,
+    bytes: () => bytes,
+
+    add(placed, atomic = false) {
+      if (!open) throw new Error(`publish buffer ${path} is closed`);
+      let size = 0;
+      for (const item of placed) size += item.size;
+      if (events + placed.length > maxEvents || bytes + size > maxBytes) {
+        throw new BufferFullError({
+          path,
+          events,
+          maxEvents,
+          bytes,
+          maxBytes,
+          refusedEvents: placed.length,
+          refusedBytes: size,
+        });
+      }
+      statements.add.immediate(placed, nextGroup++, atomic);
+      events += placed.length;
+      bytes += size;
+      report();
+    },
+
+    peek(oneGroup = false) {
+      const rows = statements.head.all(oneGroup ? 1 : settings.flushBatchEvents);
+      if (rows.length === 0) return undefined;
+      const batch = rows.slice(0, wholeGroups(rows, oneGroup ? 0 : settings.flushBatchBytes));
+      const last = batch[batch.length - 1]!;
+      // The row limit may have cut the last group short: events of one publish go together.
+      batch.push(...statements.restOfGroup.all(last.grp, last.seq));
+      return batch.map(toEvent);
+    },
+
+    remove(seq) {
+      const gone = forget(seq);
+      statements.deleteUpTo(seq);
+      events -= gone.events;
+      bytes -= gone.bytes;
+      report();
+    },
+
+    quarantine(seq, error) {
+      const gone = forget(seq);
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      statements.quarantine.immediate(seq, text);
+      events -= gone.events;
+      bytes -= gone.bytes;
+      report();
+    },
+
+    close() {
+      if (!open) return;
+      open = false;
+      db.close();
+    },
+  };
+}
+
+/** The buffer's prepared statements and transactions. */
+function prepareStatements(db: Database) {
   const insert = db.prepare(
     'INSERT INTO buffered_events (grp, topic, partition, event_id, event_type, key, value, headers, size, buffered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -175,23 +250,17 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
   const moveUpTo = db.prepare(
     `INSERT INTO failed_events (${COLUMNS}, buffered_at, failed_at, error) SELECT ${COLUMNS}, buffered_at, ?, ? FROM buffered_events WHERE seq <= ?`,
   );
-  const totals = db
-    .prepare(
-      'SELECT count(*) AS events, coalesce(sum(size), 0) AS bytes, max(coalesce((SELECT max(grp) FROM buffered_events), 0), coalesce((SELECT max(grp) FROM atomic_groups), 0)) AS grp FROM buffered_events',
-    )
-    .get() as { events: number; bytes: number; grp: number };
+  const totals = () =>
+    db
+      .prepare(
+        'SELECT count(*) AS events, coalesce(sum(size), 0) AS bytes, max(coalesce((SELECT max(grp) FROM buffered_events), 0), coalesce((SELECT max(grp) FROM atomic_groups), 0)) AS grp FROM buffered_events',
+      )
+      .get() as { events: number; bytes: number; grp: number };
   const sizeUpTo: Statement<[number], { events: number; bytes: number }> = db.prepare(
     'SELECT count(*) AS events, coalesce(sum(size), 0) AS bytes FROM buffered_events WHERE seq <= ?',
   );
 
-  let events = totals.events;
-  let bytes = totals.bytes;
-  let nextGroup = totals.grp + 1;
-  let open = true;
-  const report = () => context.metrics?.publishBufferEvents.set({ name: context.name }, events);
-  report();
-
-  const addTransaction = db.transaction((placed: readonly PlacedEvent[], group: number, atomic: boolean) => {
+  const add = db.transaction((placed: readonly PlacedEvent[], group: number, atomic: boolean) => {
     const now = Date.now();
     if (atomic) markAtomic.run(group);
     for (const item of placed) {
@@ -212,12 +281,31 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
       );
     }
   });
-  const quarantineTransaction = db.transaction((seq: number, error: string) => {
+  const quarantine = db.transaction((seq: number, error: string) => {
     moveUpTo.run(Date.now(), error, seq);
     deleteUpTo(seq);
   });
+  return { head, restOfGroup, deleteUpTo, totals, sizeUpTo, add, quarantine };
+}
 
-  const toEvent = (row: Row): BufferedEvent => ({
+/**
+ * How many of `rows` to flush: whole groups, the first always, then more while under `maxBytes`
+ * (0: the first group only).
+ */
+function wholeGroups(rows: readonly Row[], maxBytes: number): number {
+  let taken = 0;
+  let size = 0;
+  while (taken < rows.length) {
+    const group = rows[taken]!.grp;
+    if (taken > 0 && (maxBytes === 0 || size >= maxBytes)) break;
+    while (taken < rows.length && rows[taken]!.grp === group) size += rows[taken++]!.size;
+  }
+  return taken;
+}
+
+/** A buffered row as the flusher reads it. */
+function toEvent(row: Row): BufferedEvent {
+  return {
     seq: row.seq,
     group: row.grp,
     atomic: row.atomic === 1,
@@ -231,76 +319,5 @@ export function openLocalBuffer(options: LocalBufferOptions, context: OpenLocalB
       headers: JSON.parse(row.headers) as Record<string, string>,
     },
     size: row.size,
-  });
-
-  const forget = (seq: number) => sizeUpTo.get(seq) ?? { events: 0, bytes: 0 };
-
-  return {
-    path,
-    count: () => events,
-    bytes: () => bytes,
-
-    add(placed, atomic = false) {
-      if (!open) throw new Error(`publish buffer ${path} is closed`);
-      let size = 0;
-      for (const item of placed) size += item.size;
-      if (events + placed.length > maxEvents || bytes + size > maxBytes) {
-        throw new BufferFullError({
-          path,
-          events,
-          maxEvents,
-          bytes,
-          maxBytes,
-          refusedEvents: placed.length,
-          refusedBytes: size,
-        });
-      }
-      addTransaction.immediate(placed, nextGroup++, atomic);
-      events += placed.length;
-      bytes += size;
-      report();
-    },
-
-    peek(oneGroup = false) {
-      const rows = head.all(oneGroup ? 1 : settings.flushBatchEvents);
-      const first = rows[0];
-      if (first === undefined) return undefined;
-      // Cut at a group boundary once the byte limit is reached (the first group always goes whole).
-      let taken = 0;
-      let size = 0;
-      while (taken < rows.length) {
-        const group = rows[taken]!.grp;
-        if (taken > 0 && (oneGroup || size >= settings.flushBatchBytes)) break;
-        while (taken < rows.length && rows[taken]!.grp === group) size += rows[taken++]!.size;
-      }
-      const batch = rows.slice(0, taken);
-      const last = batch[batch.length - 1]!;
-      // The row limit may have cut the last group short: events of one publish go together.
-      batch.push(...restOfGroup.all(last.grp, last.seq));
-      return batch.map(toEvent);
-    },
-
-    remove(seq) {
-      const gone = forget(seq);
-      deleteUpTo(seq);
-      events -= gone.events;
-      bytes -= gone.bytes;
-      report();
-    },
-
-    quarantine(seq, error) {
-      const gone = forget(seq);
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      quarantineTransaction.immediate(seq, text);
-      events -= gone.events;
-      bytes -= gone.bytes;
-      report();
-    },
-
-    close() {
-      if (!open) return;
-      open = false;
-      db.close();
-    },
   };
 }

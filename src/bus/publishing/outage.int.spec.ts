@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, type KeelMetrics } from '../../observability/metrics.ts';
 import { createPublisher } from '../publisher.ts';
+import type { AnyPublishReceipt, Publisher } from '../publisher-port.ts';
 import {
   AuditRecorded,
   readTopic,
@@ -11,7 +12,6 @@ import {
   waitUntil,
 } from '../test-support/publishing-catalog.ts';
 import { publishingFixture, publishingTargets } from '../test-support/publishing-transports.ts';
-import type { AnyPublishReceipt, Publisher } from '../types.ts';
 import { BufferFullError, PublishUnavailableError } from './errors.ts';
 import { openLocalBuffer } from './local-buffer.ts';
 

@@ -5,6 +5,7 @@ import { ValidationError } from '../../events/errors.ts';
 import { partitionForKey } from '../partitioner.ts';
 import { createPublisher } from '../publisher.ts';
 import { createRouter } from '../router.ts';
+import type { Router } from '../router-port.ts';
 import {
   publishingCatalog,
   QuoteGiven,
@@ -13,7 +14,6 @@ import {
   StepRecorded,
 } from '../test-support/publishing-catalog.ts';
 import { type PublishingTestTransport, publishingTargets } from '../test-support/publishing-transports.ts';
-import type { Router } from '../types.ts';
 import { NotARequestError, PublisherClosedError, RemoteError, RequestTimeoutError } from './errors.ts';
 import { createReplier, DEFAULT_REPLY_TOPIC, REPLY_TOPIC_PARTITIONS } from './request-reply.ts';
 

@@ -6,7 +6,7 @@ import type { EventData, EventDefinition } from '../../events/define-event.ts';
 import { defineEvent } from '../../events/define-event.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
 import type { Consumer, StoredRecord, Transport } from '../../transport/transport.ts';
-import type { AnyPublishReceipt, Publisher, PublishOptions } from '../types.ts';
+import type { AnyPublishReceipt, Publisher, PublishOptions } from '../publisher-port.ts';
 import { NotARequestError, PublisherClosedError, RemoteError, RequestTimeoutError } from './errors.ts';
 
 /** Default topic replies go to. */
@@ -36,19 +36,6 @@ export const ReplyErrorEvent = defineEvent({
     code: z.string().min(1).optional(),
   }),
 });
-
-/** Options of `publisher.request`: the request's envelope, plus where and how long to wait. */
-export interface RequestOptions extends PublishOptions {
-  /** Milliseconds to wait for the reply (joining the reply topic included); default 30 000. */
-  timeoutMs?: number;
-  /** Topic the reply goes to, created with 12 partitions when missing; default `keel.replies`. */
-  replyTopic?: string;
-}
-
-/** Request options that also check the reply: its type must be `reply`'s (or an error reply) and its data valid. */
-export interface TypedRequestOptions<Reply extends EventDefinition> extends RequestOptions {
-  reply: Reply;
-}
 
 /** A request waiting for its reply. */
 export interface PendingReply {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../events/errors.ts';
 import { createPublisher } from '../publisher.ts';
+import type { PublishTransaction } from '../publisher-port.ts';
 import { AuditRecorded, readTopic, StepRecorded } from '../test-support/publishing-catalog.ts';
 import { publishingFixture, publishingTargets } from '../test-support/publishing-transports.ts';
 import { TransactionClosedError } from './errors.ts';
-import type { PublishTransaction } from './transaction.ts';
 
 describe.each(publishingTargets)('publisher: transactions ($name)', (target) => {
   const given = publishingFixture(target);

@@ -1,40 +1,12 @@
-import type { EventData, EventDefinition } from '../../events/define-event.ts';
-import type { PublishOptions } from '../types.ts';
+import type { EventDefinition } from '../../events/define-event.ts';
+import type {
+  PublishOptions,
+  PublishTransaction,
+  StagedEvent,
+  TransactionResult,
+} from '../publisher-port.ts';
 import { TransactionClosedError } from './errors.ts';
 import type { PlacedEvent } from './placed-event.ts';
-
-/** An event staged in a transaction: where it will be appended if the transaction commits. */
-export interface StagedEvent {
-  id: string;
-  type: string;
-  topic: string;
-  partition: number;
-}
-
-/**
- * Stages events for one all-or-nothing append. Staging is synchronous: invalid data throws at the
- * call, and `await tx.publish(...)` and a bare `tx.publish(...)` behave alike.
- */
-export interface PublishTransaction {
-  /** Validates and stages one typed event (routed by the catalog, like `publisher.publish`). */
-  publish<Definition extends EventDefinition>(
-    definition: Definition,
-    data: EventData<Definition>,
-    options?: PublishOptions,
-  ): StagedEvent;
-  /** Validates and stages many typed events of one type; if any is invalid, none of them is staged. */
-  publishMany<Definition extends EventDefinition>(
-    definition: Definition,
-    data: readonly EventData<Definition>[],
-    options?: Omit<PublishOptions, 'id'>,
-  ): StagedEvent[];
-}
-
-/** What a committed transaction gives back: the callback's value and one receipt per staged event, in order. */
-export interface TransactionResult<Value, Receipt> {
-  value: Value;
-  receipts: Receipt[];
-}
 
 /** What a transaction needs from its publisher. */
 export interface TransactionContext<Receipt> {

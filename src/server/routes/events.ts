@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Publisher } from '../../bus/types.ts';
-import type { CloudEvent } from '../../events/cloud-event.ts';
+import type { DecodedCloudEvent, Publisher } from '../../bus/publisher-port.ts';
 import { decodeHttp } from '../../events/http-binding.ts';
 import { problem, problemFromError, sendProblem } from '../problem.ts';
 
@@ -32,11 +31,11 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
         ),
       );
     }
-    let events: CloudEvent[] | undefined;
+    let events: DecodedCloudEvent[] | undefined;
     try {
-      const decoded = decodeHttp(request.headers, body);
-      events = decoded;
-      const receipts = await publisher.publishEvents(decoded);
+      // Decoded and checked once: the publisher checks only the data against the catalog.
+      events = decodeHttp(request.headers, body) as DecodedCloudEvent[];
+      const receipts = await publisher.publishDecoded(events);
       return reply.code(201).send({
         events: receipts.map((receipt) => ({
           id: receipt.id,

@@ -1,12 +1,17 @@
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { Logger } from 'pino';
-import type { AnyPublishReceipt, Publisher } from '../../bus/types.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { EventStore, OutboxEntry } from '../event-store.ts';
 import { sleepUnlessAborted } from '../subscription.ts';
-import { createPublisherSink, createTopicSink, type EventSink, type PartitionBy } from '../topic-sink.ts';
+import {
+  createPublisherSink,
+  createTopicSink,
+  type EventPublisher,
+  type EventSink,
+  type PartitionBy,
+} from '../topic-sink.ts';
 
 /** How to run an outbox relay: a store, and either a transport (with a topic) or a publisher. */
 export interface OutboxRelayOptions {
@@ -19,7 +24,7 @@ export interface OutboxRelayOptions {
   /** Record key on the transport: `stream` (default: a stream's events share a partition, in order) or `partitionkey`. */
   partitionBy?: PartitionBy;
   /** ...or through a Publisher (validation against its catalog, its retries, its local buffer). */
-  publisher?: Publisher<AnyPublishReceipt>;
+  publisher?: EventPublisher;
   /** Lease name: one relay is active per name and store; default `default`. */
   name?: string;
   /** Most entries published per round; default 500. */

@@ -1,9 +1,14 @@
-import type { AnyPublishReceipt, Publisher } from '../../bus/types.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { EventStore, StoredEvent } from '../event-store.ts';
 import { sleepUnlessAborted } from '../subscription.ts';
-import { createPublisherSink, createTopicSink, type EventSink, type PartitionBy } from '../topic-sink.ts';
+import {
+  createPublisherSink,
+  createTopicSink,
+  type EventPublisher,
+  type EventSink,
+  type PartitionBy,
+} from '../topic-sink.ts';
 
 /** Which events a replay takes; every given criterion must hold. */
 export interface ReplayFilter {
@@ -43,7 +48,7 @@ export interface ReplayOptions {
   /** Record key on the transport: `partitionkey` (default: the event's, else its stream id) or `stream`. */
   partitionBy?: PartitionBy;
   /** ...or through a Publisher's `publishEvents` (catalog routing). */
-  publisher?: Publisher<AnyPublishReceipt>;
+  publisher?: EventPublisher;
   /** Most events delivered per second; default unlimited. */
   ratePerSecond?: number;
   /** Only count the events a replay would deliver; deliver nothing. */

@@ -1,0 +1,17 @@
+// What the Router gives a handler beside the event; middleware sees the same.
+
+/** What a handler is given beside the event. */
+export interface HandlerContext {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  group: string;
+  /** Name of the handler (default `<group>:<type>`), as in metrics, logs and dead letters. */
+  handler: string;
+  /** Attempt at this event within the current round of immediate retries, from 1. */
+  attempt: number;
+  /** Delivery of this event: 1 from its source topic, 2 and up from delayed-retry topics. */
+  delivery: number;
+  /** Aborted when the router shuts down past its deadline (or the attempt times out). */
+  signal: AbortSignal;
+}

@@ -6,7 +6,7 @@ import type { EventStore } from '../store/event-store.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { InstanceRow, WorkflowBackend } from './backend.ts';
 import type { CompensationReason, WorkflowDefinition } from './define-workflow.ts';
-import type { WorkflowTransition } from './instance-driver.ts';
+import type { WorkflowTransition } from './drive-types.ts';
 import type { StepStatus, WorkflowStatus } from './instance-state.ts';
 import type { WorkflowMetrics } from './metrics.ts';
 import type { ErrorInfo } from './workflow-events.ts';

@@ -1,8 +1,9 @@
+import { KeelError } from '../errors/keel-error.ts';
 import type { ValidationIssue } from '../events/errors.ts';
 import { type MigrationProblem, type SchemaComponent, SchemaError } from '../sql/schema-error.ts';
 
 /** A transition refused because another process claimed the instance since: nothing was written. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_LEASE_LOST';
   readonly instanceId: string;
   /** The process that thought it held the lease. */
@@ -14,7 +15,6 @@ export class LeaseLostError extends Error {
     super(
       `workflow instance "${instanceId}": ${owner} no longer holds its lease (epoch ${epoch}); another process runs it now`,
     );
-    this.name = 'LeaseLostError';
     this.instanceId = instanceId;
     this.owner = owner;
     this.epoch = epoch;
@@ -22,19 +22,18 @@ export class LeaseLostError extends Error {
 }
 
 /** An instance id the engine's database does not know. */
-export class WorkflowInstanceNotFoundError extends Error {
+export class WorkflowInstanceNotFoundError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_INSTANCE_NOT_FOUND';
   readonly instanceId: string;
 
   constructor(instanceId: string) {
     super(`workflow instance "${instanceId}" does not exist`);
-    this.name = 'WorkflowInstanceNotFoundError';
     this.instanceId = instanceId;
   }
 }
 
 /** A signal, cancel or resume sent to an instance that has ended. */
-export class WorkflowInstanceEndedError extends Error {
+export class WorkflowInstanceEndedError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_INSTANCE_ENDED';
   readonly instanceId: string;
   /** The terminal status. */
@@ -42,14 +41,13 @@ export class WorkflowInstanceEndedError extends Error {
 
   constructor(instanceId: string, status: string) {
     super(`workflow instance "${instanceId}" has ended (${status}); it takes no more signals`);
-    this.name = 'WorkflowInstanceEndedError';
     this.instanceId = instanceId;
     this.status = status;
   }
 }
 
 /** A workflow id (or id and version) the engine has no definition for. */
-export class UnknownWorkflowError extends Error {
+export class UnknownWorkflowError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_UNKNOWN';
   readonly workflowId: string;
   /** The version asked for; undefined when any would do. */
@@ -59,14 +57,13 @@ export class UnknownWorkflowError extends Error {
     super(
       `workflow "${workflowId}"${version === undefined ? '' : ` version ${version}`} is not registered with this engine; register its definition`,
     );
-    this.name = 'UnknownWorkflowError';
     this.workflowId = workflowId;
     this.version = version;
   }
 }
 
 /** Two different definitions registered under one id and version. */
-export class WorkflowVersionConflictError extends Error {
+export class WorkflowVersionConflictError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_VERSION_CONFLICT';
   readonly workflowId: string;
   readonly version: number;
@@ -75,14 +72,13 @@ export class WorkflowVersionConflictError extends Error {
     super(
       `workflow "${workflowId}" version ${version} is already registered with a different definition; give the new one a new version`,
     );
-    this.name = 'WorkflowVersionConflictError';
     this.workflowId = workflowId;
     this.version = version;
   }
 }
 
 /** Input refused by the workflow's input schema; nothing was started. */
-export class WorkflowInputError extends Error {
+export class WorkflowInputError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_INPUT';
   readonly workflowId: string;
   readonly issues: readonly ValidationIssue[];
@@ -91,14 +87,13 @@ export class WorkflowInputError extends Error {
     super(
       `workflow "${workflowId}": invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
     );
-    this.name = 'WorkflowInputError';
     this.workflowId = workflowId;
     this.issues = issues;
   }
 }
 
 /** An instance id already used by an instance of another workflow. */
-export class WorkflowInstanceIdTakenError extends Error {
+export class WorkflowInstanceIdTakenError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_INSTANCE_ID_TAKEN';
   readonly instanceId: string;
   /** The workflow that asked for it. */
@@ -108,25 +103,23 @@ export class WorkflowInstanceIdTakenError extends Error {
     super(
       `workflow instance id "${instanceId}" is taken by an instance of another workflow; instance ids are unique across workflows`,
     );
-    this.name = 'WorkflowInstanceIdTakenError';
     this.instanceId = instanceId;
     this.workflowId = workflowId;
   }
 }
 
 /** Thrown by an action (or compensation) whose failure no retry can cure: the step fails at once. */
-export class NonRetryableError extends Error {
+export class NonRetryableError extends KeelError {
   readonly code: string;
 
   constructor(message: string, code = 'KEEL_WORKFLOW_NON_RETRYABLE', options?: ErrorOptions) {
     super(message, options);
-    this.name = 'NonRetryableError';
     this.code = code;
   }
 }
 
 /** An action aborted because its attempt timed out. */
-export class StepTimeoutError extends Error {
+export class StepTimeoutError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_STEP_TIMEOUT';
   readonly step: string;
   /** The step's limit, in milliseconds. */
@@ -134,27 +127,25 @@ export class StepTimeoutError extends Error {
 
   constructor(step: string, timeoutMs: number) {
     super(`step "${step}" did not finish within ${timeoutMs} ms`);
-    this.name = 'StepTimeoutError';
     this.step = step;
     this.timeoutMs = timeoutMs;
   }
 }
 
 /** A call on an engine that was closed. */
-export class WorkflowEngineClosedError extends Error {
+export class WorkflowEngineClosedError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_ENGINE_CLOSED';
   /** What was attempted, e.g. `start`. */
   readonly operation: string;
 
   constructor(operation: string) {
     super(`${operation}: the workflow engine is closed`);
-    this.name = 'WorkflowEngineClosedError';
     this.operation = operation;
   }
 }
 
 /** `waitForEnd` gave up before the instance ended. */
-export class WorkflowWaitTimeoutError extends Error {
+export class WorkflowWaitTimeoutError extends KeelError {
   readonly code = 'KEEL_WORKFLOW_WAIT_TIMEOUT';
   readonly instanceId: string;
   /** How long it waited, in milliseconds. */
@@ -166,7 +157,6 @@ export class WorkflowWaitTimeoutError extends Error {
     super(
       `workflow instance "${instanceId}" did not end within ${timeoutMs} ms (status ${status ?? 'unknown'})`,
     );
-    this.name = 'WorkflowWaitTimeoutError';
     this.instanceId = instanceId;
     this.timeoutMs = timeoutMs;
     this.status = status;

@@ -163,25 +163,72 @@ function decodeBinary(headers: Map<string, string>, body: Uint8Array | string): 
  * formats, `malformed_json`, `invalid_percent_encoding`, missing attributes, ...).
  */
 export function decodeHttp(headers: HttpHeaders, body: Uint8Array | string): CloudEvent[] {
+  return readHttp(headers, body).events();
+}
+
+/** How an HTTP message carries its events: the three modes of the CloudEvents HTTP binding. */
+export type HttpMode = 'structured' | 'batch' | 'binary';
+
+/** An HTTP message's mode, decided once from its headers, and its events, decoded on demand. */
+export interface HttpReading {
+  /**
+   * The mode the message is read in; undefined when it carries CloudEvents in no mode (no CloudEvents or
+   * JSON content type, no `ce-*` header): a server answers 415 without decoding.
+   */
+  readonly mode: HttpMode | undefined;
+  /** Decodes the events as `decodeHttp` does; throws ValidationError listing every issue. */
+  events(): CloudEvent[];
+}
+
+/**
+ * Reads an HTTP message's headers once: its mode at once (for a server's 415 and its error answers),
+ * its events when asked. Throws ValidationError for repeated CloudEvents headers.
+ */
+export function readHttp(headers: HttpHeaders, body: Uint8Array | string): HttpReading {
   const normalized = normalizeHeaders(headers);
   const contentType = normalized.get('content-type');
   const essence = contentType === undefined ? undefined : mediaTypeEssence(contentType);
   if (contentType !== undefined && essence?.startsWith('application/cloudevents-batch')) {
-    if (essence !== CLOUDEVENTS_BATCH_JSON) throw unsupported(contentType);
-    return decodeBatch(body);
+    return {
+      mode: 'batch',
+      events: () => {
+        if (essence !== CLOUDEVENTS_BATCH_JSON) throw unsupported(contentType);
+        return decodeBatch(body);
+      },
+    };
   }
   if (contentType !== undefined && essence?.startsWith('application/cloudevents')) {
-    if (essence !== CLOUDEVENTS_JSON) throw unsupported(contentType);
-    return [decodeStructured(body)];
+    return {
+      mode: 'structured',
+      events: () => {
+        if (essence !== CLOUDEVENTS_JSON) throw unsupported(contentType);
+        return [decodeStructured(body)];
+      },
+    };
   }
-  const binary = [...normalized.keys()].some((name) => name.startsWith(HEADER_PREFIX));
-  if (!binary && essence === 'application/json') {
-    const value = parseJsonText(body);
-    if (Array.isArray(value)) return decodeBatchValue(value);
-    if (typeof value === 'object' && value !== null && 'specversion' in value)
-      return [parseCloudEvent(value)];
+  const binary = (): CloudEvent[] => [decodeBinary(normalized, body)];
+  if ([...normalized.keys()].some((name) => name.startsWith(HEADER_PREFIX)))
+    return { mode: 'binary', events: binary };
+  if (essence !== 'application/json') return { mode: undefined, events: binary };
+  return {
+    mode: firstNonSpace(body) === '[' ? 'batch' : 'structured',
+    events: () => {
+      const value = parseJsonText(body);
+      if (Array.isArray(value)) return decodeBatchValue(value);
+      if (typeof value === 'object' && value !== null && 'specversion' in value)
+        return [parseCloudEvent(value)];
+      return binary();
+    },
+  };
+}
+
+// The first character of a JSON text that is not white space: `[` marks a batch.
+function firstNonSpace(body: Uint8Array | string): string | undefined {
+  for (let i = 0; i < body.length; i++) {
+    const code = typeof body === 'string' ? body.charCodeAt(i) : (body[i] ?? 0);
+    if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return String.fromCharCode(code);
   }
-  return [decodeBinary(normalized, body)];
+  return undefined;
 }
 
 /**

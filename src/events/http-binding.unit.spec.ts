@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from './cloud-event.ts';
-import { decodeHttp, encodeHttpBatch, encodeHttpBinary, encodeHttpStructured } from './http-binding.ts';
+import {
+  decodeHttp,
+  encodeHttpBatch,
+  encodeHttpBinary,
+  encodeHttpStructured,
+  readHttp,
+} from './http-binding.ts';
 import { readFeature, type Step, tableEntries } from './test-support/gherkin.ts';
 import { issuesOf, pathsAndRules } from './test-support/issues.ts';
 import { timestampToEpochMs } from './timestamp.ts';
@@ -331,5 +337,28 @@ describe('encodeHttpStructured and encodeHttpBatch', () => {
     const batch = encodeHttpBatch([event, base]);
     expect(batch.headers).toEqual({ 'content-type': 'application/cloudevents-batch+json; charset=utf-8' });
     expect(decodeHttp(batch.headers, batch.body)).toEqual([event, base]);
+  });
+});
+
+describe('readHttp: the mode from the headers once, the events on demand', () => {
+  const structured = JSON.stringify(base);
+  it.each([
+    [{ 'content-type': 'application/cloudevents+json' }, structured, 'structured'],
+    [{ 'content-type': 'application/cloudevents-batch+json' }, `[${structured}]`, 'batch'],
+    [{ 'Content-Type': 'text/plain', 'CE-SpecVersion': '1.0' }, 'x', 'binary'],
+    [{ 'content-type': 'application/json' }, `  \n[${structured}]`, 'batch'],
+    [{ 'content-type': 'application/json' }, structured, 'structured'],
+    [{ 'content-type': 'text/plain' }, 'hello', undefined],
+    [{}, '', undefined],
+  ] as const)('%o %s reads as %s', (headers, body, mode) => {
+    expect(readHttp(headers, utf8(body)).mode).toBe(mode);
+  });
+
+  it('decodes what decodeHttp decodes, and throws the same issues', () => {
+    const headers = { 'content-type': 'application/cloudevents-batch+json' };
+    expect(readHttp(headers, `[${structured}]`).events()).toEqual(decodeHttp(headers, `[${structured}]`));
+    const unsupported = readHttp({ 'content-type': 'application/cloudevents-batch+xml' }, '<x/>');
+    expect(unsupported.mode).toBe('batch');
+    expect(pathsAndRules(issuesOf(() => unsupported.events()))).toEqual([' unsupported_format']);
   });
 });

@@ -15,7 +15,15 @@ export type { UpcastFailure, ValidationIssue } from './errors.ts';
 export { UnknownEventTypeError, UpcastError, ValidationError } from './errors.ts';
 export { newEventId } from './event-id.ts';
 export type { HttpHeaders, HttpMessage } from './http-binding.ts';
-export { decodeHttp, encodeHttpBatch, encodeHttpBinary, encodeHttpStructured } from './http-binding.ts';
+export {
+  decodeHttp,
+  encodeHttpBatch,
+  encodeHttpBinary,
+  encodeHttpStructured,
+  type HttpMode,
+  type HttpReading,
+  readHttp,
+} from './http-binding.ts';
 export {
   CLOUDEVENTS_BATCH_JSON,
   CLOUDEVENTS_JSON,

@@ -15,6 +15,7 @@ import { createEventBuilder, type EventBuilder } from './publishing/event-builde
 import { createEventPlacer } from './publishing/event-placer.ts';
 import type { LocalBufferOptions } from './publishing/local-buffer.ts';
 import type { PlacedEvent } from './publishing/placed-event.ts';
+import { parseOptions, publisherSettingsSchema } from './publishing/publish-policy.ts';
 import { createReceiptSender, errorCode, type ReceiptSender } from './publishing/receipts.ts';
 import {
   createReplyListener,
@@ -25,8 +26,7 @@ import {
 } from './publishing/request-reply.ts';
 import { runTransaction } from './publishing/transaction.ts';
 
-/** Default largest encoded event, in bytes (1 MiB, Kafka's default `max.message.bytes`). */
-export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_EVENT_BYTES } from './publishing/publish-policy.ts';
 /** Default milliseconds `publisher.close()` waits for in-flight publishes and the buffer flush. */
 export const DEFAULT_PUBLISHER_CLOSE_DEADLINE_MS = 10_000;
 
@@ -42,8 +42,11 @@ export function createPublisher(options: PublisherOptions & { buffer?: undefined
 export function createPublisher(options: PublisherOptions): Publisher<AnyPublishReceipt>;
 export function createPublisher(options: PublisherOptions): Publisher<AnyPublishReceipt> {
   const { transport, catalog, metrics } = options;
-  const name = options.name ?? 'publisher';
-  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const { name, maxEventBytes } = parseOptions(
+    publisherSettingsSchema,
+    { name: options.name, maxEventBytes: options.maxEventBytes },
+    'publisher',
+  );
   const logger = (options.logger ?? defaultLogger()).child({ component: 'publisher', publisher: name });
   const { policy, pipeline } = createDelivery(options, name, logger);
   const placer = createEventPlacer({ transport, catalog, maxEventBytes });

@@ -61,6 +61,19 @@ describe.each(publishingTargets)('publisher: linger batching ($name)', (target) 
     expect((await lingering).offset).toBe(10n);
   });
 
+  it('refuses a bad name or event size limit, naming the key', () => {
+    const make = (options: { name?: string; maxEventBytes?: number }) => () =>
+      createPublisher({
+        transport: given.opened.transport,
+        catalog: given.names.catalog,
+        source: 'urn:keel:test',
+        ...options,
+      });
+    expect(make({ maxEventBytes: 0 })).toThrow(/publisher\.maxEventBytes: /);
+    expect(make({ maxEventBytes: 1.5 })).toThrow(PublisherOptionsError);
+    expect(make({ name: '' })).toThrow(/publisher\.name: /);
+  });
+
   it('refuses bad linger options, naming the key', () => {
     expect(() =>
       createPublisher({

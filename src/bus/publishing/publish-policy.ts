@@ -45,6 +45,15 @@ export const retryOptionsSchema = z.strictObject({
 });
 
 /** Circuit breaker options with their defaults. */
+/** Default largest encoded event, in bytes (1 MiB, Kafka's default `max.message.bytes`). */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
+/** The publisher's own settings with their defaults (`maxEventBytes` in encoded bytes). */
+export const publisherSettingsSchema = z.object({
+  name: z.string().min(1, { error: 'expected a non-empty name' }).default('publisher'),
+  maxEventBytes: positiveInt('bytes ≥ 1').default(DEFAULT_MAX_EVENT_BYTES),
+});
+
 export const breakerOptionsSchema = z.strictObject({
   threshold: positiveInt('an integer ≥ 1').default(5),
   halfOpenAfterMs: positiveInt('milliseconds ≥ 1').default(1_000),

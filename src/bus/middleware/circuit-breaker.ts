@@ -4,6 +4,8 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   handleWhen,
+  type IBreaker,
+  SamplingBreaker,
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { CloudEvent } from '../../events/cloud-event.ts';
@@ -16,8 +18,10 @@ import { isRetryableByDefault } from './retry.ts';
 export interface CircuitBreakerOptions {
   /** Name in metrics and logs, e.g. `admissions:healthcare.patient.created`. */
   name: string;
-  /** Consecutive failures that open the breaker; default 5. */
+  /** Consecutive failures that open the breaker; default 5. Ignored when `failureRate` is set. */
   failureThreshold?: number;
+  /** Open on a failure rate over a sliding window instead of a run of consecutive failures. */
+  failureRate?: FailureRateRule;
   /** Milliseconds the breaker stays open before one trial call; default 10 000. */
   halfOpenAfterMs?: number;
   /** Which errors count as failures of the downstream; default every error but bad input. */
@@ -26,6 +30,16 @@ export interface CircuitBreakerOptions {
   logger?: Logger;
   /** Told of every state change, e.g. to publish it as an event. */
   onStateChange?: (name: string, state: CircuitBreakerState) => void;
+}
+
+/** Opens the breaker when more than `threshold` of the calls over the last `windowMs` failed. */
+export interface FailureRateRule {
+  /** Share of failed calls, above 0 and below 1, e.g. 0.5. */
+  threshold: number;
+  /** Milliseconds of the sliding window the rate is measured over. */
+  windowMs: number;
+  /** Calls per second below which the rate is not judged (few calls say little); default 5. */
+  minimumRps?: number;
 }
 
 /** A breaker's state as Keel reports it (the metric's value in brackets). */
@@ -53,11 +67,9 @@ export interface HandlerCircuitBreaker {
  */
 export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBreaker {
   const halfOpenAfterMs = options.halfOpenAfterMs ?? 10_000;
-  const consecutive = new ConsecutiveBreaker(options.failureThreshold ?? 5);
-  const policy = breakerPolicy(handleWhen(options.isFailure ?? isRetryableByDefault), {
-    halfOpenAfter: halfOpenAfterMs,
-    breaker: consecutive,
-  });
+  const isFailure = options.isFailure ?? isRetryableByDefault;
+  const counting = countingBreaker(options);
+  const policy = breakerPolicy(handleWhen(isFailure), { halfOpenAfter: halfOpenAfterMs, breaker: counting });
   const current = () => stateNames[policy.state] ?? 'closed';
   options.metrics?.circuitBreakerState.set({ name: options.name }, 0);
   policy.onStateChange((state) => {
@@ -98,8 +110,8 @@ export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBr
     }
   };
 
-  // What cockatiel does after a success in the closed state: a success ends a run of failures.
-  const succeeded = () => consecutive.success();
+  // Outcomes in the closed state are counted the moment they are seen, in the order handlers finish.
+  const succeeded = () => counting.success(CircuitState.Closed);
 
   const failedWhileClosed = (
     error: unknown,
@@ -109,8 +121,10 @@ export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBr
   ): Promise<void> => {
     // The breaker left closed while this attempt ran, opened by the failures before it: they already
     // decided, so the error goes on as it is rather than counting against a state it never ran in.
-    if (policy.state !== CircuitState.Closed) return Promise.reject(error);
-    // Cockatiel records the failure (and opens when it is one too many) and rethrows it.
+    if (policy.state !== CircuitState.Closed || !isFailure(error) || !counting.failedWhileClosed()) {
+      return Promise.reject(error);
+    }
+    // This failure crossed the rule: cockatiel hears of it, opens, and rethrows it.
     return guarded(next, event, context, () => Promise.reject(error));
   };
 
@@ -124,6 +138,48 @@ export function circuitBreaker(options: CircuitBreakerOptions): HandlerCircuitBr
       return afterNext(next, event, context, succeeded, (error: unknown) =>
         failedWhileClosed(error, next, event, context),
       );
+    },
+  };
+}
+
+/** The breaker rule cockatiel consults, counting the closed state's failures when the middleware sees them. */
+interface CountingBreaker extends IBreaker {
+  /** Counts a failure seen in the closed state now; true when it crossed the rule (the breaker must open). */
+  failedWhileClosed(): boolean;
+}
+
+/**
+ * Wraps the rule (consecutive failures or a failure rate) so that a failure is counted in the same step as
+ * a success is: counted later, after cockatiel's own asynchronous steps, the failures of handlers that
+ * finish together would be counted after their neighbours' successes and look consecutive.
+ */
+function countingBreaker(options: CircuitBreakerOptions): CountingBreaker {
+  const rule: IBreaker =
+    options.failureRate === undefined
+      ? new ConsecutiveBreaker(options.failureThreshold ?? 5)
+      : new SamplingBreaker({
+          threshold: options.failureRate.threshold,
+          duration: options.failureRate.windowMs,
+          minimumRps: options.failureRate.minimumRps ?? 5,
+        });
+  // Set when a counted failure crossed the rule: the next failure cockatiel reports is that one.
+  let crossed = false;
+  return {
+    get state() {
+      return rule.state;
+    },
+    set state(value: unknown) {
+      rule.state = value;
+    },
+    success: (state) => rule.success(state),
+    failure: (state) => {
+      if (!crossed) return rule.failure(state);
+      crossed = false;
+      return true;
+    },
+    failedWhileClosed: () => {
+      crossed = rule.failure(CircuitState.Closed);
+      return crossed;
     },
   };
 }

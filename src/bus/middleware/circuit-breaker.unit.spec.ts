@@ -105,3 +105,44 @@ describe('handler circuit breaker', () => {
     expect(await waiting).toMatch(/open/i);
   });
 });
+
+describe('handler circuit breaker under concurrency', () => {
+  // Forty handlers finishing together, every other one failing: never two failures in a row.
+  const interleaved = async (
+    breaker: ReturnType<typeof circuitBreaker>,
+    calls: number,
+    fails: (i: number) => boolean,
+  ) => {
+    let call = 0;
+    const run = breaker.middleware(async () => {
+      const mine = call++;
+      await Promise.resolve();
+      if (fails(mine)) throw new Error('down');
+    });
+    return Promise.all(Array.from({ length: calls }, () => outcomeOf(() => run(event, contextWith()))));
+  };
+
+  it('stays closed when concurrent failures are interleaved with successes', async () => {
+    const breaker = circuitBreaker({ name: 'b', failureThreshold: 5 });
+    const outcomes = await interleaved(breaker, 40, (i) => i % 2 === 0);
+    expect(outcomes.filter((o) => o === 'down')).toHaveLength(20);
+    expect(breaker.state()).toBe('closed');
+  });
+
+  it('opens on a real run of concurrent failures', async () => {
+    const breaker = circuitBreaker({ name: 'b', failureThreshold: 5, halfOpenAfterMs: 60_000 });
+    await interleaved(breaker, 10, (i) => i >= 2);
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('with a failure rate, opens when the rate over the window passes it and not below it', async () => {
+    // Judged from 20 calls in the window on: the first failures alone say little.
+    const rate = { threshold: 0.3, windowMs: 1_000, minimumRps: 20 };
+    const low = circuitBreaker({ name: 'low', failureRate: rate, halfOpenAfterMs: 60_000 });
+    await interleaved(low, 60, (i) => i % 10 === 0);
+    expect(low.state()).toBe('closed');
+    const high = circuitBreaker({ name: 'high', failureRate: rate, halfOpenAfterMs: 60_000 });
+    await interleaved(high, 60, (i) => i % 2 === 0);
+    expect(high.state()).toBe('open');
+  });
+});

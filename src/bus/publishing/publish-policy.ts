@@ -5,14 +5,17 @@ import {
   circuitBreaker,
   ExponentialBackoff,
   handleWhen,
+  type IBreaker,
   isBrokenCircuitError,
   type RetryPolicy,
   retry,
+  SamplingBreaker,
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { parseOptions as parseComponentOptions } from '../../errors/options.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
+import type { FailureRateRule } from '../middleware/circuit-breaker.ts';
 import { PublisherClosedError, PublisherOptionsError } from './errors.ts';
 
 /** How a publisher retries an append that failed for a transport or IO reason. */
@@ -27,8 +30,10 @@ export interface PublishRetryOptions {
 
 /** When the publisher's circuit breaker opens and when it tries again. */
 export interface PublishBreakerOptions {
-  /** Consecutive failed appends that open the breaker; default 5. */
+  /** Consecutive failed appends that open the breaker; default 5. Ignored when `failureRate` is set. */
   threshold?: number;
+  /** Open on a failure rate over a sliding window instead of a run of consecutive failures. */
+  failureRate?: FailureRateRule;
   /** Milliseconds the breaker stays open before one trial append may close it; default 1 000. */
   halfOpenAfterMs?: number;
 }
@@ -44,7 +49,6 @@ export const retryOptionsSchema = z.strictObject({
   maxDelayMs: millis.default(2_000),
 });
 
-/** Circuit breaker options with their defaults. */
 /** Default largest encoded event, in bytes (1 MiB, Kafka's default `max.message.bytes`). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -54,9 +58,22 @@ export const publisherSettingsSchema = z.object({
   maxEventBytes: positiveInt('bytes ≥ 1').default(DEFAULT_MAX_EVENT_BYTES),
 });
 
+const share = z
+  .number({ error: 'expected a share between 0 and 1' })
+  .gt(0, { error: 'expected a share between 0 and 1' })
+  .lt(1, { error: 'expected a share between 0 and 1' });
+
+/** Circuit breaker options with their defaults. */
 export const breakerOptionsSchema = z.strictObject({
   threshold: positiveInt('an integer ≥ 1').default(5),
   halfOpenAfterMs: positiveInt('milliseconds ≥ 1').default(1_000),
+  failureRate: z
+    .strictObject({
+      threshold: share,
+      windowMs: positiveInt('milliseconds ≥ 1'),
+      minimumRps: z.number({ error: 'expected calls per second ≥ 0' }).min(0).default(5),
+    })
+    .optional(),
 });
 
 /** Parses publisher options with `schema`, throwing a PublisherOptionsError that names each broken key under `prefix`. */
@@ -141,6 +158,17 @@ const stateName: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: 'open',
 };
 
+// A run of consecutive failures by default, or a failure rate over a sliding window.
+function breakerRule(options: z.output<typeof breakerOptionsSchema>): IBreaker {
+  const rate = options.failureRate;
+  if (rate === undefined) return new ConsecutiveBreaker(options.threshold);
+  return new SamplingBreaker({
+    threshold: rate.threshold,
+    duration: rate.windowMs,
+    minimumRps: rate.minimumRps,
+  });
+}
+
 /** Creates the publisher's retry and circuit breaker policies and reports the breaker's state. */
 export function createPublishPolicy(options: PublishPolicyOptions): PublishPolicy {
   const { name, metrics, logger, isRetryable } = options;
@@ -152,7 +180,7 @@ export function createPublishPolicy(options: PublishPolicyOptions): PublishPolic
   // Only transport failures count against the breaker: a burst of invalid events must not open it.
   const breaker: CircuitBreakerPolicy = circuitBreaker(handleWhen(isRetryable), {
     halfOpenAfter: options.breaker.halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(options.breaker.threshold),
+    breaker: breakerRule(options.breaker),
   });
   const retries: RetryPolicy = retry(handleWhen(isRetryable), {
     maxAttempts: options.retry.attempts - 1,

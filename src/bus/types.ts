@@ -6,6 +6,7 @@ import type { KeelMetrics } from '../observability/metrics.ts';
 import type { StartFrom, TopicPartition, Transport } from '../transport/transport.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import type { CircuitBreakerOptions, CircuitBreakerState } from './middleware/circuit-breaker.ts';
+import type { HandlerContext } from './middleware/handler-context.ts';
 import type { Middleware } from './middleware/middleware.ts';
 import type { RetryOptions } from './middleware/retry.ts';
 import type { LingerOptions } from './publishing/linger-batcher.ts';
@@ -13,6 +14,9 @@ import type { LocalBufferOptions } from './publishing/local-buffer.ts';
 import type { PublishBreakerOptions, PublishRetryOptions } from './publishing/publish-policy.ts';
 import type { RequestOptions, TypedRequestOptions } from './publishing/request-reply.ts';
 import type { PublishTransaction, TransactionResult } from './publishing/transaction.ts';
+
+export type { HandlerContext } from './middleware/handler-context.ts';
+export type { Middleware } from './middleware/middleware.ts';
 
 /** Envelope fields a caller may set when publishing; the rest Keel fills in. */
 export interface PublishOptions {
@@ -168,22 +172,6 @@ export interface PublisherOptions {
   linger?: LingerOptions;
   /** Called when an `emit` fails after it returned (append failed with no buffer, buffer full); default logs the error. */
   onError?: (error: unknown, event: CloudEvent) => void;
-}
-
-/** What a handler is given beside the event. */
-export interface HandlerContext {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  group: string;
-  /** Name of the handler (default `<group>:<type>`), as in metrics, logs and dead letters. */
-  handler: string;
-  /** Attempt at this event within the current round of immediate retries, from 1. */
-  attempt: number;
-  /** Delivery of this event: 1 from its source topic, 2 and up from delayed-retry topics. */
-  delivery: number;
-  /** Aborted when the router shuts down past its deadline (or the attempt times out). */
-  signal: AbortSignal;
 }
 
 /** Handles one event; a thrown error means the event was not handled. */

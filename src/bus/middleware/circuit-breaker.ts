@@ -8,7 +8,7 @@ import {
 import type { Logger } from 'pino';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
-import type { HandlerContext } from '../types.ts';
+import type { HandlerContext } from './handler-context.ts';
 import { afterNext, type HandlerFunction, type Middleware } from './middleware.ts';
 import { isRetryableByDefault } from './retry.ts';
 

@@ -1,5 +1,5 @@
 import type { CloudEvent } from '../../events/cloud-event.ts';
-import type { HandlerContext } from '../types.ts';
+import type { HandlerContext } from './handler-context.ts';
 
 /**
  * A handler as middleware sees it: any event; it returns when the event is handled, or a promise when it

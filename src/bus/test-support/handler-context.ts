@@ -1,4 +1,4 @@
-import type { HandlerContext } from '../types.ts';
+import type { HandlerContext } from '../middleware/handler-context.ts';
 
 /** A handler context as the Router would pass it, for calling middleware directly; `overrides` win. */
 export function handlerContext(overrides: Partial<HandlerContext> = {}): HandlerContext {

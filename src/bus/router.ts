@@ -1,35 +1,105 @@
-import { parseOptions } from '../errors/options.ts';
-import type { EventDefinition } from '../events/define-event.ts';
+import type { Logger } from 'pino';
 import { defaultLogger } from '../observability/logger.ts';
 import type { Consumer, TopicPartition } from '../transport/transport.ts';
-import { callWithBatch, createBatchRoute } from './consuming/batch-route.ts';
 import { breakerChangeRecorder } from './consuming/breaker-events.ts';
-import { createCommitLoop } from './consuming/commit-loop.ts';
+import { type CommitLoop, createCommitLoop } from './consuming/commit-loop.ts';
 import { startLagUpdates } from './consuming/consumer-lag.ts';
-import { createDelayedRetries } from './consuming/delayed-retries.ts';
-import { handlerChain } from './consuming/handler-chain.ts';
+import { createDelayedRetries, type DelayedRetries } from './consuming/delayed-retries.ts';
 import { createInbound } from './consuming/inbound.ts';
-import { createKeyOrderedDispatch } from './consuming/key-ordered-dispatch.ts';
+import { createKeyOrderedDispatch, type KeyOrderedDispatch } from './consuming/key-ordered-dispatch.ts';
 import { partitionId } from './consuming/partition-id.ts';
 import { pollLoop } from './consuming/poll-loop.ts';
-import { createSingleRoute, type Route, type RouteDeps } from './consuming/route.ts';
+import type { Route } from './consuming/route.ts';
+import { createRouteTable, type RouteTable } from './consuming/route-table.ts';
 import {
-  batchOptionsSchema,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
   parseRouterOptions,
+  type RouterSettings,
 } from './consuming/router-options.ts';
 import { ensureRouterTopics } from './consuming/router-topics.ts';
+import { closeOnSignals } from './consuming/shutdown-signals.ts';
 import { createSlots } from './consuming/slots.ts';
-import { createEscalation } from './dead-letter/escalate.ts';
+import { createEscalation, type Escalation } from './dead-letter/escalate.ts';
 import { deadLetterTopic, retryTopic } from './dead-letter/topic-names.ts';
-import { compose, type HandlerFunction } from './middleware/middleware.ts';
-import type { HandlerOptions, Router, RouterHealth, RouterOptions } from './types.ts';
+import type { BatchHandler, Handler, Router, RouterHealth, RouterOptions } from './types.ts';
 
 export {
   DEFAULT_CONCURRENCY,
   DEFAULT_RETRY_DELAYS_MS,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
 } from './consuming/router-options.ts';
+
+type RouterState = 'idle' | 'running' | 'closing' | 'closed';
+
+/** What a router's pieces ask of the router itself. */
+interface RouterControl {
+  state: () => RouterState;
+  paused: () => boolean;
+  consumer: () => Consumer | undefined;
+  /** Partitions of a topic the router writes to (known once it started). */
+  partitionsOf: (topic: string) => number;
+  /** Aborted on shutdown past the deadline. */
+  signal: AbortSignal;
+}
+
+/** The pieces of a router along the data path, wired together. */
+interface RouterPieces {
+  table: RouteTable;
+  escalation: Escalation;
+  dispatch: KeyOrderedDispatch;
+  delayed: DelayedRetries;
+  commits: CommitLoop;
+  retryTopics: string[];
+}
+
+/**
+ * Wires the data path: poll loop → delayed-retry scheduler (retry topics) → key-ordered dispatch →
+ * inbound (decode, route, upcast) → route (handler chain) → escalation on failure, and the commit loop
+ * the dispatch reports handled offsets to.
+ */
+function assemble(settings: RouterSettings, logger: Logger, control: RouterControl): RouterPieces {
+  const { group } = settings;
+  const retryTopics = [...new Set(settings.delayedRetries.map((delay) => retryTopic(group, delay)))];
+  const escalation = createEscalation({
+    ...settings,
+    delays: settings.delayedRetries,
+    partitionsOf: control.partitionsOf,
+    signal: control.signal,
+    logger,
+  });
+  const slots = createSlots(settings.concurrency);
+  const table = createRouteTable({
+    deps: { group, signal: control.signal, slots, escalation },
+    chain: {
+      ...settings,
+      logger,
+      onBreakerChange: breakerChangeRecorder(settings.transport, `urn:keel:router:${group}`, logger),
+    },
+    checkRouted: (type) => void settings.catalog.route(type),
+    isOpen: () => control.state() === 'idle',
+    validate: settings.validate,
+  });
+  const commits = createCommitLoop({
+    consumer: control.consumer,
+    intervalMs: settings.commitIntervalMs,
+    logger,
+  });
+  const retrying = new Set(retryTopics);
+  const handle = createInbound({
+    ...settings,
+    routes: table.routes,
+    escalation,
+    isRetryTopic: (t) => retrying.has(t),
+  });
+  const dispatch = createKeyOrderedDispatch({ handle, commits, logger });
+  const delayed = createDelayedRetries({
+    topics: retryTopics,
+    dispatch: dispatch.dispatch,
+    isRunning: () => control.state() === 'running',
+    isPaused: control.paused,
+  });
+  return { table, escalation, dispatch, delayed, commits, retryTopics };
+}
 
 /**
  * Creates a router: it consumes the topics of its handlers' event types in one consumer group, at
@@ -47,94 +117,40 @@ export function createRouter(options: RouterOptions): Router {
   const settings = parseRouterOptions(options);
   const { transport, catalog, group, metrics } = settings;
   const logger = (settings.logger ?? defaultLogger()).child({ component: 'router', group });
-  const retryTopics = [...new Set(settings.delayedRetries.map((delay) => retryTopic(group, delay)))];
-  const routes = new Map<string, Route>();
   const aborter = new AbortController();
   let consumer: Consumer | undefined;
-  let state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
+  let state: RouterState = 'idle';
   let paused = false;
   let loop: Promise<void> | undefined;
   let stopLagUpdates = () => {};
+  let stopListening = () => {};
   let partitions = new Map<string, number>();
-
-  const escalation = createEscalation({
-    ...settings,
-    delays: settings.delayedRetries,
+  const { table, escalation, dispatch, delayed, commits, retryTopics } = assemble(settings, logger, {
+    state: () => state,
+    paused: () => paused,
+    consumer: () => consumer,
     partitionsOf: (topic) => partitions.get(topic) ?? 1,
     signal: aborter.signal,
-    logger,
   });
-  const commits = createCommitLoop({
-    consumer: () => consumer,
-    intervalMs: settings.commitIntervalMs,
-    logger,
-  });
-  const delayedTopics = new Set(retryTopics);
-  const inbound = createInbound({
-    ...settings,
-    routes,
-    escalation,
-    isRetryTopic: (t) => delayedTopics.has(t),
-  });
-  const dispatch = createKeyOrderedDispatch({ handle: inbound, commits, logger });
-  const delayed = createDelayedRetries({
-    topics: retryTopics,
-    dispatch: dispatch.dispatch,
-    isRunning: () => state === 'running',
-    isPaused: () => paused,
-  });
-  const deps: RouteDeps = {
-    group,
-    signal: aborter.signal,
-    slots: createSlots(settings.concurrency),
-    escalation,
-  };
-  const onBreakerChange = breakerChangeRecorder(transport, `urn:keel:router:${group}`, logger);
-  const chainSettings = { ...settings, logger, onBreakerChange };
+  const { routes } = table;
 
   const onRevoked = async (revokedPartitions: readonly TopicPartition[]) => {
     const revoked = new Set(revokedPartitions.map((tp) => partitionId(tp.topic, tp.partition)));
     delayed.drop(revoked);
-    await dispatch.waitForDrain(
-      (p) => revoked.has(partitionId(p.topic, p.partition)),
-      settings.sessionTimeoutMs,
-    );
+    const ofRevoked = (p: TopicPartition) => revoked.has(partitionId(p.topic, p.partition));
+    await dispatch.waitForDrain(ofRevoked, settings.sessionTimeoutMs);
     await commits.commit();
     commits.forget(revoked);
   };
 
-  const register = (definition: EventDefinition, handlerOptions: HandlerOptions) => {
-    if (state !== 'idle') throw new Error(`router "${group}": handlers must be registered before start()`);
-    if (routes.has(definition.type)) {
-      throw new Error(`router "${group}": a handler for "${definition.type}" is already registered`);
-    }
-    catalog.route(definition.type);
-    return handlerOptions.name ?? `${group}:${definition.type}`;
-  };
-
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    void router.close().then(() => {
-      if (process.listenerCount(signal) === 0) process.exit(0);
-    });
-  };
-
   const router: Router = {
     on(definition, handler, handlerOptions = {}) {
-      const name = register(definition, handlerOptions);
-      const { layers, breaker } = handlerChain(chainSettings, definition, name, handlerOptions, 'single');
-      const run = compose(layers, handler as HandlerFunction);
-      routes.set(definition.type, createSingleRoute(deps, definition, name, run, breaker));
+      table.addHandler(definition, handler as Handler<never>, handlerOptions);
       return router;
     },
 
     onBatch(definition, handler, batchOptions = {}) {
-      const name = register(definition, batchOptions);
-      const batching = parseOptions(batchOptionsSchema, batchOptions, 'onBatch');
-      const { layers, breaker } = handlerChain(chainSettings, definition, name, batchOptions, 'batch');
-      const run = compose(layers, callWithBatch(handler as never));
-      const batchSettings = { ...batching, validate: settings.validate };
-      routes.set(definition.type, createBatchRoute(deps, definition, name, run, breaker, batchSettings));
+      table.addBatchHandler(definition, handler as BatchHandler<never>, batchOptions);
       return router;
     },
 
@@ -142,13 +158,8 @@ export function createRouter(options: RouterOptions): Router {
       if (state !== 'idle') throw new Error(`router "${group}" was already started`);
       if (routes.size === 0)
         throw new Error(`router "${group}": register a handler with on() before start()`);
-      const topics = await ensureRouterTopics(
-        transport,
-        catalog,
-        routes.keys(),
-        retryTopics,
-        deadLetterTopic(group),
-      );
+      const dlq = deadLetterTopic(group);
+      const topics = await ensureRouterTopics(transport, catalog, routes.keys(), retryTopics, dlq);
       partitions = topics.partitions;
       consumer = transport.consumer({
         group,
@@ -161,12 +172,14 @@ export function createRouter(options: RouterOptions): Router {
         },
       });
       state = 'running';
-      for (const signal of settings.shutdownSignals) process.on(signal, onSignal);
+      stopListening = closeOnSignals(settings.shutdownSignals, () => router.close(), logger);
+      const maxBuffered = Math.max(settings.concurrency * 8, 512);
+      const isRunning = () => state === 'running';
       loop = pollLoop(consumer, {
         dispatch,
         delayed,
-        maxBuffered: Math.max(settings.concurrency * 8, 512),
-        isRunning: () => state === 'running',
+        maxBuffered,
+        isRunning,
         signal: aborter.signal,
         logger,
       });
@@ -188,23 +201,25 @@ export function createRouter(options: RouterOptions): Router {
       consumer?.resume(consumer.assignment().filter((tp) => !delayed.isWaiting(tp.topic, tp.partition)));
     },
 
-    health: () =>
-      healthOf(
-        state,
-        paused,
+    health() {
+      const { status, breakers } = statusOf(state, paused, routes);
+      const lastError = escalation.lastError();
+      return {
+        status,
         group,
-        routes,
-        consumer,
-        dispatch.buffered(),
-        delayed.waiting(),
-        escalation.lastError(),
-      ),
+        assignment: consumer?.assignment() ?? [],
+        inFlight: dispatch.buffered(),
+        waitingForRetry: delayed.waiting(),
+        breakers,
+        ...(lastError === undefined ? {} : { lastError }),
+      };
+    },
 
     async close(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
       if (state === 'closed' || state === 'closing') return;
       const wasRunning = state === 'running';
       state = 'closing';
-      for (const signal of settings.shutdownSignals) process.off(signal, onSignal);
+      stopListening();
       stopLagUpdates();
       delayed.clear();
       dispatch.wakeAll();
@@ -227,29 +242,16 @@ export function createRouter(options: RouterOptions): Router {
   return router;
 }
 
-/** What a router reports about itself, from its state and pieces. */
-function healthOf(
-  state: 'idle' | 'running' | 'closing' | 'closed',
+/** A router's status and each handler's breaker state: `degraded` while a breaker is open. */
+function statusOf(
+  state: RouterState,
   paused: boolean,
-  group: string,
   routes: ReadonlyMap<string, Route>,
-  consumer: Consumer | undefined,
-  inFlight: number,
-  waitingForRetry: number,
-  lastError: RouterHealth['lastError'],
-): RouterHealth {
+): Pick<RouterHealth, 'status' | 'breakers'> {
   const breakers = Object.fromEntries(
     [...routes.values()].flatMap((route) => (route.breaker ? [[route.name, route.breaker.state()]] : [])),
   );
   const degraded = Object.values(breakers).includes('open');
   const status = state !== 'running' ? state : paused ? 'paused' : degraded ? 'degraded' : 'running';
-  return {
-    status,
-    group,
-    assignment: consumer?.assignment() ?? [],
-    inFlight,
-    waitingForRetry,
-    breakers,
-    ...(lastError === undefined ? {} : { lastError }),
-  };
+  return { status, breakers };
 }

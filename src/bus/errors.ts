@@ -1,5 +1,7 @@
+import { KeelError } from '../errors/keel-error.ts';
+
 /** An encoded event larger than the configured limit. */
-export class EventTooLargeError extends Error {
+export class EventTooLargeError extends KeelError {
   readonly code = 'KEEL_EVENT_TOO_LARGE';
   readonly eventId: string;
   readonly eventType: string;
@@ -10,7 +12,6 @@ export class EventTooLargeError extends Error {
 
   constructor(eventId: string, eventType: string, size: number, limit: number) {
     super(`event ${eventId} (${eventType}) is ${size} bytes encoded, over the limit of ${limit} bytes`);
-    this.name = 'EventTooLargeError';
     this.eventId = eventId;
     this.eventType = eventType;
     this.size = size;

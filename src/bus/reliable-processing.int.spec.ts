@@ -429,6 +429,30 @@ describe('tracing', () => {
     expect(caused.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${span.spanContext().spanId}-01`);
   });
 
+  it('runs a batch call in one CONSUMER span that counts its events', async () => {
+    const { opened, topic, publisher, router } = await routerWith('batch');
+    let handled = 0;
+    router.onBatch(
+      CounterIncremented,
+      (events) => {
+        handled += events.length;
+      },
+      { maxEvents: 10, maxWaitMs: 20 },
+    );
+    await router.start();
+    await publisher.publishMany(CounterIncremented, [
+      { key: 'k', seq: 1 },
+      { key: 'k', seq: 2 },
+      { key: 'k', seq: 3 },
+    ]);
+    await until(() => handled === 3);
+    await router.close();
+    await opened.close();
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === `process ${topic.name}`);
+    const counted = spans.map((s) => Number(s.attributes['messaging.batch.message_count']));
+    expect(counted.reduce((sum, n) => sum + n, 0)).toBe(3);
+  });
+
   it('makes no span with tracing: false, while correlation and causation still flow', async () => {
     const { opened, topic, publisher, router, stored } = await routerWith('untraced', { tracing: false });
     let caused: { id: string } | undefined;

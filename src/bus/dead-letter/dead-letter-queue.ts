@@ -1,3 +1,4 @@
+import { KeelError } from '../../errors/keel-error.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { createEvent } from '../../events/create-event.ts';
 import { fromRecord, toRecord } from '../../events/kafka-binding.ts';
@@ -63,24 +64,22 @@ export interface DeadLetterQueueOptions {
 }
 
 /** A DLQ entry id that names no entry. */
-export class DeadLetterEntryNotFoundError extends Error {
+export class DeadLetterEntryNotFoundError extends KeelError {
   readonly code = 'KEEL_DLQ_ENTRY_NOT_FOUND';
   readonly entryId: string;
   constructor(entryId: string, topic: string) {
     super(`dead-letter entry ${entryId} is not in ${topic}`);
-    this.name = 'DeadLetterEntryNotFoundError';
     this.entryId = entryId;
   }
 }
 
 /** An action on an entry that was already retried or discarded. */
-export class DeadLetterEntryClosedError extends Error {
+export class DeadLetterEntryClosedError extends KeelError {
   readonly code = 'KEEL_DLQ_ENTRY_CLOSED';
   readonly entryId: string;
   readonly status: DeadLetterStatus;
   constructor(entryId: string, status: DeadLetterStatus) {
     super(`dead-letter entry ${entryId} was already ${status}`);
-    this.name = 'DeadLetterEntryClosedError';
     this.entryId = entryId;
     this.status = status;
   }

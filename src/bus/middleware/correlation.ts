@@ -3,7 +3,8 @@ import type { Middleware } from './middleware.ts';
 
 /**
  * Makes the handled event the current handling context, so events the handler publishes carry its
- * correlation id and, as causation id, its id — with no argument passing.
+ * correlation id and, as causation id, its id — with no argument passing. In a batch call the handled
+ * event is the batch's first: events published while handling a batch continue its correlation.
  */
 export function correlation(): Middleware {
   return (next) => (event, context) =>

@@ -1,4 +1,4 @@
-// What the Router gives a handler beside the event; middleware sees the same.
+import type { CloudEvent } from '../../events/cloud-event.ts';
 
 /** What a handler is given beside the event. */
 export interface HandlerContext {
@@ -14,4 +14,9 @@ export interface HandlerContext {
   delivery: number;
   /** Aborted when the router shuts down past its deadline (or the attempt times out). */
   signal: AbortSignal;
+  /**
+   * The events of a batch handler's call, in order; the `event` the chain is called with is the first of
+   * them, and topic, partition and offset are its. Absent when one event is handled.
+   */
+  batch?: readonly CloudEvent[];
 }

@@ -15,7 +15,16 @@ interface Children {
   duration: BatchedHistogram;
 }
 
-/** Counts each handled or failed event and times it (`keel_event_consumed_total`, `keel_event_processing_duration_seconds`). */
+// One event, or each event of a batch call: the counter counts events whichever handler took them.
+const countEvents = (counter: BatchedCounter, batch: readonly unknown[] | undefined) => {
+  if (batch === undefined) counter.inc();
+  else for (let i = 0; i < batch.length; i++) counter.inc();
+};
+
+/**
+ * Counts each handled or failed event and times each handler call (`keel_event_consumed_total`,
+ * `keel_event_processing_duration_seconds`); a batch call counts each of its events and is timed once.
+ */
 export function metrics(registry: KeelMetrics): Middleware {
   // A router's chain sees one group and, nearly always, one type: remember the last children before
   // building a key to look them up.
@@ -46,11 +55,11 @@ export function metrics(registry: KeelMetrics): Middleware {
       event,
       context,
       () => {
-        metric.handled.inc();
+        countEvents(metric.handled, context.batch);
         metric.duration.observe((performance.now() - started) / 1000);
       },
       (error: unknown) => {
-        metric.failed.inc();
+        countEvents(metric.failed, context.batch);
         metric.duration.observe((performance.now() - started) / 1000);
         throw error;
       },

@@ -1,7 +1,8 @@
+import { KeelError } from '../../errors/keel-error.ts';
 import type { Middleware } from './middleware.ts';
 
 /** A handler attempt that ran past its time limit. */
-export class HandlerTimeoutError extends Error {
+export class HandlerTimeoutError extends KeelError {
   readonly code = 'KEEL_HANDLER_TIMEOUT';
   /** The limit, in milliseconds. */
   readonly timeoutMs: number;
@@ -9,7 +10,6 @@ export class HandlerTimeoutError extends Error {
 
   constructor(eventId: string, timeoutMs: number) {
     super(`handler did not finish event ${eventId} within ${timeoutMs} ms`);
-    this.name = 'HandlerTimeoutError';
     this.eventId = eventId;
     this.timeoutMs = timeoutMs;
   }
@@ -17,7 +17,8 @@ export class HandlerTimeoutError extends Error {
 
 /**
  * Fails an attempt that takes longer than `timeoutMs` milliseconds, and aborts the signal the handler
- * was given for it so cooperative handlers stop their work.
+ * was given for it so cooperative handlers stop their work. A batch call is one attempt: the limit is
+ * for the whole batch.
  */
 export function timeout(timeoutMs: number): Middleware {
   return (next) => (event, context) => {

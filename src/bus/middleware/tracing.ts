@@ -22,7 +22,8 @@ const untraced = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(INVALID_SPAN_
 /**
  * Runs each handler in a CONSUMER span named `process <topic>`, child of the span in the event's
  * `traceparent`, with OpenTelemetry's messaging attributes; the span is active while the handler runs,
- * so events it publishes carry a `traceparent` naming it.
+ * so events it publishes carry a `traceparent` naming it. A batch call is one span, child of its first
+ * event's trace, with `messaging.batch.message_count`.
  */
 export function tracing(options: TracingOptions): Middleware {
   // A chain sees its source topic and, on delayed retries, a few more: build the name when it changes.
@@ -66,6 +67,7 @@ export function tracing(options: TracingOptions): Middleware {
       'keel.attempt': context.attempt,
       ...(event.partitionkey === undefined ? {} : { 'messaging.kafka.message.key': event.partitionkey }),
     });
+    if (context.batch !== undefined) span.setAttribute('messaging.batch.message_count', context.batch.length);
     return otelContext.with(trace.setSpan(parent, span), async () => {
       try {
         await next(event, context);

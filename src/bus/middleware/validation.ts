@@ -17,7 +17,8 @@ export function checkEventData(definition: EventDefinition, event: CloudEvent): 
 
 /**
  * Checks the event's data against its definition's schema before the handler sees it; a mismatch is a
- * ValidationError, which is not retried (it goes straight to the dead-letter queue).
+ * ValidationError, which is not retried (it goes straight to the dead-letter queue). A batch route checks
+ * each event with `checkEventData` before it joins a batch instead, so one bad event never fails a batch.
  */
 export function validation(definition: EventDefinition): Middleware {
   return (next) => (event, context) => next(checkEventData(definition, event), context);

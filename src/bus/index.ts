@@ -1,3 +1,4 @@
+export { murmur2, partitionForKey } from '../transport/partitioner.ts';
 export type {
   DeadLetterEntry,
   DeadLetterFilter,
@@ -31,7 +32,6 @@ export { isRetryableByDefault, type RetryOptions, retry } from './middleware/ret
 export { HandlerTimeoutError, timeout } from './middleware/timeout.ts';
 export { type TracingOptions, tracing } from './middleware/tracing.ts';
 export { checkEventData, validation } from './middleware/validation.ts';
-export { murmur2, partitionForKey } from './partitioner.ts';
 export {
   createPublisher,
   DEFAULT_MAX_EVENT_BYTES,

@@ -8,9 +8,9 @@ import { decodeHttp } from '../events/http-binding.ts';
 import { fromRecord } from '../events/kafka-binding.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
+import { partitionForKey } from '../transport/partitioner.ts';
 import type { Transport } from '../transport/transport.ts';
 import { batchIndexOf, EventTooLargeError } from './errors.ts';
-import { partitionForKey } from './partitioner.ts';
 import { createPublisher } from './publisher.ts';
 import type { DecodedCloudEvent } from './publisher-port.ts';
 

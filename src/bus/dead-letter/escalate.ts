@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
+import { appendPlacements, placeByKey } from '../../transport/append-events.ts';
 import type { OutgoingRecord, StoredRecord, Transport } from '../../transport/transport.ts';
 import { abortableSleep } from '../abortable-sleep.ts';
-import { partitionForKey } from '../partitioner.ts';
 import { type FailureInfo, withFailure } from './failure-headers.ts';
 import { deadLetterTopic, retryTopic } from './topic-names.ts';
 
@@ -114,10 +114,10 @@ async function appendOwn(
   topic: string,
   record: OutgoingRecord,
 ): Promise<boolean> {
-  const partition = record.key === null ? 0 : partitionForKey(record.key, options.partitionsOf(topic));
+  const placement = [placeByKey(topic, options.partitionsOf(topic), record)];
   for (let attempt = 0; !options.signal.aborted; attempt++) {
     try {
-      await options.transport.append([{ topic, partition, records: [record] }]);
+      await appendPlacements(options.transport, placement);
       return true;
     } catch (error) {
       options.logger.error(

@@ -26,7 +26,8 @@ function appendingTransport(failures = 0) {
     append: async (batches: PartitionWrite[]) => {
       if (calls++ < failures) throw new Error('broker away');
       appended.push(...batches);
-      return [];
+      // One offset per record, per write, as the port promises.
+      return batches.map((batch) => batch.records.map((_, i) => BigInt(i)));
     },
   } as unknown as Transport;
   return { transport, appended };

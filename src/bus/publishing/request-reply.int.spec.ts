@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { ValidationError } from '../../events/errors.ts';
-import { partitionForKey } from '../partitioner.ts';
+import { partitionForKey } from '../../transport/partitioner.ts';
 import { createPublisher } from '../publisher.ts';
 import { createRouter } from '../router.ts';
 import type { Router } from '../router-port.ts';

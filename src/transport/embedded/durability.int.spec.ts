@@ -18,7 +18,12 @@ describe('embedded transport durability', () => {
     dirs.push(dir);
     const path = join(dir, 'log.db');
     const partitions = 2;
-    const child = runScript(new URL('./test-support/append-loop.ts', import.meta.url).href, [path, 'durable', `${partitions}`, '16']);
+    const child = runScript(new URL('./test-support/append-loop.ts', import.meta.url).href, [
+      path,
+      'durable',
+      `${partitions}`,
+      '16',
+    ]);
     await child.waitForLine((line) => line === 'ready', 10_000);
     // An arbitrary moment 1-1.6 s in, with 16 appends in flight.
     await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.random() * 600));

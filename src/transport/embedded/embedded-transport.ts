@@ -90,6 +90,7 @@ interface TopicLookup {
   existingPartition(name: string, partition: number): TopicRow;
 }
 
+/** Creates the topic lookup on the topics table. */
 function createTopicLookup(topicSql: TopicStatements): TopicLookup {
   const topicCache = new Map<string, TopicRow>();
   const topic = (name: string): TopicRow | undefined => {

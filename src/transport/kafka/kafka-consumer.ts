@@ -88,6 +88,7 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
     log,
     wake,
   });
+  const commitContext = { client, member, group, provisionalId, findCoordinator };
   let polling: Promise<unknown> | undefined;
   let closing: Promise<void> | undefined;
 
@@ -138,7 +139,7 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
           refused.push({ topic: o.topic, partition: o.partition });
       }
       if (refused.length > 0) throw new NotAssignedError(group, consumer.memberId, refused);
-      await sendCommit({ client, member, group, provisionalId, findCoordinator }, offsets);
+      await sendCommit(commitContext, offsets);
     },
     assignment: () =>
       [...member.holdings.values()]

@@ -1,7 +1,8 @@
+import { KeelError } from '../errors/keel-error.ts';
 import type { TopicPartition } from './transport.ts';
 
 /** A commit for partitions this member does not hold (any more): another member may own them now. */
-export class NotAssignedError extends Error {
+export class NotAssignedError extends KeelError {
   readonly code = 'KEEL_TRANSPORT_NOT_ASSIGNED';
   readonly group: string;
   readonly memberId: string;
@@ -14,7 +15,6 @@ export class NotAssignedError extends Error {
         .map((p) => `${p.topic}[${p.partition}]`)
         .join(', ')}: commit refused (the partitions were reassigned, poll again to get the new assignment)`,
     );
-    this.name = 'NotAssignedError';
     this.group = group;
     this.memberId = memberId;
     this.partitions = partitions;
@@ -22,7 +22,7 @@ export class NotAssignedError extends Error {
 }
 
 /** A topic, or a partition of it, that does not exist. */
-export class UnknownTopicError extends Error {
+export class UnknownTopicError extends KeelError {
   readonly code = 'KEEL_TRANSPORT_UNKNOWN_TOPIC';
   readonly topic: string;
   /** The partition asked for, when the topic exists but has no such partition. */
@@ -34,34 +34,31 @@ export class UnknownTopicError extends Error {
         ? `topic "${topic}" does not exist: create it with ensureTopics first`
         : `topic "${topic}" has no partition ${partition}`,
     );
-    this.name = 'UnknownTopicError';
     this.topic = topic;
     this.partition = partition;
   }
 }
 
 /** An operation on a transport or consumer that was closed. */
-export class TransportClosedError extends Error {
+export class TransportClosedError extends KeelError {
   readonly code = 'KEEL_TRANSPORT_CLOSED';
   /** What was attempted, e.g. `append` or `poll`. */
   readonly operation: string;
 
   constructor(operation: string) {
     super(`${operation}: the transport or consumer is closed`);
-    this.name = 'TransportClosedError';
     this.operation = operation;
   }
 }
 
 /** A second `poll` on a consumer whose previous poll has not finished: a consumer is not shared. */
-export class ConsumerBusyError extends Error {
+export class ConsumerBusyError extends KeelError {
   readonly code = 'KEEL_TRANSPORT_CONSUMER_BUSY';
   readonly group: string;
   readonly memberId: string;
 
   constructor(group: string, memberId: string) {
     super(`group "${group}" member ${memberId}: poll called while another poll of this consumer is running`);
-    this.name = 'ConsumerBusyError';
     this.group = group;
     this.memberId = memberId;
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OptionsError } from '../../errors/options.ts';
 import { outgoing, pollUntil, sleep, text, tp, waitUntil } from '../contract/contract-helpers.ts';
 import type { Consumer, TopicPartition } from '../transport.ts';
 import type { EmbeddedTransport, EmbeddedTransportOptions } from './embedded-transport.ts';
@@ -210,7 +211,10 @@ describe('embedded transport: consumers', () => {
     await first;
     expect(() =>
       transport.consumer({ group: 'g', topics: ['t'], sessionTimeoutMs: 100, heartbeatIntervalMs: 100 }),
-    ).toThrow(TypeError);
+    ).toThrow(OptionsError);
+    expect(() =>
+      transport.consumer({ group: 'g', topics: ['t'], sessionTimeoutMs: 100, heartbeatIntervalMs: 100 }),
+    ).toThrow(/consumer\.heartbeatIntervalMs: must be below sessionTimeoutMs \(100\), got 100/);
   });
 
   it('works on a private :memory: database', async () => {

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { z } from 'zod';
+import { parseOptions } from '../../errors/options.ts';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
+import { anObject, nonNegativeInt } from '../option-schemas.ts';
 import { partitionLag } from '../partition-lag.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type {
@@ -19,13 +23,15 @@ import type { EmbeddedConsumer } from './embedded-consumer.ts';
 import { createEmbeddedConsumer } from './embedded-consumer.ts';
 import type { PartitionBatch } from './group-commit.ts';
 import { createGroupCommit } from './group-commit.ts';
-import { createMaintenance } from './maintenance.ts';
+import { createMaintenance, type Maintenance } from './maintenance.ts';
 import { decodeRecord, encodeRecord } from './record-codec.ts';
 import { prepareAppendStatements } from './sql/append-statements.ts';
+import type { GroupStatements } from './sql/group-statements.ts';
 import { prepareGroupStatements } from './sql/group-statements.ts';
 import { prepareMaintenanceStatements } from './sql/maintenance-statements.ts';
+import type { ReadStatements } from './sql/read-statements.ts';
 import { prepareReadStatements } from './sql/read-statements.ts';
-import type { TopicRow } from './sql/topic-statements.ts';
+import type { TopicRow, TopicStatements } from './sql/topic-statements.ts';
 import { prepareTopicStatements } from './sql/topic-statements.ts';
 
 /** How to open the embedded transport. */
@@ -64,44 +70,29 @@ const capabilities: TransportCapabilities = Object.freeze({
   onDemandMaintenance: true,
 });
 
-/** Opens the embedded transport: a partitioned log with consumer groups in one SQLite file (WAL mode). */
-export function createEmbeddedTransport(options: EmbeddedTransportOptions): EmbeddedTransport {
-  const logger = (options.logger ?? pino({ level: 'silent' })).child({ transport: 'embedded' });
-  const pollIntervalMs = options.pollIntervalMs ?? 2;
-  const maintenanceIntervalMs = options.maintenanceIntervalMs ?? 60_000;
-  const db = openDatabase({
-    path: options.path,
-    synchronous: options.synchronous ?? 'full',
-    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
-  });
-  const topicSql = prepareTopicStatements(db);
-  const reads = prepareReadStatements(db);
-  const groups = prepareGroupStatements(db);
-  const watcher = createChangeWatcher({
-    db,
-    // Transports on the same file in this process wake each other; `:memory:` databases are private.
-    key: options.path === ':memory:' ? `:memory:${randomUUID()}` : resolve(options.path),
-    pollIntervalMs,
-  });
-  const writer = createGroupCommit({
-    db,
-    statements: prepareAppendStatements(db),
-    logger,
-    onCommit: watcher.notify,
-  });
-  const maintenance = createMaintenance({
-    db,
-    topics: topicSql,
-    statements: prepareMaintenanceStatements(db),
-    logger,
-    tombstoneRetentionMs: options.tombstoneRetentionMs ?? 86_400_000,
-  });
-  const consumers = new Set<EmbeddedConsumer>();
-  // Topics never change once created (there is no delete), so a found topic can be cached for good.
-  const topicCache = new Map<string, TopicRow>();
-  let state: 'open' | 'closing' | 'closed' = 'open';
-  let closing: Promise<void> | undefined;
+/** The embedded transport's options (`EmbeddedTransportOptions`) with their defaults. */
+export const embeddedTransportOptionsSchema = z.object({
+  path: z
+    .string({ error: 'must be a file path or :memory:' })
+    .min(1, { error: 'must be a file path or :memory:' }),
+  synchronous: z.enum(['normal', 'full']).default('full'),
+  logger: anObject<Logger>('a pino logger').optional(),
+  pollIntervalMs: nonNegativeInt.default(2),
+  maintenanceIntervalMs: nonNegativeInt.default(60_000),
+  busyTimeoutMs: nonNegativeInt.default(5_000),
+  tombstoneRetentionMs: nonNegativeInt.default(86_400_000),
+});
 
+/** Which topics and partitions exist; topics never change once created (there is no delete), so found ones are cached for good. */
+interface TopicLookup {
+  topic(name: string): TopicRow | undefined;
+  existingTopic(name: string): TopicRow;
+  existingPartition(name: string, partition: number): TopicRow;
+}
+
+/** Creates the topic lookup on the topics table. */
+function createTopicLookup(topicSql: TopicStatements): TopicLookup {
+  const topicCache = new Map<string, TopicRow>();
   const topic = (name: string): TopicRow | undefined => {
     let row = topicCache.get(name);
     if (row === undefined) {
@@ -115,29 +106,22 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     if (row === undefined) throw new UnknownTopicError(name);
     return row;
   };
-  const existingPartition = (name: string, partition: number): TopicRow => {
-    const row = existingTopic(name);
-    if (!Number.isInteger(partition) || partition < 0 || partition >= row.partitions) {
-      throw new UnknownTopicError(name, partition);
-    }
-    return row;
+  return {
+    topic,
+    existingTopic,
+    existingPartition: (name, partition) => {
+      const row = existingTopic(name);
+      if (!Number.isInteger(partition) || partition < 0 || partition >= row.partitions) {
+        throw new UnknownTopicError(name, partition);
+      }
+      return row;
+    },
   };
-  const ensureOpen = (operation: string): void => {
-    if (state === 'closed') throw new TransportClosedError(operation);
-  };
+}
 
-  const maintenanceTimer =
-    maintenanceIntervalMs > 0
-      ? setInterval(() => {
-          try {
-            maintenance.run();
-          } catch (error) {
-            logger.warn({ err: error }, 'embedded transport: maintenance failed');
-          }
-        }, maintenanceIntervalMs).unref()
-      : undefined;
-
-  const createTopics = db.transaction((configs: readonly TopicConfig[]): boolean => {
+/** Creates the topics that do not exist yet, in one transaction; true when any was created. */
+function prepareCreateTopics(db: Database, topicSql: TopicStatements) {
+  return db.transaction((configs: readonly TopicConfig[]): boolean => {
     let created = false;
     for (const config of configs) {
       created =
@@ -152,7 +136,98 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     }
     return created;
   });
+}
 
+/** Runs retention and compaction every `intervalMs` milliseconds (none when 0); failures are logged. */
+function scheduleMaintenance(maintenance: Maintenance, intervalMs: number, logger: Logger) {
+  if (intervalMs <= 0) return undefined;
+  return setInterval(() => {
+    try {
+      maintenance.run();
+    } catch (error) {
+      logger.warn({ err: error }, 'embedded transport: maintenance failed');
+    }
+  }, intervalMs).unref();
+}
+
+/** The topic in the port's terms. */
+function topicConfig(row: TopicRow): TopicConfig {
+  const config: TopicConfig = { name: row.name, partitions: row.partitions, compacted: row.compacted };
+  if (row.retentionMs !== null) config.retentionMs = row.retentionMs;
+  if (row.retentionBytes !== null) config.retentionBytes = row.retentionBytes;
+  return config;
+}
+
+/** Log start and end of each partition of a topic. */
+function topicOffsets(reads: ReadStatements, name: string, row: TopicRow): PartitionOffsets[] {
+  return reads.allBounds(row.id).map(
+    (b): PartitionOffsets => ({
+      topic: name,
+      partition: b.partition,
+      earliest: b.logStart,
+      latest: b.logEnd,
+    }),
+  );
+}
+
+/** A group's committed offsets and lag on every partition of its topics. */
+function groupLag(
+  reads: ReadStatements,
+  groups: GroupStatements,
+  group: string,
+  names: readonly string[],
+  existingTopic: (name: string) => TopicRow,
+): PartitionLag[] {
+  const lags: PartitionLag[] = [];
+  for (const name of names) {
+    const row = existingTopic(name);
+    const committed = groups.committedForTopic(group, row.id);
+    for (const bounds of reads.allBounds(row.id)) {
+      const offset = committed.get(bounds.partition) ?? null;
+      lags.push(partitionLag(name, bounds.partition, offset, bounds.logStart, bounds.logEnd));
+    }
+  }
+  return lags;
+}
+
+/** Opens the embedded transport: a partitioned log with consumer groups in one SQLite file (WAL mode). */
+export function createEmbeddedTransport(options: EmbeddedTransportOptions): EmbeddedTransport {
+  const settings = parseOptions(embeddedTransportOptionsSchema, options, 'embedded');
+  const logger = (settings.logger ?? pino({ level: 'silent' })).child({ transport: 'embedded' });
+  const { path } = settings;
+  const db = openDatabase({ path, synchronous: settings.synchronous, busyTimeoutMs: settings.busyTimeoutMs });
+  const topicSql = prepareTopicStatements(db);
+  const reads = prepareReadStatements(db);
+  const groups = prepareGroupStatements(db);
+  const watcher = createChangeWatcher({
+    db,
+    // Transports on the same file in this process wake each other; `:memory:` databases are private.
+    key: path === ':memory:' ? `:memory:${randomUUID()}` : resolve(path),
+    pollIntervalMs: settings.pollIntervalMs,
+  });
+  const writer = createGroupCommit({
+    db,
+    statements: prepareAppendStatements(db),
+    logger,
+    onCommit: watcher.notify,
+  });
+  const maintenance = createMaintenance({
+    db,
+    topics: topicSql,
+    statements: prepareMaintenanceStatements(db),
+    logger,
+    tombstoneRetentionMs: settings.tombstoneRetentionMs,
+  });
+  const { topic, existingTopic, existingPartition } = createTopicLookup(topicSql);
+  const createTopics = prepareCreateTopics(db, topicSql);
+  const maintenanceTimer = scheduleMaintenance(maintenance, settings.maintenanceIntervalMs, logger);
+  const consumers = new Set<EmbeddedConsumer>();
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let closing: Promise<void> | undefined;
+
+  const ensureOpen = (operation: string): void => {
+    if (state === 'closed') throw new TransportClosedError(operation);
+  };
   const shutdown = (): void => {
     state = 'closed';
     if (maintenanceTimer !== undefined) clearInterval(maintenanceTimer);
@@ -164,28 +239,20 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     name: 'embedded',
     capabilities,
     path: options.path,
-
     ensureTopics: async (configs) => {
       ensureOpen('ensureTopics');
       for (const config of configs) validateTopicConfig(config);
       if (createTopics.immediate(configs)) watcher.notify();
     },
-
     describeTopic: async (name) => {
       ensureOpen('describeTopic');
       const row = topic(name);
-      if (row === undefined) return undefined;
-      const config: TopicConfig = { name: row.name, partitions: row.partitions, compacted: row.compacted };
-      if (row.retentionMs !== null) config.retentionMs = row.retentionMs;
-      if (row.retentionBytes !== null) config.retentionBytes = row.retentionBytes;
-      return config;
+      return row === undefined ? undefined : topicConfig(row);
     },
-
     listTopics: async () => {
       ensureOpen('listTopics');
       return topicSql.all().map((row) => row.name);
     },
-
     append: async (writes) => {
       // Appends made while consumers close (e.g. from a revoke callback) are still flushed.
       ensureOpen('append');
@@ -203,10 +270,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       if (records === 0) return batches.map(() => []);
       return writer.enqueue(batches);
     },
-
     // Every append is one SQLite transaction already.
     appendAtomically: (writes) => transport.append(writes),
-
     read: async (name, partition, fromOffset, maxRecords) => {
       ensureOpen('read');
       const row = existingPartition(name, partition);
@@ -216,20 +281,10 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
         .range(row.id, partition, fromOffset, maxRecords)
         .map((stored): StoredRecord => decodeRecord(name, partition, stored));
     },
-
     offsets: async (name) => {
       ensureOpen('offsets');
-      const row = existingTopic(name);
-      return reads.allBounds(row.id).map(
-        (b): PartitionOffsets => ({
-          topic: name,
-          partition: b.partition,
-          earliest: b.logStart,
-          latest: b.logEnd,
-        }),
-      );
+      return topicOffsets(reads, name, existingTopic(name));
     },
-
     consumer: (consumerOptions) => {
       if (state !== 'open') throw new TransportClosedError('consumer');
       const consumer = createEmbeddedConsumer(
@@ -248,26 +303,14 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       consumers.add(consumer);
       return consumer;
     },
-
     groupLag: async (group, names) => {
       ensureOpen('groupLag');
-      const lags: PartitionLag[] = [];
-      for (const name of names) {
-        const row = existingTopic(name);
-        const committed = groups.committedForTopic(group, row.id);
-        for (const bounds of reads.allBounds(row.id)) {
-          const offset = committed.get(bounds.partition) ?? null;
-          lags.push(partitionLag(name, bounds.partition, offset, bounds.logStart, bounds.logEnd));
-        }
-      }
-      return lags;
+      return groupLag(reads, groups, group, names, existingTopic);
     },
-
     maintain: async () => {
       ensureOpen('maintain');
       maintenance.run();
     },
-
     close: () => {
       closing ??= (async () => {
         if (state === 'closed') return;
@@ -279,14 +322,12 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       })();
       return closing;
     },
-
     abort: () => {
       if (state === 'closed') return;
       for (const consumer of [...consumers]) consumer.abandon();
       writer.abandon(new TransportClosedError('append'));
       shutdown();
     },
-
     [Symbol.asyncDispose]: () => transport.close(),
   };
   return transport;

@@ -1,5 +1,7 @@
+import { KeelError } from '../../errors/keel-error.ts';
+
 /** A SQLite file whose schema is newer than this version of Keel understands. */
-export class UnsupportedSchemaVersionError extends Error {
+export class UnsupportedSchemaVersionError extends KeelError {
   readonly code = 'KEEL_EMBEDDED_SCHEMA_VERSION';
   /** Path of the database file. */
   readonly path: string;
@@ -12,7 +14,6 @@ export class UnsupportedSchemaVersionError extends Error {
     super(
       `${path}: schema version ${found} is newer than the ${supported} this Keel supports; upgrade Keel to open it`,
     );
-    this.name = 'UnsupportedSchemaVersionError';
     this.path = path;
     this.found = found;
     this.supported = supported;

@@ -1,5 +1,7 @@
+import { KeelError } from '../../errors/keel-error.ts';
+
 /** A Kafka request that failed: which operation, and the client's error (with the brokers' error codes) as cause. */
-export class KafkaOperationError extends Error {
+export class KafkaOperationError extends KeelError {
   readonly code = 'KEEL_KAFKA_OPERATION';
   /** What was attempted, e.g. `append`, `createTopics`, `commit`. */
   readonly operation: string;
@@ -11,14 +13,13 @@ export class KafkaOperationError extends Error {
       `kafka ${operation} failed: ${describeCause(cause)}${kafkaErrors.length > 0 ? ` (${kafkaErrors.join(', ')})` : ''}`,
       { cause },
     );
-    this.name = 'KafkaOperationError';
     this.operation = operation;
     this.kafkaErrors = kafkaErrors;
   }
 }
 
 /** Offsets of a group cannot be reset while members are in it: they would overwrite them with their own commits. */
-export class GroupNotEmptyError extends Error {
+export class GroupNotEmptyError extends KeelError {
   readonly code = 'KEEL_KAFKA_GROUP_NOT_EMPTY';
   readonly group: string;
   /** The group's state as the coordinator reports it, e.g. `Stable`. */
@@ -30,7 +31,6 @@ export class GroupNotEmptyError extends Error {
     super(
       `group "${group}" is ${state} with ${members} member(s): stop its consumers before resetting its offsets`,
     );
-    this.name = 'GroupNotEmptyError';
     this.group = group;
     this.state = state;
     this.members = members;
@@ -47,13 +47,12 @@ export interface TopicRefusal {
 }
 
 /** A topology change Kafka cannot make; nothing of the plan was applied. */
-export class TopicChangeRefusedError extends Error {
+export class TopicChangeRefusedError extends KeelError {
   readonly code = 'KEEL_KAFKA_TOPIC_CHANGE_REFUSED';
   readonly refusals: readonly TopicRefusal[];
 
   constructor(refusals: readonly TopicRefusal[]) {
     super(`refused, nothing changed: ${refusals.map((r) => r.message).join('; ')}`);
-    this.name = 'TopicChangeRefusedError';
     this.refusals = refusals;
   }
 }

@@ -1,6 +1,9 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SASLOptions } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { parseOptions } from '../../errors/options.ts';
+import { anObject, nonNegativeInt, positiveInt } from '../option-schemas.ts';
 
 /** Record compression of produced batches. */
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -89,117 +92,102 @@ export interface KafkaClientBaseOptions {
 }
 
 const brokerPattern = /^[^\s:,]+:\d{1,5}$/;
-const mechanisms: readonly KafkaSaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+const mechanisms = [
+  'PLAIN',
+  'SCRAM-SHA-256',
+  'SCRAM-SHA-512',
+] as const satisfies readonly KafkaSaslMechanism[];
+const compressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly KafkaCompression[];
+const oneOf =
+  (values: readonly string[]) =>
+  (issue: { input?: unknown }): string =>
+    `"${String(issue.input)}" is not one of ${values.join(', ')}`;
+const brokersError = 'must list at least one host:port';
+const credentialsError = 'sasl needs a username and a password';
+
+/** The producer's options (`KafkaProducerOptions`) with their defaults. */
+export const kafkaProducerOptionsSchema = z.object({
+  compression: z.enum(compressions, { error: oneOf(compressions) }).default('none'),
+  lingerMs: nonNegativeInt.default(0),
+  maxBatchRecords: positiveInt.default(10_000),
+  maxBatchBytes: positiveInt.default(1_000_000),
+  deliveryTimeoutMs: positiveInt.default(120_000),
+  // Undefined picks a random id when the transactional producer is created.
+  transactionalId: z
+    .string({ error: 'must be a non-empty string' })
+    .refine((id) => id.trim() !== '', { error: 'must be a non-empty string' })
+    .optional(),
+  transactionTimeoutMs: positiveInt.default(15_000),
+});
+
+/** The consumer defaults (`KafkaConsumerDefaults`) with their own defaults. */
+export const kafkaConsumerDefaultsSchema = z.object({
+  // Undefined: a third of each member's session timeout, at most 3 000 (see `createKafkaConsumer`).
+  heartbeatIntervalMs: positiveInt.optional(),
+  rebalanceTimeoutMs: positiveInt.default(60_000),
+  fetchMaxWaitMs: positiveInt.default(500),
+  fetchMaxBytesPerPartition: positiveInt.default(1024 * 1024),
+});
 
 /**
- * Maps the adapter's connection options to the client's, checking them first: a wrong broker address or
+ * The Kafka transport's options (`KafkaTransportOptions`) with their defaults: a wrong broker address or
  * SASL mechanism fails here with the option named, not later as a connection error.
  */
-export function clientBaseOptions(options: KafkaTransportOptions): KafkaClientBaseOptions {
-  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
-    throw new TypeError('kafka transport: brokers must list at least one host:port');
-  }
-  for (const broker of options.brokers) {
-    if (typeof broker !== 'string' || !brokerPattern.test(broker)) {
-      throw new TypeError(`kafka transport: broker "${broker}" is not host:port`);
-    }
-  }
-  const requestTimeout = positive('requestTimeoutMs', options.requestTimeoutMs ?? 30_000);
-  const base: KafkaClientBaseOptions = {
-    clientId: options.clientId ?? 'keel',
-    bootstrapBrokers: [...options.brokers],
-    connectTimeout: positive('connectTimeoutMs', options.connectTimeoutMs ?? 5_000),
-    // `timeout` bounds produce and admin operations at the broker, `requestTimeout` the socket wait.
-    timeout: requestTimeout,
-    requestTimeout,
-  };
-  if (options.tls !== undefined) base.tls = options.tls === true ? {} : { ...options.tls };
-  if (options.sasl !== undefined) {
-    const { mechanism, username, password } = options.sasl;
-    if (!mechanisms.includes(mechanism)) {
-      throw new TypeError(
-        `kafka transport: sasl.mechanism "${mechanism}" is not one of ${mechanisms.join(', ')}`,
-      );
-    }
-    if (typeof username !== 'string' || username.length === 0 || typeof password !== 'string') {
-      throw new TypeError('kafka transport: sasl needs a username and a password');
-    }
-    base.sasl = { mechanism, username, password };
-  }
-  return base;
-}
+export const kafkaTransportOptionsSchema = z.object({
+  brokers: z
+    .array(
+      z.string().regex(brokerPattern, { error: (issue) => `"${String(issue.input)}" is not host:port` }),
+      {
+        error: brokersError,
+      },
+    )
+    .min(1, { error: brokersError }),
+  clientId: z.string().default('keel'),
+  tls: z.union([z.literal(true), anObject<TlsConnectionOptions>('TLS options or true')]).optional(),
+  sasl: z
+    .object({
+      mechanism: z.enum(mechanisms, { error: oneOf(mechanisms) }),
+      username: z.string({ error: credentialsError }).min(1, { error: credentialsError }),
+      password: z.string({ error: credentialsError }),
+    })
+    .optional(),
+  connectTimeoutMs: positiveInt.default(5_000),
+  requestTimeoutMs: positiveInt.default(30_000),
+  producer: kafkaProducerOptionsSchema.prefault({}),
+  consumer: kafkaConsumerDefaultsSchema.prefault({}),
+  logger: anObject<Logger>('a pino logger').optional(),
+});
 
 /** The producer settings with defaults applied. */
-export interface ResolvedProducerOptions {
-  compression: KafkaCompression;
-  lingerMs: number;
-  maxBatchRecords: number;
-  maxBatchBytes: number;
-  deliveryTimeoutMs: number;
-  /** Undefined picks a random id when the transactional producer is created. */
-  transactionalId: string | undefined;
-  transactionTimeoutMs: number;
-}
-
-const compressions: readonly KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-
-/** Applies the producer defaults and checks the values. */
-export function resolveProducerOptions(options: KafkaProducerOptions = {}): ResolvedProducerOptions {
-  const compression = options.compression ?? 'none';
-  if (!compressions.includes(compression)) {
-    throw new TypeError(
-      `kafka transport: producer.compression "${compression}" is not one of ${compressions.join(', ')}`,
-    );
-  }
-  const { transactionalId } = options;
-  if (
-    transactionalId !== undefined &&
-    (typeof transactionalId !== 'string' || transactionalId.trim() === '')
-  ) {
-    throw new TypeError('kafka transport: producer.transactionalId must be a non-empty string');
-  }
-  const lingerMs = options.lingerMs ?? 0;
-  if (!Number.isInteger(lingerMs) || lingerMs < 0) {
-    throw new TypeError(`kafka transport: producer.lingerMs must be an integer ≥ 0, got ${lingerMs}`);
-  }
-  return {
-    compression,
-    lingerMs,
-    maxBatchRecords: positive('producer.maxBatchRecords', options.maxBatchRecords ?? 10_000),
-    maxBatchBytes: positive('producer.maxBatchBytes', options.maxBatchBytes ?? 1_000_000),
-    deliveryTimeoutMs: positive('producer.deliveryTimeoutMs', options.deliveryTimeoutMs ?? 120_000),
-    transactionalId,
-    transactionTimeoutMs: positive('producer.transactionTimeoutMs', options.transactionTimeoutMs ?? 15_000),
-  };
-}
+export type ResolvedProducerOptions = z.output<typeof kafkaProducerOptionsSchema>;
 
 /** The consumer defaults with their own defaults applied. */
-export interface ResolvedConsumerDefaults {
-  heartbeatIntervalMs: number | undefined;
-  rebalanceTimeoutMs: number;
-  fetchMaxWaitMs: number;
-  fetchMaxBytesPerPartition: number;
+export type ResolvedConsumerDefaults = z.output<typeof kafkaConsumerDefaultsSchema>;
+
+/** The transport's options, checked and completed once when it is created. */
+export interface KafkaSettings {
+  /** What every client of the adapter shares. */
+  base: KafkaClientBaseOptions;
+  producer: ResolvedProducerOptions;
+  consumer: ResolvedConsumerDefaults;
+  logger: Logger | undefined;
 }
 
-/** Applies the consumer defaults and checks the values. */
-export function resolveConsumerDefaults(options: KafkaConsumerDefaults = {}): ResolvedConsumerDefaults {
-  return {
-    heartbeatIntervalMs:
-      options.heartbeatIntervalMs === undefined
-        ? undefined
-        : positive('consumer.heartbeatIntervalMs', options.heartbeatIntervalMs),
-    rebalanceTimeoutMs: positive('consumer.rebalanceTimeoutMs', options.rebalanceTimeoutMs ?? 60_000),
-    fetchMaxWaitMs: positive('consumer.fetchMaxWaitMs', options.fetchMaxWaitMs ?? 500),
-    fetchMaxBytesPerPartition: positive(
-      'consumer.fetchMaxBytesPerPartition',
-      options.fetchMaxBytesPerPartition ?? 1024 * 1024,
-    ),
+/** Parses the transport's options (OptionsError naming each broken key as `kafka.<key>`) and maps them to the client's. */
+export function parseKafkaOptions(options: KafkaTransportOptions): KafkaSettings {
+  const parsed = parseOptions(kafkaTransportOptionsSchema, options, 'kafka');
+  const base: KafkaClientBaseOptions = {
+    clientId: parsed.clientId,
+    bootstrapBrokers: [...parsed.brokers],
+    connectTimeout: parsed.connectTimeoutMs,
+    // `timeout` bounds produce and admin operations at the broker, `requestTimeout` the socket wait.
+    timeout: parsed.requestTimeoutMs,
+    requestTimeout: parsed.requestTimeoutMs,
   };
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`kafka transport: ${name} must be a positive integer, got ${value}`);
+  if (parsed.tls !== undefined) base.tls = parsed.tls === true ? {} : { ...parsed.tls };
+  if (parsed.sasl !== undefined) {
+    const { mechanism, username, password } = parsed.sasl;
+    base.sasl = { mechanism, username, password };
   }
-  return value;
+  return { base, producer: parsed.producer, consumer: parsed.consumer, logger: parsed.logger };
 }

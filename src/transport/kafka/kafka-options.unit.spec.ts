@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { clientBaseOptions, resolveConsumerDefaults, resolveProducerOptions } from './kafka-options.ts';
+import { OptionsError } from '../../errors/options.ts';
+import { type KafkaTransportOptions, parseKafkaOptions } from './kafka-options.ts';
+
+const clientBaseOptions = (options: KafkaTransportOptions) => parseKafkaOptions(options).base;
+const resolveProducerOptions = (producer: KafkaTransportOptions['producer'] = {}) =>
+  parseKafkaOptions({ brokers: ['k:1'], producer }).producer;
+const resolveConsumerDefaults = (consumer: KafkaTransportOptions['consumer'] = {}) =>
+  parseKafkaOptions({ brokers: ['k:1'], consumer }).consumer;
 
 describe('Kafka connection options', () => {
   it('passes TLS options through to the client unchanged, and `tls: true` as the system CAs', () => {
@@ -42,26 +49,37 @@ describe('Kafka connection options', () => {
   });
 
   it('refuses what the brokers would refuse later, naming the option', () => {
-    expect(() => clientBaseOptions({ brokers: [] })).toThrow(/brokers must list at least one/);
-    expect(() => clientBaseOptions({ brokers: ['kafka'] })).toThrow(/broker "kafka" is not host:port/);
+    expect(() => clientBaseOptions({ brokers: [] })).toThrow(
+      /kafka\.brokers: must list at least one host:port/,
+    );
+    expect(() => clientBaseOptions({ brokers: ['kafka'] })).toThrow(
+      /kafka\.brokers\.0: "kafka" is not host:port/,
+    );
     expect(() =>
       clientBaseOptions({
         brokers: ['k:1'],
         sasl: { mechanism: 'GSSAPI' as 'PLAIN', username: 'u', password: 'p' },
       }),
-    ).toThrow(/sasl.mechanism "GSSAPI" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512/);
+    ).toThrow(/kafka\.sasl\.mechanism: "GSSAPI" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512/);
     expect(() =>
       clientBaseOptions({ brokers: ['k:1'], sasl: { mechanism: 'PLAIN', username: '', password: 'p' } }),
-    ).toThrow(/sasl needs a username and a password/);
+    ).toThrow(/kafka\.sasl\.username: sasl needs a username and a password/);
     expect(() => resolveProducerOptions({ compression: 'brotli' as 'gzip' })).toThrow(
-      /producer.compression "brotli" is not one of none, gzip, snappy, lz4, zstd/,
+      /kafka\.producer\.compression: "brotli" is not one of none, gzip, snappy, lz4, zstd/,
     );
-    expect(() => resolveProducerOptions({ lingerMs: -1 })).toThrow(/producer.lingerMs/);
-    expect(() => resolveProducerOptions({ transactionalId: ' ' })).toThrow(/producer.transactionalId/);
+    expect(() => resolveProducerOptions({ lingerMs: -1 })).toThrow(
+      /kafka\.producer\.lingerMs: must be an integer ≥ 0, got -1/,
+    );
+    expect(() => resolveProducerOptions({ transactionalId: ' ' })).toThrow(
+      /kafka\.producer\.transactionalId: must be a non-empty string/,
+    );
     expect(() => resolveProducerOptions({ transactionTimeoutMs: 0 })).toThrow(
-      /producer.transactionTimeoutMs/,
+      /kafka\.producer\.transactionTimeoutMs: must be a positive integer, got 0/,
     );
-    expect(() => resolveConsumerDefaults({ fetchMaxWaitMs: 0 })).toThrow(/consumer.fetchMaxWaitMs/);
+    expect(() => resolveConsumerDefaults({ fetchMaxWaitMs: 0 })).toThrow(
+      /kafka\.consumer\.fetchMaxWaitMs: must be a positive integer, got 0/,
+    );
+    expect(() => clientBaseOptions({ brokers: [] })).toThrow(OptionsError);
   });
 
   it('applies the producer and consumer defaults', () => {

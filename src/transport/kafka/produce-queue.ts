@@ -85,83 +85,138 @@ const writtenBy = (error: unknown): readonly ProducedOffset[] =>
 
 type ProducedOffset = NonNullable<ProduceResult['offsets']>[number];
 
+/** The queued messages not sent yet: `slots[head …]`, and their bytes. */
+interface Backlog {
+  slots: Slot[];
+  head: number;
+  bytes: number;
+}
+
+/** Rejects an append unless it already settled. */
+function fail(waiter: Waiter, error: unknown): void {
+  if (waiter.settled) return;
+  waiter.settled = true;
+  waiter.reject(error);
+}
+
+/**
+ * Queues the messages of one append behind `waiter`; false when it has none (the caller resolves it at
+ * once).
+ */
+function queueWrites(backlog: Backlog, writes: readonly QueuedWrite[], waiter: Waiter): boolean {
+  writes.forEach((write, w) => {
+    write.messages.forEach((message, index) => {
+      const size = write.sizes[index] ?? 0;
+      backlog.slots.push({ waiter, write: w, index, message, size });
+      backlog.bytes += size;
+      waiter.remaining++;
+    });
+  });
+  return waiter.remaining > 0;
+}
+
+/**
+ * Takes the next send's messages off the backlog: up to `maxRecords` and `maxBytes` (a single larger message
+ * goes alone), and not past a record too far in time from its partition's first (see MAX_TIMESTAMP_DELTA).
+ * Messages of appends that already failed are dropped unwritten.
+ */
+function takeBatch(backlog: Backlog, maxRecords: number, maxBytes: number): Slot[] {
+  const batch: Slot[] = [];
+  let bytes = 0;
+  const firstTimestamps = new Map<string, bigint>();
+  const { slots } = backlog;
+  while (backlog.head < slots.length && batch.length < maxRecords) {
+    const slot = slots[backlog.head]!;
+    if (batch.length > 0 && bytes + slot.size > maxBytes) break;
+    const partition = `${slot.message.topic}\u0000${slot.message.partition}`;
+    const timestamp = slot.message.timestamp ?? 0n;
+    const first = firstTimestamps.get(partition);
+    if (first === undefined) firstTimestamps.set(partition, timestamp);
+    else if (timestamp - first >= MAX_TIMESTAMP_DELTA || first - timestamp >= MAX_TIMESTAMP_DELTA) break;
+    backlog.head++;
+    backlog.bytes -= slot.size;
+    // An append that already failed loses its remaining messages: they are not written.
+    if (slot.waiter.settled) continue;
+    batch.push(slot);
+    bytes += slot.size;
+  }
+  if (backlog.head > 4096 && backlog.head * 2 > slots.length) {
+    backlog.slots = slots.slice(backlog.head);
+    backlog.head = 0;
+  }
+  return batch;
+}
+
+/**
+ * Resolves the slots of the partitions in `offsets`. The others fail, or with `keepUnacknowledged` are
+ * returned (a failed send whose other partitions were written).
+ */
+function deliver(
+  batch: readonly Slot[],
+  offsets: readonly ProducedOffset[],
+  keepUnacknowledged = false,
+): Slot[] {
+  const base = new Map<string, bigint>();
+  for (const produced of offsets) base.set(`${produced.topic}\u0000${produced.partition}`, produced.offset);
+  const next = new Map<string, bigint>();
+  const unacknowledged: Slot[] = [];
+  for (const slot of batch) {
+    const key = `${slot.message.topic}\u0000${slot.message.partition}`;
+    const offset = next.get(key) ?? base.get(key);
+    if (offset === undefined) {
+      if (keepUnacknowledged) unacknowledged.push(slot);
+      else fail(slot.waiter, new Error(`the brokers did not acknowledge ${key.replace('\u0000', '[')}]`));
+      continue;
+    }
+    next.set(key, offset + 1n);
+    const waiter = slot.waiter;
+    if (waiter.settled) continue;
+    waiter.offsets[slot.write]![slot.index] = offset;
+    if (--waiter.remaining === 0) {
+      waiter.settled = true;
+      waiter.resolve(waiter.offsets);
+    }
+  }
+  return unacknowledged;
+}
+
+/** Puts `slots` back at the head of the backlog, ahead of everything queued since. */
+function requeue(backlog: Backlog, slots: readonly Slot[]): void {
+  backlog.slots = [...slots, ...backlog.slots.slice(backlog.head)];
+  backlog.head = 0;
+  for (const slot of slots) backlog.bytes += slot.size;
+}
+
+/** Rejects every append waiting in the backlog (not yet sent) and empties it. */
+function failBacklog(backlog: Backlog, error: unknown): void {
+  const rest = backlog.slots.slice(backlog.head);
+  backlog.slots = [];
+  backlog.head = 0;
+  backlog.bytes = 0;
+  for (const slot of rest) fail(slot.waiter, error);
+}
+
 /** Creates the produce queue of one producer. */
 export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
   const { send, logger, lingerMs, maxBatchRecords, maxBatchBytes, mapError } = options;
+  const backlog: Backlog = { slots: [], head: 0, bytes: 0 };
   let resends = 0;
   let resendTimer: NodeJS.Timeout | undefined;
-  let queue: Slot[] = [];
-  let head = 0;
-  let queuedBytes = 0;
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   let drained: Array<() => void> = [];
 
-  const queued = (): number => queue.length - head;
-
-  const fail = (waiter: Waiter, error: unknown): void => {
-    if (waiter.settled) return;
-    waiter.settled = true;
-    waiter.reject(error);
+  const queued = (): number => backlog.slots.length - backlog.head;
+  const stopLinger = (): void => {
+    if (timer === undefined) return;
+    clearTimeout(timer as NodeJS.Timeout);
+    clearImmediate(timer as NodeJS.Immediate);
+    timer = undefined;
   };
-
-  const take = (): Slot[] => {
-    const batch: Slot[] = [];
-    let bytes = 0;
-    const firstTimestamps = new Map<string, bigint>();
-    while (head < queue.length && batch.length < maxBatchRecords) {
-      const slot = queue[head]!;
-      if (batch.length > 0 && bytes + slot.size > maxBatchBytes) break;
-      const partition = `${slot.message.topic}\u0000${slot.message.partition}`;
-      const timestamp = slot.message.timestamp ?? 0n;
-      const first = firstTimestamps.get(partition);
-      if (first === undefined) firstTimestamps.set(partition, timestamp);
-      else if (timestamp - first >= MAX_TIMESTAMP_DELTA || first - timestamp >= MAX_TIMESTAMP_DELTA) break;
-      head++;
-      queuedBytes -= slot.size;
-      // An append that already failed loses its remaining messages: they are not written.
-      if (slot.waiter.settled) continue;
-      batch.push(slot);
-      bytes += slot.size;
-    }
-    if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    return batch;
-  };
-
-  /**
-   * Resolves the slots of the partitions in `offsets`. The others fail, or with `keepUnacknowledged` are
-   * returned (a failed send whose other partitions were written).
-   */
-  const deliver = (
-    batch: readonly Slot[],
-    offsets: readonly ProducedOffset[],
-    keepUnacknowledged = false,
-  ): Slot[] => {
-    const base = new Map<string, bigint>();
-    for (const produced of offsets) base.set(`${produced.topic}\u0000${produced.partition}`, produced.offset);
-    const next = new Map<string, bigint>();
-    const unacknowledged: Slot[] = [];
-    for (const slot of batch) {
-      const key = `${slot.message.topic}\u0000${slot.message.partition}`;
-      const offset = next.get(key) ?? base.get(key);
-      if (offset === undefined) {
-        if (keepUnacknowledged) unacknowledged.push(slot);
-        else fail(slot.waiter, new Error(`the brokers did not acknowledge ${key.replace('\u0000', '[')}]`));
-        continue;
-      }
-      next.set(key, offset + 1n);
-      const waiter = slot.waiter;
-      if (waiter.settled) continue;
-      waiter.offsets[slot.write]![slot.index] = offset;
-      if (--waiter.remaining === 0) {
-        waiter.settled = true;
-        waiter.resolve(waiter.offsets);
-      }
-    }
-    return unacknowledged;
+  const notifyDrained = (): void => {
+    const waiting = drained;
+    drained = [];
+    for (const done of waiting) done();
   };
 
   /**
@@ -178,9 +233,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
     if (expired || !options.isRetryable(error) || batch.every((slot) => slot.waiter.settled))
       return undefined;
     const left = deliver(batch, writtenBy(error), true).filter((slot) => !slot.waiter.settled);
-    queue = [...left, ...queue.slice(head)];
-    head = 0;
-    for (const slot of left) queuedBytes += slot.size;
+    requeue(backlog, left);
     const delay = resendDelayMs(resends++);
     logger.warn(
       { err: mapError(error), records: left.length, inMs: delay, resend: resends },
@@ -191,17 +244,11 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
   };
 
   const sendNext = (): void => {
-    if (timer !== undefined) {
-      clearTimeout(timer as NodeJS.Timeout);
-      clearImmediate(timer as NodeJS.Immediate);
-      timer = undefined;
-    }
+    stopLinger();
     if (inFlight !== undefined) return;
-    const batch = take();
+    const batch = takeBatch(backlog, maxBatchRecords, maxBatchBytes);
     if (batch.length === 0) {
-      const waiting = drained;
-      drained = [];
-      for (const done of waiting) done();
+      notifyDrained();
       return;
     }
     const started = performance.now();
@@ -228,7 +275,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
         for (const slot of batch) fail(slot.waiter, mapped);
         // Appends queued behind a failed send fail with it: a caller that retries the failed records (the
         // Publisher does) would otherwise find later records of the same partitions written first.
-        for (let i = head; i < queue.length; i++) fail(queue[i]!.waiter, mapped);
+        for (let i = backlog.head; i < backlog.slots.length; i++) fail(backlog.slots[i]!.waiter, mapped);
       },
     );
     void inFlight.finally(() => {
@@ -249,7 +296,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
 
   const schedule = (): void => {
     if (inFlight !== undefined) return;
-    if (queued() >= maxBatchRecords || queuedBytes >= maxBatchBytes) {
+    if (queued() >= maxBatchRecords || backlog.bytes >= maxBatchBytes) {
       sendNext();
       return;
     }
@@ -266,15 +313,7 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
           resolve,
           reject,
         };
-        writes.forEach((write, w) => {
-          write.messages.forEach((message, index) => {
-            const size = write.sizes[index] ?? 0;
-            queue.push({ waiter, write: w, index, message, size });
-            queuedBytes += size;
-            waiter.remaining++;
-          });
-        });
-        if (waiter.remaining === 0) {
+        if (!queueWrites(backlog, writes, waiter)) {
           waiter.settled = true;
           resolve(waiter.offsets);
           return;
@@ -291,25 +330,15 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
         if (inFlight === undefined) sendNext();
       }),
     abandon: (error) => {
-      if (timer !== undefined) {
-        clearTimeout(timer as NodeJS.Timeout);
-        clearImmediate(timer as NodeJS.Immediate);
-        timer = undefined;
-      }
+      stopLinger();
       // A failed send waiting to go again is not in flight any more: it fails with the rest.
       if (resendTimer !== undefined) {
         clearTimeout(resendTimer);
         resendTimer = undefined;
         inFlight = undefined;
       }
-      const rest = queue.slice(head);
-      queue = [];
-      head = 0;
-      queuedBytes = 0;
-      for (const slot of rest) fail(slot.waiter, error);
-      const waiting = drained;
-      drained = [];
-      for (const done of waiting) done();
+      failBacklog(backlog, error);
+      notifyDrained();
     },
   };
 }

@@ -199,3 +199,52 @@ export async function waitForLeaders(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Creates the topics that do not exist yet (existing ones are left as they are) and waits for their leaders. */
+export async function ensureTopics(admin: Admin, configs: readonly TopicConfig[]): Promise<void> {
+  const created = await Promise.all(configs.map((config) => createTopic(admin, config)));
+  const fresh = configs.filter((_, i) => created[i]);
+  await waitForLeaders(
+    admin,
+    fresh.map((c) => c.name),
+    new Map(fresh.map((c) => [c.name, c.partitions])),
+  );
+}
+
+/** The topic's configuration in the port's terms, or undefined when it does not exist. */
+export async function describeTopicConfig(admin: Admin, name: string): Promise<TopicConfig | undefined> {
+  const described = await describeTopic(admin, name);
+  if (described === undefined) return undefined;
+  const config: TopicConfig = {
+    name: described.name,
+    partitions: described.partitions,
+    replication: described.replication,
+    compacted: described.compacted,
+    minInsyncReplicas: described.minInsyncReplicas,
+  };
+  if (described.retentionMs !== undefined) config.retentionMs = described.retentionMs;
+  if (described.retentionBytes !== undefined) config.retentionBytes = described.retentionBytes;
+  return config;
+}
+
+/** Names of the cluster's topics. */
+export async function listTopics(admin: Admin): Promise<string[]> {
+  try {
+    return await admin.listTopics();
+  } catch (error) {
+    throw operationError('list topics', error);
+  }
+}
+
+/** Deletes the topics that exist among `names` (missing ones are ignored). */
+export async function deleteTopics(admin: Admin, names: readonly string[]): Promise<void> {
+  const existing = new Set(await listTopics(admin));
+  const doomed = names.filter((name) => existing.has(name));
+  if (doomed.length === 0) return;
+  try {
+    await admin.deleteTopics({ topics: doomed });
+  } catch (error) {
+    if (isUnknownTopic(error)) return;
+    throw operationError('delete topics', error);
+  }
+}

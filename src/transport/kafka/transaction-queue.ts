@@ -1,6 +1,6 @@
 import type { ProduceResult } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import { MAX_TIMESTAMP_DELTA, type QueuedWrite } from './produce-queue.ts';
+import { MAX_TIMESTAMP_DELTA, type QueuedWrite, resendDelayMs } from './produce-queue.ts';
 import type { ProducedMessage } from './record-codec.ts';
 
 /**
@@ -8,6 +8,64 @@ import type { ProducedMessage } from './record-codec.ts';
  * and resolves with each chunk's result; on any failure it aborts and rejects, leaving nothing visible.
  */
 export type RunTransaction = (chunks: ProducedMessage[][]) => Promise<ProduceResult[]>;
+
+/** How far one attempt at a transaction got: `committing` turns true as EndTxn is sent. */
+export interface TransactionProgress {
+  committing: boolean;
+}
+
+/**
+ * One attempt at a Kafka transaction, like RunTransaction, reporting in `progress` whether it reached its
+ * commit: a failure before that was aborted and wrote nothing, one after it may have committed.
+ */
+export type AttemptTransaction = (
+  chunks: ProducedMessage[][],
+  progress: TransactionProgress,
+) => Promise<ProduceResult[]>;
+
+/** Settings of `runAgainBeforeCommit`. */
+export interface RunAgainOptions {
+  attempt: AttemptTransaction;
+  /** Milliseconds from the first attempt after which a failed one is not made again. */
+  deliveryTimeoutMs: number;
+  /** Whether an attempt that failed (before its commit) with this error may succeed when made again. */
+  isCurable: (error: unknown) => boolean;
+  /** Called before the next attempt: the partitions' leaders are looked up again. */
+  refresh: () => void;
+  logger: Logger;
+  /** Wraps a failed attempt's error for the log. */
+  mapError: (error: unknown) => Error;
+}
+
+/**
+ * Runs a transaction until it commits: a transaction that failed before its commit was aborted and wrote
+ * nothing, so it may run again. As with plain sends, one caught by a leader change succeeds only as a new
+ * one, with fresh leaders, and one that failed on the producer's state succeeds on a fresh producer. A
+ * failed commit is not run again (it may have committed), nor one whose error says running again cannot
+ * help, nor one past the delivery timeout; pauses between attempts grow as the produce queue's do.
+ */
+export function runAgainBeforeCommit(options: RunAgainOptions): RunTransaction {
+  const { attempt, deliveryTimeoutMs, isCurable, refresh, logger, mapError } = options;
+  return async (chunks) => {
+    const started = Date.now();
+    for (let resend = 0; ; resend++) {
+      const progress: TransactionProgress = { committing: false };
+      try {
+        return await attempt(chunks, progress);
+      } catch (error) {
+        const pause = resendDelayMs(resend);
+        const expired = Date.now() + pause - started >= deliveryTimeoutMs;
+        if (progress.committing || expired || !isCurable(error)) throw error;
+        logger.warn(
+          { err: mapError(error), inMs: pause, resend: resend + 1 },
+          'kafka transport: transaction failed before its commit and was aborted; running it again',
+        );
+        refresh();
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  };
+}
 
 /** Settings of the transaction queue. */
 export interface TransactionQueueOptions {

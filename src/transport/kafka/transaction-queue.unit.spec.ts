@@ -3,7 +3,13 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MAX_TIMESTAMP_DELTA, type QueuedWrite } from './produce-queue.ts';
 import type { ProducedMessage } from './record-codec.ts';
-import { assignOffsets, chunkMessages, createTransactionQueue } from './transaction-queue.ts';
+import {
+  assignOffsets,
+  chunkMessages,
+  createTransactionQueue,
+  runAgainBeforeCommit,
+  type TransactionProgress,
+} from './transaction-queue.ts';
 
 const message = (topic: string, partition: number, timestamp = 0n): ProducedMessage => ({
   topic,
@@ -126,5 +132,52 @@ describe('Kafka transaction queue', () => {
     fail = false;
     expect(await queue.enqueue([write('b', 0, 1)])).toEqual([[2n]]);
     await queue.drain();
+  });
+});
+
+describe('runAgainBeforeCommit', () => {
+  const silent = pino({ level: 'silent' });
+  const curable = Object.assign(new Error('leader moved'), { curable: true });
+  const options = (attempt: (progress: TransactionProgress) => Promise<ProduceResult[]>) => {
+    const calls = { attempts: 0, refreshes: 0 };
+    const run = runAgainBeforeCommit({
+      attempt: (_chunks, progress) => {
+        calls.attempts++;
+        return attempt(progress);
+      },
+      deliveryTimeoutMs: 10_000,
+      isCurable: (error) => (error as { curable?: boolean }).curable === true,
+      refresh: () => {
+        calls.refreshes++;
+      },
+      logger: silent,
+      mapError: (error) => error as Error,
+    });
+    return { run, calls };
+  };
+
+  it('runs a transaction that failed before its commit again, with fresh leaders, until it commits', async () => {
+    let failures = 2;
+    const { run, calls } = options(async () => {
+      if (failures-- > 0) throw curable;
+      return [{ offsets: [] }];
+    });
+    await expect(run([])).resolves.toEqual([{ offsets: [] }]);
+    expect(calls).toEqual({ attempts: 3, refreshes: 2 });
+  });
+
+  it('never runs a failed commit again, nor one whose error running again cannot cure', async () => {
+    const committing = options(async (progress) => {
+      progress.committing = true;
+      throw curable;
+    });
+    await expect(committing.run([])).rejects.toBe(curable);
+    expect(committing.calls.attempts).toBe(1);
+    const incurable = new Error('record too large');
+    const refused = options(async () => {
+      throw incurable;
+    });
+    await expect(refused.run([])).rejects.toBe(incurable);
+    expect(refused.calls.attempts).toBe(1);
   });
 });

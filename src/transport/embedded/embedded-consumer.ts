@@ -11,6 +11,7 @@ import {
   createGroupTransactions,
   type EmbeddedMemberState,
   type GroupContext,
+  type GroupTransactions,
   type Holding,
   heartbeat,
   type MemberPhase,
@@ -80,37 +81,7 @@ export function createEmbeddedConsumer(context: ConsumerContext, options: Consum
   const callback = (name: 'onPartitionsRevoked' | 'onPartitionsAssigned', held: readonly Holding[]) =>
     runRebalanceCallback(settings, name, list(held), log, 'embedded');
 
-  const sync = async (): Promise<void> => {
-    member.expelled = false;
-    const outcome = transactions.sync();
-    member.seenGeneration = outcome.generation;
-    if (outcome.changedGroup) watcher.notify();
-    for (const h of outcome.lost) member.holdings.delete(partitionKey(h.topic, h.partition));
-    if (outcome.lost.length > 0) {
-      log.warn({ partitions: list(outcome.lost) }, 'embedded consumer: partitions lost (session expired)');
-      await callback('onPartitionsRevoked', outcome.lost);
-    }
-    for (const h of outcome.acquired) member.holdings.set(partitionKey(h.topic, h.partition), h);
-    if (outcome.release.length > 0) {
-      for (const h of outcome.release) h.revoking = true;
-      // Awaited before the rows go: until then the partitions stay ours and commits are accepted.
-      await callback('onPartitionsRevoked', outcome.release);
-      if (member.phase === 'closed') return;
-      transactions.release(outcome.release);
-      for (const h of outcome.release) member.holdings.delete(partitionKey(h.topic, h.partition));
-      watcher.notify();
-    }
-    if (outcome.acquired.length > 0) await callback('onPartitionsAssigned', outcome.acquired);
-    log.debug(
-      {
-        lost: list(outcome.lost),
-        released: list(outcome.release),
-        acquired: list(outcome.acquired),
-        generation: member.seenGeneration,
-      },
-      'embedded consumer: synced with group',
-    );
-  };
+  const sync = () => syncWithGroup(groupContext, watcher, transactions, log, callback);
 
   const needsSync = (): boolean =>
     member.expelled ||
@@ -248,4 +219,53 @@ function fetchRecords(
     take(h, maxRecords - out.length);
   }
   return out;
+}
+
+/** Tells a rebalance callback of a change in what the member holds. */
+type RebalanceNotice = (
+  name: 'onPartitionsRevoked' | 'onPartitionsAssigned',
+  held: readonly Holding[],
+) => Promise<void>;
+
+/**
+ * Brings the member in line with its group: forgets what it lost, releases what the group moved elsewhere
+ * (after its revoke callback), and takes what it was given (then its assign callback).
+ */
+async function syncWithGroup(
+  context: GroupContext,
+  watcher: ChangeWatcher,
+  transactions: GroupTransactions,
+  log: Logger,
+  callback: RebalanceNotice,
+): Promise<void> {
+  const { member } = context;
+  member.expelled = false;
+  const outcome = transactions.sync();
+  member.seenGeneration = outcome.generation;
+  if (outcome.changedGroup) watcher.notify();
+  for (const h of outcome.lost) member.holdings.delete(partitionKey(h.topic, h.partition));
+  if (outcome.lost.length > 0) {
+    log.warn({ partitions: list(outcome.lost) }, 'embedded consumer: partitions lost (session expired)');
+    await callback('onPartitionsRevoked', outcome.lost);
+  }
+  for (const h of outcome.acquired) member.holdings.set(partitionKey(h.topic, h.partition), h);
+  if (outcome.release.length > 0) {
+    for (const h of outcome.release) h.revoking = true;
+    // Awaited before the rows go: until then the partitions stay ours and commits are accepted.
+    await callback('onPartitionsRevoked', outcome.release);
+    if (member.phase === 'closed') return;
+    transactions.release(outcome.release);
+    for (const h of outcome.release) member.holdings.delete(partitionKey(h.topic, h.partition));
+    watcher.notify();
+  }
+  if (outcome.acquired.length > 0) await callback('onPartitionsAssigned', outcome.acquired);
+  log.debug(
+    {
+      lost: list(outcome.lost),
+      released: list(outcome.release),
+      acquired: list(outcome.acquired),
+      generation: member.seenGeneration,
+    },
+    'embedded consumer: synced with group',
+  );
 }

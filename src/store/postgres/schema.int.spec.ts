@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { OptionsError } from '../../errors/options.ts';
 import { migrationChecksum } from '../../sql/migration.ts';
 import {
   adminConnection,
@@ -131,7 +132,10 @@ describe('postgres store schema migrations', () => {
 
   it('accept only plain lower-case schema names', () => {
     for (const schema of ['Keel', 'a-b', 'x;drop', '', '1abc']) {
-      expect(() => createPostgresEventStore({ url: postgresUrl, schema })).toThrow(TypeError);
+      expect(() => createPostgresEventStore({ url: postgresUrl, schema })).toThrow(OptionsError);
+      expect(() => createPostgresEventStore({ url: postgresUrl, schema })).toThrow(
+        /postgres event store\.schema:/,
+      );
     }
   });
 });

@@ -1,3 +1,4 @@
+import { KeelError } from '../errors/keel-error.ts';
 import { type MigrationProblem, type SchemaComponent, SchemaError } from '../sql/schema-error.ts';
 import type { ExpectedVersion } from './event-store.ts';
 
@@ -5,7 +6,7 @@ const describeExpected = (expected: ExpectedVersion): string =>
   typeof expected === 'number' ? `version ${expected}` : expected;
 
 /** An append whose expected version does not match the stream; nothing was written. */
-export class WrongExpectedVersionError extends Error {
+export class WrongExpectedVersionError extends KeelError {
   readonly code = 'KEEL_STORE_WRONG_EXPECTED_VERSION';
   readonly streamId: string;
   readonly expected: ExpectedVersion;
@@ -18,7 +19,6 @@ export class WrongExpectedVersionError extends Error {
         actual === 0 ? ' (no events)' : ''
       }; reload it and decide again`,
     );
-    this.name = 'WrongExpectedVersionError';
     this.streamId = streamId;
     this.expected = expected;
     this.actual = actual;
@@ -26,7 +26,7 @@ export class WrongExpectedVersionError extends Error {
 }
 
 /** An append to a stream owned by another tenant, or with events of another tenant; nothing was written. */
-export class TenantMismatchError extends Error {
+export class TenantMismatchError extends KeelError {
   readonly code = 'KEEL_STORE_TENANT_MISMATCH';
   readonly streamId: string;
   /** The tenant that tried to append. */
@@ -35,14 +35,13 @@ export class TenantMismatchError extends Error {
   constructor(streamId: string, tenantId: string, reason: string) {
     // The owner is not named: a tenant must not learn who owns a stream it cannot see.
     super(`stream "${streamId}": tenant "${tenantId}" cannot append: ${reason}`);
-    this.name = 'TenantMismatchError';
     this.streamId = streamId;
     this.tenantId = tenantId;
   }
 }
 
 /** An event id already stored in another stream: an id names one event; nothing was written. */
-export class DuplicateEventIdError extends Error {
+export class DuplicateEventIdError extends KeelError {
   readonly code = 'KEEL_STORE_DUPLICATE_EVENT_ID';
   readonly eventId: string;
   /** The stream the append was for. */
@@ -52,26 +51,24 @@ export class DuplicateEventIdError extends Error {
     super(
       `stream "${streamId}": event id ${eventId} is already stored in another stream; give the event a new id`,
     );
-    this.name = 'DuplicateEventIdError';
     this.eventId = eventId;
     this.streamId = streamId;
   }
 }
 
 /** An append that cannot be done as asked (bad stream id, repeated id in the batch, ...); nothing was written. */
-export class InvalidAppendError extends Error {
+export class InvalidAppendError extends KeelError {
   readonly code = 'KEEL_STORE_INVALID_APPEND';
   readonly streamId: string;
 
   constructor(streamId: string, reason: string) {
     super(`append to stream "${streamId}": ${reason}`);
-    this.name = 'InvalidAppendError';
     this.streamId = streamId;
   }
 }
 
 /** A checkpoint this store did not make (another adapter's, or corrupted). */
-export class InvalidCheckpointError extends Error {
+export class InvalidCheckpointError extends KeelError {
   readonly code = 'KEEL_STORE_INVALID_CHECKPOINT';
   readonly checkpoint: string;
   /** Adapter that refused it. */
@@ -79,21 +76,19 @@ export class InvalidCheckpointError extends Error {
 
   constructor(checkpoint: string, store: string) {
     super(`"${checkpoint}" is not a ${store} event store checkpoint: pass one this store returned`);
-    this.name = 'InvalidCheckpointError';
     this.checkpoint = checkpoint;
     this.store = store;
   }
 }
 
 /** An operation on a store that was closed. */
-export class StoreClosedError extends Error {
+export class StoreClosedError extends KeelError {
   readonly code = 'KEEL_STORE_CLOSED';
   /** What was attempted, e.g. `append`. */
   readonly operation: string;
 
   constructor(operation: string) {
     super(`${operation}: the event store is closed`);
-    this.name = 'StoreClosedError';
     this.operation = operation;
   }
 }
@@ -110,7 +105,7 @@ export const StoreSchemaError = SchemaError;
 export type StoreSchemaError = SchemaError;
 
 /** A read of, or an append to, a stream that was deleted (tombstoned); nothing was written. */
-export class StreamDeletedError extends Error {
+export class StreamDeletedError extends KeelError {
   readonly code = 'KEEL_STORE_STREAM_DELETED';
   readonly streamId: string;
   /** Stream version when it was deleted. */
@@ -121,7 +116,6 @@ export class StreamDeletedError extends Error {
     super(
       `stream "${streamId}" was deleted at version ${version} (${deletedAt.toISOString()}); append with expectedVersion 'no_stream' to re-create it`,
     );
-    this.name = 'StreamDeletedError';
     this.streamId = streamId;
     this.version = version;
     this.deletedAt = deletedAt;
@@ -129,7 +123,7 @@ export class StreamDeletedError extends Error {
 }
 
 /** An archive batch whose removed-row count differs from what was exported; the batch was rolled back. */
-export class ArchiveMismatchError extends Error {
+export class ArchiveMismatchError extends KeelError {
   readonly code = 'KEEL_STORE_ARCHIVE_MISMATCH';
   /** Events written to the archive in the failed batch. */
   readonly exported: number;
@@ -140,14 +134,13 @@ export class ArchiveMismatchError extends Error {
     super(
       `archive batch rolled back: ${exported} events exported but ${removed} rows matched the delete; the archive file holds the batch again on the next run`,
     );
-    this.name = 'ArchiveMismatchError';
     this.exported = exported;
     this.removed = removed;
   }
 }
 
 /** An async projection started on a store handle of another tenant scope than the one that created it. */
-export class ProjectionScopeError extends Error {
+export class ProjectionScopeError extends KeelError {
   readonly code = 'KEEL_STORE_PROJECTION_SCOPE';
   readonly projection: string;
   /** Scope recorded for the projection: `*` (whole store) or a tenant. */
@@ -159,9 +152,33 @@ export class ProjectionScopeError extends Error {
     super(
       `projection "${projection}" reads scope "${recorded}", not "${requested}": give a tenant's projection a name of its own`,
     );
-    this.name = 'ProjectionScopeError';
     this.projection = projection;
     this.recorded = recorded;
     this.requested = requested;
+  }
+}
+
+/** A projection rebuild whose generation another rebuild took over meanwhile; this one's work is abandoned. */
+export class ProjectionRebuildConflictError extends KeelError {
+  readonly code = 'KEEL_STORE_PROJECTION_REBUILD_CONFLICT';
+  readonly projection: string;
+  /** The shadow generation this rebuild was filling. */
+  readonly generation: number;
+
+  constructor(projection: string, generation: number) {
+    super(`projection "${projection}": another rebuild took over generation ${generation}`);
+    this.projection = projection;
+    this.generation = generation;
+  }
+}
+
+/** `caughtUp()` of an async projection that is not running (not started, or stopped). */
+export class ProjectionNotRunningError extends KeelError {
+  readonly code = 'KEEL_STORE_PROJECTION_NOT_RUNNING';
+  readonly projection: string;
+
+  constructor(projection: string) {
+    super(`projection "${projection}" is not running`);
+    this.projection = projection;
   }
 }

@@ -23,6 +23,8 @@ export {
   DuplicateEventIdError,
   InvalidAppendError,
   InvalidCheckpointError,
+  ProjectionNotRunningError,
+  ProjectionRebuildConflictError,
   ProjectionScopeError,
   StoreClosedError,
   StoreSchemaError,

@@ -82,3 +82,27 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     await sleep(5);
   }
 }
+
+/** Where one reader met a stream's version out of order: `after` is the version it read before. */
+export interface StreamOrderViolation {
+  streamId: string;
+  after: number;
+  version: number;
+}
+
+/**
+ * Checks that a reader met each stream's versions in order, one after the other (it read gap-free from
+ * its start, so after version n of a stream comes n + 1). Returns every place where it did not.
+ */
+export function streamOrderViolations(
+  events: readonly { streamId: string; version: number }[],
+): StreamOrderViolation[] {
+  const last = new Map<string, number>();
+  const violations: StreamOrderViolation[] = [];
+  for (const { streamId, version } of events) {
+    const before = last.get(streamId);
+    if (before !== undefined && version !== before + 1) violations.push({ streamId, after: before, version });
+    last.set(streamId, version);
+  }
+  return violations;
+}

@@ -12,7 +12,7 @@ import { fromRecord } from '../../events/kafka-binding.ts';
 import { createEmbeddedTransport } from '../../transport/embedded/embedded-transport.ts';
 import { archiveToFile } from '../archive/archive-to-file.ts';
 import { createCommandHandler } from '../deciders/command-handler.ts';
-import type { EventStore, StoredEvent } from '../event-store.ts';
+import type { EventStore, OutboxEntry, StoredEvent } from '../event-store.ts';
 import { createOutboxRelay } from '../outbox/outbox-relay.ts';
 import { createAsyncProjection, generationTable } from '../projections/async-projection.ts';
 import { inlineProjection } from '../projections/inline-projection.ts';
@@ -22,6 +22,7 @@ import {
   readEverything,
   rejectionOf,
   sleep,
+  streamOrderViolations,
   testEvent,
   testEvents,
   waitFor,
@@ -672,6 +673,74 @@ export function describeEventSourcingContract(name: string, setup: () => Promise
           expect(new Set(mine.map((r) => r.partition)).size).toBe(1);
           expect(mine.map((r) => r.id)).toEqual(idsOf(appended.filter((e) => e.streamId === streamId)));
         }
+      });
+    });
+
+    describe('global order and stream order', () => {
+      it('readAll, a subscription and the relay meet each stream’s versions in order, under concurrent writers with slow commits', async () => {
+        const bus = await scratchTransport([{ name: 'order', partitions: 2 }]);
+        cleanups.push(() => bus.done());
+        // Several stores, each written by several loops at once (on PostgreSQL: group commit of appends
+        // to distinct streams), on a few shared streams; some appends hold their transaction open.
+        // Where one process writes through one connection (the harness's writer is the store itself),
+        // the loops share one store.
+        const oneConnection = (await h.writer()) === store;
+        const first = await h.connect({ outbox: true });
+        const writers = oneConnection
+          ? [first, first, first]
+          : [first, await h.connect({ outbox: true }), await h.connect({ outbox: true })];
+        const start = await store.headCheckpoint();
+        const relayed: OutboxEntry[] = [];
+        const relay = createOutboxRelay({
+          store: writers[0]!,
+          transport: bus.transport,
+          topic: 'order',
+          batchSize: 9,
+          pollIntervalMs: 5,
+          onPublished: (entries) => void relayed.push(...entries),
+        });
+        cleanups.push(() => relay.stop());
+        relay.start();
+        const subscribed: StoredEvent[] = [];
+        const subscription = store.subscribe({
+          after: start,
+          handler: (e) => void subscribed.push(e),
+          batchSize: 7,
+          pollIntervalMs: 5,
+        });
+        cleanups.push(() => subscription.stop());
+
+        let appended = 0;
+        await Promise.all(
+          writers.flatMap((writer, w) =>
+            Array.from({ length: 3 }, async (_, loop) => {
+              for (let j = 0; j < 12; j++) {
+                const holdMs = (w + loop + j) % 4 === 0 ? 2 + ((w * 7 + j * 3) % 9) : 0;
+                const result = await writer.append(
+                  `order-${(w + loop * 2 + j) % 5}`,
+                  testEvents(1 + (j % 3)),
+                  {
+                    withinTransaction: holdMs > 0 ? () => sleep(holdMs) : undefined,
+                  },
+                );
+                appended += result.events.length;
+              }
+            }),
+          ),
+        );
+        await h.settle();
+        await waitFor(() => subscribed.length >= appended && relayed.length >= appended, 10_000);
+        const read = await readEverything(store, { after: start }, 11);
+        expect({ readAll: read.length, subscription: subscribed.length, relay: relayed.length }).toEqual({
+          readAll: appended,
+          subscription: appended,
+          relay: appended,
+        });
+        expect({
+          readAll: streamOrderViolations(read),
+          subscription: streamOrderViolations(subscribed),
+          relay: streamOrderViolations(relayed),
+        }).toEqual({ readAll: [], subscription: [], relay: [] });
       });
     });
 

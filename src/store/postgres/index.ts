@@ -1,7 +1,5 @@
 // The PostgreSQL adapter, kept out of the main entry point so embedded users never load the driver (`keel/postgres`).
-export type { PostgresEventStoreOptions, PostgresStoreCommonOptions } from './postgres-event-store.ts';
-export {
-  createPostgresEventStore,
-  DEFAULT_APPENDS_IN_FLIGHT,
-  DEFAULT_POSTGRES_SCHEMA,
-} from './postgres-event-store.ts';
+
+export { createPostgresEventStore } from './postgres-event-store.ts';
+export type { PostgresEventStoreOptions, PostgresStoreCommonOptions } from './postgres-options.ts';
+export { DEFAULT_APPENDS_IN_FLIGHT, DEFAULT_POSTGRES_SCHEMA } from './postgres-options.ts';

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { OptionsError } from '../../errors/options.ts';
 import { migrationChecksum } from '../../sql/migration.ts';
 import {
   adminConnection,
@@ -34,6 +35,7 @@ describe('postgres store schema migrations', () => {
     expect(Object.fromEntries(postgresMigrations.map((m) => [m.version, migrationChecksum(m)]))).toEqual({
       1: '6a2327d7194ec8c4d9170e93dcf608e6e19970bea120914f1fe55da48506ffd5',
       2: '670c80b9b5a38d0d50981fc7d9e48d5be0e6923bb00058e16ed912fd84e90805',
+      3: 'f8efb55b6a4e033ef9761b805bd5765e7f77ebbb23b2164009c47d6691462deb',
     });
   });
 
@@ -131,7 +133,10 @@ describe('postgres store schema migrations', () => {
 
   it('accept only plain lower-case schema names', () => {
     for (const schema of ['Keel', 'a-b', 'x;drop', '', '1abc']) {
-      expect(() => createPostgresEventStore({ url: postgresUrl, schema })).toThrow(TypeError);
+      expect(() => createPostgresEventStore({ url: postgresUrl, schema })).toThrow(OptionsError);
+      expect(() => createPostgresEventStore({ url: postgresUrl, schema })).toThrow(
+        /postgres event store\.schema:/,
+      );
     }
   });
 });

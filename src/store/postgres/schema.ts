@@ -4,6 +4,7 @@ import { type PostgresMigrationSet, runPostgresMigrations } from '../../sql/post
 import { storeSchema } from '../errors.ts';
 import { APPEND_FUNCTION } from './sql/append.ts';
 import { APPEND_BATCH_FUNCTION } from './sql/append-batch.ts';
+import { APPEND_BATCH_WITH_STREAM_LOCKS_FUNCTION } from './sql/append-batch-stream-locks.ts';
 
 /**
  * Every store schema step on PostgreSQL, oldest first; `__schema__` stands for the store's quoted schema.
@@ -107,6 +108,14 @@ export const postgresMigrations: readonly Migration[] = [
 
       DROP FUNCTION __schema__.store_append(text, text, text, text, bigint, text[], text[], text[], text[]);
       ${APPEND_BATCH_FUNCTION}
+    `,
+  },
+  {
+    version: 3,
+    description: "the batch append takes its streams' locks before it gets a transaction id",
+    sql: `
+      -- The global order follows each stream's versions: see sql/append-batch-stream-locks.ts.
+      ${APPEND_BATCH_WITH_STREAM_LOCKS_FUNCTION}
     `,
   },
 ];

@@ -1,25 +1,22 @@
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { Logger } from 'pino';
-import { ProjectionScopeError } from '../errors.ts';
-import type { EventStore, ReadAllPage, StoreTransaction, SubscriptionRetryOptions } from '../event-store.ts';
+import { z } from 'zod';
+import { KeelError } from '../../errors/keel-error.ts';
+import { parseOptions } from '../../errors/options.ts';
+import { ProjectionNotRunningError } from '../errors.ts';
+import type { EventStore, ReadAllPage, SubscriptionRetryOptions } from '../event-store.ts';
 import {
   DEFAULT_RETRY_INITIAL_DELAY_MS,
   DEFAULT_RETRY_MAX_DELAY_MS,
-  isRetryableReadError,
   sleepUnlessAborted,
 } from '../subscription.ts';
-import { type ProjectionDefinition, projectionTable, tableExists } from './projection.ts';
-import {
-  advanceCheckpoint,
-  advanceRebuildCheckpoint,
-  dropTable,
-  ensureProjectionState,
-  lockProjection,
-  pointView,
-  promoteRebuild,
-  readProjectionState,
-  startRebuild,
-} from './sql/checkpoints.ts';
+import { type ProjectionDefinition, projectionTable } from './projection.ts';
+import { createProjectionRetries, type WithRetries } from './projection-retries.ts';
+import { generationTable, setUpProjection } from './projection-setup.ts';
+import { type RebuildOptions, type RebuildReport, rebuildProjection } from './rebuild-projection.ts';
+import { advanceCheckpoint, readProjectionState } from './sql/checkpoints.ts';
+
+export { generationTable } from './projection-setup.ts';
+export type { RebuildOptions, RebuildProgress, RebuildReport } from './rebuild-projection.ts';
 
 /** How to run an async projection. */
 export interface AsyncProjectionOptions {
@@ -34,29 +31,6 @@ export interface AsyncProjectionOptions {
   retry?: SubscriptionRetryOptions;
   /** Told of failures that are retried. */
   logger?: Logger;
-}
-
-/** How far a rebuild is: events applied to the shadow table, of those that matched when it started. */
-export interface RebuildProgress {
-  processed: number;
-  /** Matching events counted at the start, raised to `processed` if appends outgrew it. */
-  total: number;
-}
-
-/** How to rebuild. */
-export interface RebuildOptions {
-  /** Called after every batch (and once at the start with 0). */
-  onProgress?(progress: RebuildProgress): void;
-}
-
-/** What a rebuild did. */
-export interface RebuildReport {
-  /** Generation of the table readers now read. */
-  generation: number;
-  processed: number;
-  total: number;
-  /** Wall time, in milliseconds. */
-  durationMs: number;
 }
 
 /** A running async projection. */
@@ -83,11 +57,116 @@ export interface AsyncProjection {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** The physical table of a projection's generation. */
-export const generationTable = (name: string, generation: number): string => `${name}__g${generation}`;
+const millis = z
+  .number({ error: 'expected milliseconds ≥ 0' })
+  .min(0, { error: 'expected milliseconds ≥ 0' });
+// Infinity (the default: never give up) is a valid number of attempts, which z.number() refuses.
+const atLeastOne = z.custom<number>((value) => typeof value === 'number' && value >= 1, {
+  error: 'expected a number ≥ 1',
+});
+
+// The tuning options with their defaults; the store, the projection and the logger are passed as they are.
+const asyncProjectionTuning = z.object({
+  batchSize: z
+    .int({ error: 'expected an integer ≥ 1' })
+    .min(1, { error: 'expected an integer ≥ 1' })
+    .default(500),
+  pollIntervalMs: millis.default(100),
+  retry: z
+    .object({
+      initialDelayMs: millis.default(DEFAULT_RETRY_INITIAL_DELAY_MS),
+      maxDelayMs: millis.default(DEFAULT_RETRY_MAX_DELAY_MS),
+      maxAttempts: atLeastOne.default(Number.POSITIVE_INFINITY),
+    })
+    .default({
+      initialDelayMs: DEFAULT_RETRY_INITIAL_DELAY_MS,
+      maxDelayMs: DEFAULT_RETRY_MAX_DELAY_MS,
+      maxAttempts: Number.POSITIVE_INFINITY,
+    }),
+});
 
 /** Thrown inside a batch's transaction when its checkpoint moved under it: the batch rolls back and reloads. */
-class CheckpointMoved extends Error {}
+class CheckpointMovedError extends KeelError {
+  readonly code = 'KEEL_STORE_PROJECTION_CHECKPOINT_MOVED';
+}
+
+/** Where the live loop is: the generation it writes and the checkpoint it has applied. */
+interface LiveState {
+  generation: number;
+  checkpoint: string | null;
+}
+
+/** What the live loop works with. */
+interface LiveLoop {
+  store: EventStore;
+  projection: ProjectionDefinition;
+  state: LiveState;
+  read(after: string | null): Promise<ReadAllPage>;
+  withRetries: WithRetries;
+  pollIntervalMs: number;
+  signal: AbortSignal;
+  /** Called after every read that found no more events, with the number of that read. */
+  caughtUp(readNumber: number): void;
+  /** Numbers the reads; a read's number is the count when it starts. */
+  nextRead(): number;
+}
+
+/** Applies one page to the live table with its checkpoint; false when the checkpoint moved meanwhile. */
+function applyLive(loop: LiveLoop, page: ReadAllPage, from: string | null, at: number): Promise<boolean> {
+  const { store, projection } = loop;
+  return store
+    .transaction(async (transaction) => {
+      if (!(await advanceCheckpoint(transaction, projection.name, at, from, page.next ?? null)))
+        throw new CheckpointMovedError(`projection "${projection.name}": checkpoint moved`);
+      if (page.events.length > 0) {
+        await projection.apply(page.events, {
+          transaction,
+          table: projectionTable(transaction, generationTable(projection.name, at)),
+        });
+      }
+      return true;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof CheckpointMovedError) return false;
+      throw error;
+    });
+}
+
+/** Continues from what the projection's row says (another runner moved on, or a rebuild swapped tables). */
+async function reload(loop: LiveLoop): Promise<void> {
+  const state = await loop.store.transaction((transaction) =>
+    readProjectionState(transaction, loop.projection.name),
+  );
+  if (state !== undefined) {
+    loop.state.generation = state.generation;
+    loop.state.checkpoint = state.checkpoint;
+  }
+}
+
+/** The live loop: read a page after the checkpoint, apply it with the checkpoint's move, wait once caught up. */
+async function runLive(loop: LiveLoop): Promise<void> {
+  const { state, withRetries, signal } = loop;
+  while (!signal.aborted) {
+    const readNumber = loop.nextRead();
+    const from = state.checkpoint;
+    const at = state.generation;
+    const page = await withRetries('read', () => loop.read(from));
+    if (page === undefined) return;
+    if (page.events.length > 0 || (page.next ?? null) !== from) {
+      const applied = await withRetries('batch', () => applyLive(loop, page, from, at));
+      if (applied === undefined) return;
+      if (!applied) {
+        await withRetries('reload', () => reload(loop));
+        continue;
+      }
+      state.checkpoint = page.next ?? null;
+    }
+    if (!page.hasMore) {
+      loop.caughtUp(readNumber);
+      await sleepUnlessAborted(loop.pollIntervalMs, signal);
+    }
+  }
+}
 
 /**
  * An async projection: a catch-up loop over `readAll` whose every batch is applied in one transaction
@@ -97,213 +176,84 @@ class CheckpointMoved extends Error {}
  * Readers query the view named after the projection; the table behind it changes only on a rebuild.
  */
 export function createAsyncProjection(options: AsyncProjectionOptions): AsyncProjection {
-  const { store, projection } = options;
+  const { store, projection, logger } = options;
+  const tuning = parseOptions(asyncProjectionTuning, options, 'async projection');
   const { name } = projection;
-  const batchSize = options.batchSize ?? 500;
-  const pollIntervalMs = options.pollIntervalMs ?? 100;
   const scope = store.tenantId ?? '*';
-  const maxAttempts = options.retry?.maxAttempts ?? Number.POSITIVE_INFINITY;
-  const backoff = new ExponentialBackoff({
-    initialDelay: options.retry?.initialDelayMs ?? DEFAULT_RETRY_INITIAL_DELAY_MS,
-    maxDelay: options.retry?.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS,
-  });
   const stopping = new AbortController();
-  let generation = 1;
-  let checkpoint: string | null = null;
+  const state: LiveState = { generation: 1, checkpoint: null };
   let running: Promise<void> | undefined;
   let started = false;
+  let done: Promise<void> = Promise.resolve();
   // caughtUp() waiters: resolved by the first read that starts after they registered and finds no more.
   let readsStarted = 0;
   const waiters: { after: number; resolve(): void }[] = [];
-
   const read = (after: string | null): Promise<ReadAllPage> =>
-    store.readAll({ types: projection.types, after: after ?? undefined, maxCount: batchSize });
-
-  const withRetries = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
-    let delay: IBackoff<unknown> | undefined;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (stopping.signal.aborted) return undefined;
-        if (!isRetryableReadError(error) || attempt >= maxAttempts) throw error;
-        options.logger?.warn(
-          { err: error, projection: name, attempt },
-          `projection ${what} failed; retrying`,
-        );
-        delay = delay === undefined ? backoff.next() : delay.next(undefined);
-        await sleepUnlessAborted(delay.duration, stopping.signal);
-        if (stopping.signal.aborted) return undefined;
-      }
-    }
-  };
-
-  const setUp = async (
-    transaction: StoreTransaction,
-  ): Promise<{ generation: number; checkpoint: string | null }> => {
-    await lockProjection(transaction, name);
-    const state = await ensureProjectionState(transaction, name, scope);
-    if (state.scope !== scope) throw new ProjectionScopeError(name, state.scope, scope);
-    const table = projectionTable(transaction, generationTable(name, state.generation));
-    if (!(await tableExists(transaction, table))) {
-      for (const statement of projection.createTable(table)) await transaction.query(statement);
-    }
-    const view = projectionTable(transaction, name);
-    if (!(await tableExists(transaction, view))) await pointView(transaction, view.name, table.name);
-    return { generation: state.generation, checkpoint: state.checkpoint };
-  };
-
-  const reload = async (): Promise<void> => {
-    const state = await store.transaction((transaction) => readProjectionState(transaction, name));
-    if (state !== undefined) {
-      generation = state.generation;
-      checkpoint = state.checkpoint;
-    }
-  };
-
-  /** Applies one page to the live table with its checkpoint; false when the checkpoint moved meanwhile. */
-  const applyLive = (page: ReadAllPage, from: string | null, at: number): Promise<boolean> =>
-    store
-      .transaction(async (transaction) => {
-        if (!(await advanceCheckpoint(transaction, name, at, from, page.next ?? null)))
-          throw new CheckpointMoved();
-        if (page.events.length > 0) {
-          await projection.apply(page.events, {
-            transaction,
-            table: projectionTable(transaction, generationTable(name, at)),
-          });
+    store.readAll({ types: projection.types, after: after ?? undefined, maxCount: tuning.batchSize });
+  const loop: LiveLoop = {
+    store,
+    projection,
+    state,
+    read,
+    withRetries: createProjectionRetries({
+      projection: name,
+      ...tuning.retry,
+      logger,
+      signal: stopping.signal,
+    }),
+    pollIntervalMs: tuning.pollIntervalMs,
+    signal: stopping.signal,
+    nextRead: () => ++readsStarted,
+    caughtUp(readNumber) {
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i]!.after < readNumber) {
+          waiters[i]!.resolve();
+          waiters.splice(i, 1);
         }
-        return true;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof CheckpointMoved) return false;
-        throw error;
-      });
-
-  const loop = async (): Promise<void> => {
-    while (!stopping.signal.aborted) {
-      const readNumber = ++readsStarted;
-      const from = checkpoint;
-      const at = generation;
-      const page = await withRetries('read', () => read(from));
-      if (page === undefined) return;
-      if (page.events.length > 0 || (page.next ?? null) !== from) {
-        const applied = await withRetries('batch', () => applyLive(page, from, at));
-        if (applied === undefined) return;
-        if (!applied) {
-          // Another runner moved on, or a rebuild swapped tables: continue from what the row says.
-          await withRetries('reload', reload);
-          continue;
-        }
-        checkpoint = page.next ?? null;
       }
-      if (!page.hasMore) {
-        for (let i = waiters.length - 1; i >= 0; i--) {
-          if (waiters[i]!.after < readNumber) {
-            waiters[i]!.resolve();
-            waiters.splice(i, 1);
-          }
-        }
-        await sleepUnlessAborted(pollIntervalMs, stopping.signal);
-      }
-    }
-  };
-
-  let done: Promise<void> = Promise.resolve();
-
-  const rebuild = async (rebuildOptions: RebuildOptions = {}): Promise<RebuildReport> => {
-    const startedAt = performance.now();
-    const { rebuildGeneration, oldGeneration } = await store.transaction(async (transaction) => {
-      await setUp(transaction);
-      const state = (await readProjectionState(transaction, name))!;
-      // An abandoned rebuild's shadow is dropped: this one starts from the first event again.
-      if (state.rebuildGeneration !== null) {
-        await dropTable(transaction, transaction.table(generationTable(name, state.rebuildGeneration)));
-      }
-      const next = Math.max(state.generation, state.rebuildGeneration ?? 0) + 1;
-      await startRebuild(transaction, name, next);
-      const shadow = projectionTable(transaction, generationTable(name, next));
-      await dropTable(transaction, shadow.name);
-      for (const statement of projection.createTable(shadow)) await transaction.query(statement);
-      return { rebuildGeneration: next, oldGeneration: state.generation };
-    });
-    const head = await store.headCheckpoint();
-    let total = head === undefined ? 0 : await store.countEvents({ types: projection.types, endAt: head });
-    let processed = 0;
-    let at: string | null = null;
-    rebuildOptions.onProgress?.({ processed, total });
-    for (;;) {
-      const page = await read(at);
-      const from: string | null = at;
-      if (page.events.length > 0 || (page.next ?? null) !== from) {
-        await store.transaction(async (transaction) => {
-          if (
-            !(await advanceRebuildCheckpoint(transaction, name, rebuildGeneration, from, page.next ?? null))
-          ) {
-            throw new Error(
-              `projection "${name}": another rebuild took over generation ${rebuildGeneration}`,
-            );
-          }
-          if (page.events.length > 0) {
-            await projection.apply(page.events, {
-              transaction,
-              table: projectionTable(transaction, generationTable(name, rebuildGeneration)),
-            });
-          }
-        });
-        at = page.next ?? null;
-        processed += page.events.length;
-        total = Math.max(total, processed);
-        rebuildOptions.onProgress?.({ processed, total });
-      }
-      if (!page.hasMore) break;
-    }
-    // The swap: events appended since the last read are left to the live loop, which resumes from the
-    // promoted checkpoint on the new table; the old table goes with the view's move, in one transaction.
-    await store.transaction(async (transaction) => {
-      await lockProjection(transaction, name);
-      if (!(await promoteRebuild(transaction, name, rebuildGeneration, at))) {
-        throw new Error(`projection "${name}": another rebuild took over generation ${rebuildGeneration}`);
-      }
-      const view = projectionTable(transaction, name);
-      await pointView(transaction, view.name, transaction.table(generationTable(name, rebuildGeneration)));
-      await dropTable(transaction, transaction.table(generationTable(name, oldGeneration)));
-    });
-    if (!started) {
-      generation = rebuildGeneration;
-      checkpoint = at;
-    }
-    return { generation: rebuildGeneration, processed, total, durationMs: performance.now() - startedAt };
+    },
   };
 
   const projectionHandle: AsyncProjection = {
     name,
     get generation() {
-      return generation;
+      return state.generation;
     },
     get checkpoint() {
-      return checkpoint ?? undefined;
+      return state.checkpoint ?? undefined;
     },
     get done() {
       return done;
     },
     async start() {
       if (started) return;
-      ({ generation, checkpoint } = await store.transaction(setUp));
+      Object.assign(
+        state,
+        await store.transaction((transaction) => setUpProjection(transaction, projection, scope)),
+      );
       started = true;
-      running = loop();
+      running = runLive(loop);
       done = running;
       running.catch((error: unknown) => {
-        options.logger?.error({ err: error, projection: name }, 'projection stopped');
+        logger?.error({ err: error, projection: name }, 'projection stopped');
         for (const waiter of waiters.splice(0)) waiter.resolve();
       });
     },
     caughtUp() {
-      if (!started || stopping.signal.aborted)
-        return Promise.reject(new Error(`projection "${name}" is not running`));
+      if (!started || stopping.signal.aborted) return Promise.reject(new ProjectionNotRunningError(name));
       return new Promise<void>((resolve) => waiters.push({ after: readsStarted, resolve }));
     },
-    rebuild,
+    async rebuild(rebuildOptions: RebuildOptions = {}) {
+      const { report, checkpoint } = await rebuildProjection(
+        { store, projection, scope, read },
+        rebuildOptions,
+      );
+      if (!started) {
+        state.generation = report.generation;
+        state.checkpoint = checkpoint;
+      }
+      return report;
+    },
     async stop() {
       stopping.abort();
       await running?.catch(() => {});

@@ -1,2 +1,2 @@
-export type { SqliteEventStoreOptions, SqliteStoreCommonOptions } from './sqlite-event-store.ts';
 export { createSqliteEventStore } from './sqlite-event-store.ts';
+export type { SqliteEventStoreOptions, SqliteStoreCommonOptions } from './sqlite-options.ts';

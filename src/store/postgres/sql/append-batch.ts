@@ -16,7 +16,8 @@ import type { PreparedAppend } from '../../prepare-append.ts';
  * outbox rows of those that have a topic in the same statement, and the result comes from INSERT ...
  * RETURNING, not from a second lookup. Every row's `transaction_id` defaults to `pg_current_xact_id()`:
  * what gap-free reads order by. `__schema__` stands for the store's schema. Created by migration 2;
- * never edit it, add a migration.
+ * never edit it, add a migration. Migration 3 replaces it with the same function taking its streams'
+ * locks first (`append-batch-stream-locks.ts`).
  */
 export const APPEND_BATCH_FUNCTION = `
 CREATE FUNCTION __schema__.store_append_batch(

@@ -4,10 +4,15 @@ import type { Publisher } from '../bus/publisher-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { Transport } from '../transport/transport.ts';
+import { apiProblemOf } from './api/api-problems.ts';
+import { createApiRegistry } from './api/route.ts';
+import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
 import { registerEventsRoute } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 
 /** What the HTTP API is built from. */
@@ -21,7 +26,18 @@ export interface AppOptions {
   maxEventBytes: number;
   /** Why the node is not ready regardless of the transport (e.g. shutting down), or undefined. */
   notReadyReason?: () => string | undefined;
+  /** Where long work runs; a fresh in-memory registry when absent (the caller then cannot close it). */
+  jobs?: JobRegistry;
 }
+
+/** Title and version of the API in its OpenAPI document. */
+export const API_INFO = {
+  title: 'Keel platform node',
+  version: '1.0.0',
+  description:
+    'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters and jobs. ' +
+    'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
+} as const;
 
 /** Smallest request body limit, in bytes: room for a sizeable batch of small events. */
 const MIN_BODY_LIMIT = 16 * 1024 * 1024;
@@ -51,7 +67,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     sendProblem(reply, problem('not-found', 404, 'Not found', `no route ${request.method} ${request.url}`)),
   );
   app.setErrorHandler((error, request, reply) => {
-    const body = problemFromError(error);
+    const body = apiProblemOf(error as Error & Record<string, unknown>) ?? problemFromError(error);
     if (body) return sendProblem(reply, body);
     request.log.error({ err: error }, 'request failed');
     return sendProblem(
@@ -68,5 +84,10 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   registerMetricsRoute(app, options.metrics);
   registerCatalogRoutes(app, options.catalog);
+
+  // Routes declared with schemas: validated by them, and described by the OpenAPI document.
+  const api = createApiRegistry(app);
+  registerJobRoutes(api, options.jobs ?? createJobRegistry());
+  registerDocsRoutes(app, api, API_INFO);
   return app;
 }

@@ -14,6 +14,7 @@ import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import { createKafkaTransport } from '../transport/kafka/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createApp } from './app.ts';
+import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
 export const DATA_FILE_NAME = 'keel.db';
@@ -39,6 +40,8 @@ export interface KeelNode {
   readonly metrics: KeelMetrics;
   readonly publisher: Publisher;
   readonly catalog: Catalog;
+  /** Long work behind the API (in memory: a restart forgets it). */
+  readonly jobs: JobRegistry;
   /** Absolute path of the embedded SQLite file (not used when the transport is Kafka). */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -86,7 +89,9 @@ export function createNode(options: NodeOptions): KeelNode {
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
+  const jobs = createJobRegistry();
   const app = createApp({
+    jobs,
     publisher,
     transport,
     catalog,
@@ -106,6 +111,7 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'closing';
       try {
         await app.close();
+        await jobs.close();
       } finally {
         await transport.close();
         state = 'closed';
@@ -120,6 +126,7 @@ export function createNode(options: NodeOptions): KeelNode {
     metrics,
     publisher,
     catalog,
+    jobs,
     dataFile,
     get url() {
       return url;

@@ -1,19 +1,24 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
+import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
 import { createApiRegistry } from './api/route.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerEventsRoute } from './routes/events.ts';
+import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerTopicRoutes } from './routes/topics.ts';
 
 /** What the HTTP API is built from. */
 export interface AppOptions {
@@ -28,6 +33,8 @@ export interface AppOptions {
   notReadyReason?: () => string | undefined;
   /** Where long work runs; a fresh in-memory registry when absent (the caller then cannot close it). */
   jobs?: JobRegistry;
+  /** Consumer group administration on the transport; without it there are no group routes and lag is null. */
+  groupAdmin?: GroupAdmin;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -87,7 +94,16 @@ export function createApp(options: AppOptions): FastifyInstance {
 
   // Routes declared with schemas: validated by them, and described by the OpenAPI document.
   const api = createApiRegistry(app);
-  registerJobRoutes(api, options.jobs ?? createJobRegistry());
+  const jobs = options.jobs ?? createJobRegistry();
+  const { transport, groupAdmin } = options;
+  registerJobRoutes(api, jobs);
+  registerTopicRoutes(api, { transport, groupAdmin });
+  if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
+  registerDeadLetterRoutes(api, {
+    transport,
+    jobs,
+    deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
+  });
   registerDocsRoutes(app, api, API_INFO);
   return app;
 }

@@ -61,10 +61,17 @@ export function registerGroupRoutes(api: ApiRegistry, options: GroupRoutesOption
       operationId: 'listGroups',
       summary: 'List consumer groups with state, members, and lag per partition and in total',
       tag: 'groups',
-      query: z.strictObject({ limit: limitParam(), cursor: cursorParam }),
+      query: z.strictObject({
+        prefix: z.string().min(1).optional().describe('Only groups whose id starts with this.'),
+        limit: limitParam(),
+        cursor: cursorParam,
+      }),
       answer: pageSchema(groupSummarySchema),
       handler: async ({ query }) => {
-        const page = pageOfList(await groupAdmin.listGroups(), (group) => group, query);
+        const groups = (await groupAdmin.listGroups()).filter((group) =>
+          group.startsWith(query.prefix ?? ''),
+        );
+        const page = pageOfList(groups, (group) => group, query);
         const items = [];
         for (const group of page.items) {
           const info = await groupAdmin.describeGroup(group);

@@ -40,10 +40,16 @@ export function registerTopicRoutes(api: ApiRegistry, options: TopicRoutesOption
       operationId: 'listTopics',
       summary: 'List topics with partitions, config, newest offsets and the total lag of the groups on each',
       tag: 'topics',
-      query: z.strictObject({ limit: limitParam(), cursor: cursorParam }),
+      query: z.strictObject({
+        prefix: z.string().min(1).optional().describe('Only topics whose name starts with this.'),
+        limit: limitParam(),
+        cursor: cursorParam,
+      }),
       answer: pageSchema(topicSummarySchema),
       handler: async ({ query }) => {
-        const names = (await transport.listTopics()).sort();
+        const names = (await transport.listTopics())
+          .filter((name) => name.startsWith(query.prefix ?? ''))
+          .sort();
         const page = pageOfList(names, (name) => name, query);
         const groups = await groupsByTopic(groupAdmin);
         const items = [];

@@ -44,7 +44,7 @@ export function groupsSuite(fixture: () => ApiFixture, options: { sessionTimeout
     });
     await consumeAll(consumer, 6);
     await consumer.close();
-    const list = (await get('/v1/groups?limit=500')).json() as { items: { group: string }[] };
+    const list = (await get(`/v1/groups?prefix=${group}`)).json() as { items: { group: string }[] };
     const mine = list.items.find((g) => g.group === group);
     expect(mine).toMatchObject({ live: false, members: 0, topics: [topic], lag: { total: '0' } });
     expect((mine as unknown as { lag: { partitions: unknown[] } }).lag.partitions).toHaveLength(3);

@@ -22,7 +22,9 @@ export function topicsSuite(fixture: () => ApiFixture): void {
     const all: { name: string }[] = [];
     let next: string | null = null;
     do {
-      const page = (await get(`/v1/topics?limit=50${next ? `&cursor=${next}` : ''}`)).json() as {
+      const page = (
+        await get(`/v1/topics?prefix=${topic}&limit=1${next ? `&cursor=${next}` : ''}`)
+      ).json() as {
         items: { name: string }[];
         next: string | null;
       };

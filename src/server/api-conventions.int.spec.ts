@@ -1,5 +1,8 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createApiRegistry, defineRoute } from './api/route.ts';
 import { startTempNode, type TempNode } from './test-support/temp-node.ts';
 
 let temp: TempNode;
@@ -114,5 +117,47 @@ describe('API conventions', () => {
       type: 'https://keel.dev/problems/not-found',
       errors: [{ path: 'params.id' }],
     });
+  });
+
+  it('checks answers against their schema when asked, so a document that lies fails the tests', async () => {
+    const app = Fastify();
+    const api = createApiRegistry(app, { checkAnswers: true });
+    api.add(
+      defineRoute({
+        method: 'GET',
+        url: '/v1/liar',
+        operationId: 'liar',
+        summary: 'answers a string where a number is declared',
+        tag: 'test',
+        answer: z.object({ count: z.int() }),
+        handler: async () => ({ count: 'three' }) as never,
+      }),
+    );
+    const response = await app.inject({ method: 'GET', url: '/v1/liar' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toMatchObject({
+      message: expect.stringContaining('answer of liar breaks its schema: count'),
+    });
+    await app.close();
+  });
+
+  it('describes the hand-written routes too: events, catalog, health and metrics', async () => {
+    const document = (await inject('GET', '/v1/openapi.json')).json() as {
+      paths: Record<string, Record<string, { requestBody?: { content: object } }>>;
+    };
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/events',
+        '/v1/catalog',
+        '/v1/catalog/schemas',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+      ]),
+    );
+    expect(Object.keys(document.paths['/v1/events']?.post?.requestBody?.content ?? {})).toContain(
+      'application/cloudevents-batch+json',
+    );
+    expect((await inject('GET', '/v1/catalog')).json()).toMatchObject({ events: expect.any(Array) });
   });
 });

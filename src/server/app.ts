@@ -13,6 +13,7 @@ import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
+import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
 import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -33,6 +34,8 @@ export interface AppOptions {
   notReadyReason?: () => string | undefined;
   /** Where long work runs; a fresh in-memory registry when absent (the caller then cannot close it). */
   jobs?: JobRegistry;
+  /** Checks every answer of the declared routes against its schema (tests; a mismatch is a 500). */
+  checkAnswers?: boolean;
   /** Consumer group administration on the transport; without it there are no group routes and lag is null. */
   groupAdmin?: GroupAdmin;
 }
@@ -90,12 +93,12 @@ export function createApp(options: AppOptions): FastifyInstance {
     notReadyReason: options.notReadyReason ?? (() => undefined),
   });
   registerMetricsRoute(app, options.metrics);
-  registerCatalogRoutes(app, options.catalog);
 
   // Routes declared with schemas: validated by them, and described by the OpenAPI document.
-  const api = createApiRegistry(app);
+  const api = createApiRegistry(app, { checkAnswers: options.checkAnswers ?? false });
   const jobs = options.jobs ?? createJobRegistry();
   const { transport, groupAdmin } = options;
+  registerCatalogRoutes(api, options.catalog);
   registerJobRoutes(api, jobs);
   registerTopicRoutes(api, { transport, groupAdmin });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
@@ -104,6 +107,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     jobs,
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
+  documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);
   return app;
 }

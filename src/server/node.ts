@@ -34,6 +34,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Where each setting came from, so a rejected one is named as the operator set it. */
   sources?: ConfigSources;
+  /** Checks every API answer against its schema (for tests: a mismatch answers 500); default false. */
+  checkAnswers?: boolean;
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -87,6 +89,7 @@ export function createNode(options: NodeOptions): KeelNode {
   const app = createApp({
     jobs,
     groupAdmin,
+    checkAnswers: options.checkAnswers ?? false,
     publisher,
     transport,
     catalog,

@@ -34,7 +34,7 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
 }
 
 /** Builds the OpenAPI 3.1 document of the given routes. */
-export function buildOpenApiDocument(routes: readonly RouteSpec[], info: ApiInfo): Json {
+export function buildOpenApiDocument(routes: readonly Omit<RouteSpec, 'handler'>[], info: ApiInfo): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
     const path = openApiPath(route.url);
@@ -59,7 +59,7 @@ export function openApiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-function operationOf(route: RouteSpec): Json {
+function operationOf(route: Omit<RouteSpec, 'handler'>): Json {
   const parameters = [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')];
   const operation: Json = {
     operationId: route.operationId,
@@ -70,9 +70,12 @@ function operationOf(route: RouteSpec): Json {
   if (route.description !== undefined) operation.description = route.description;
   if (parameters.length > 0) operation.parameters = parameters;
   if (route.body !== undefined) {
+    const schema = jsonSchemaOf(route.body, 'input');
     operation.requestBody = {
       required: true,
-      content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } },
+      content: Object.fromEntries(
+        (route.bodyMediaTypes ?? ['application/json']).map((type) => [type, { schema }]),
+      ),
     };
   }
   return operation;
@@ -94,12 +97,14 @@ function parametersOf(schema: ObjectSchema | undefined, where: 'path' | 'query')
   });
 }
 
-function responsesOf(route: RouteSpec): Json {
+function responsesOf(route: Omit<RouteSpec, 'handler'>): Json {
   const problemStatuses = [...new Set([400, ...(route.problems ?? []), 500])].sort((a, b) => a - b);
   const responses: Json = {
     [String(route.status ?? 200)]: {
       description: route.summary,
-      content: { 'application/json': { schema: jsonSchemaOf(route.answer, 'output') } },
+      content: {
+        [route.answerMediaType ?? 'application/json']: { schema: jsonSchemaOf(route.answer, 'output') },
+      },
     },
   };
   for (const status of problemStatuses) {

@@ -43,8 +43,12 @@ export interface RouteSpec<
   query?: Q;
   /** JSON body; absent for operations without one. */
   body?: B;
+  /** Media types the body may come in, for the document; default `application/json`. */
+  bodyMediaTypes?: readonly string[];
   /** Shape of the success answer. */
   answer: A;
+  /** Media type of the success answer, for the document; default `application/json`. */
+  answerMediaType?: string;
   /** Status of the success answer; default 200. */
   status?: number;
   /** Problem statuses the operation can answer besides 400 and 500, e.g. `[404, 409]`. */
@@ -69,14 +73,28 @@ export function defineRoute<
 export interface ApiRegistry {
   /** Registers a route on the app and records it. */
   add(route: RouteSpec<ObjectSchema, ObjectSchema, z.ZodType, z.ZodType>): void;
-  /** Every route added, in order. */
-  routes(): readonly RouteSpec[];
+  /**
+   * Records a route registered by hand (it reads its request itself, like the CloudEvents binding), so the
+   * document describes it too; nothing is registered on fastify.
+   */
+  document(route: Omit<RouteSpec, 'handler'>): void;
+  /** Every route added or documented, in order. */
+  routes(): readonly Omit<RouteSpec, 'handler'>[];
+}
+
+/** How the registry treats routes. */
+export interface ApiRegistryOptions {
+  /** Checks every answer against its schema (a mismatch is a 500): for tests, it costs a parse per request. */
+  checkAnswers?: boolean;
 }
 
 /** Creates the registry that puts declared routes on `app`. */
-export function createApiRegistry(app: FastifyInstance): ApiRegistry {
-  const routes: RouteSpec[] = [];
+export function createApiRegistry(app: FastifyInstance, options: ApiRegistryOptions = {}): ApiRegistry {
+  const routes: Omit<RouteSpec, 'handler'>[] = [];
   return {
+    document(route) {
+      routes.push(route);
+    },
     add(route) {
       routes.push(route as RouteSpec);
       app.route({
@@ -92,12 +110,22 @@ export function createApiRegistry(app: FastifyInstance): ApiRegistry {
             reply,
           };
           const answer = await route.handler(input as never);
+          if (options.checkAnswers) checkAnswer(route, answer);
           return reply.code(route.status ?? 200).send(answer);
         },
       });
     },
     routes: () => routes,
   };
+}
+
+/** Throws when an answer breaks the route's answer schema: the OpenAPI document would lie. */
+function checkAnswer(route: Omit<RouteSpec, 'handler'>, answer: unknown): void {
+  const result = route.answer.safeParse(answer);
+  if (!result.success) {
+    const where = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`answer of ${route.operationId} breaks its schema: ${where}`);
+  }
 }
 
 /** Validates one part of a request; throws RequestInvalidError naming each bad field. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DeadLetterFilter, DeadLetterQueue } from '../../bus/dead-letter/dead-letter-queue.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { actorOf } from '../api/actor.ts';
-import { ResourceNotFoundError } from '../api/errors.ts';
+import { ResourceConflictError, ResourceNotFoundError } from '../api/errors.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, pageSchema } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
 import {
@@ -187,17 +187,36 @@ function registerActions(api: ApiRegistry, options: DeadLetterRoutesOptions): vo
       summary: 'Retry every pending dead letter matching a filter, as a job with progress',
       tag: 'dead-letters',
       params: groupParam,
-      body: z.strictObject(filterFields),
+      description:
+        'With `expectedCount` (the count the caller saw, e.g. from the summary), a selection that changed ' +
+        'since is refused with 409 and nothing is retried.',
+      body: z.strictObject({
+        ...filterFields,
+        expectedCount: z.int().min(0).optional().describe('Pending entries the caller expects to match.'),
+      }),
       answer: jobSchema,
       status: 202,
+      problems: [409],
       handler: async ({ params, body, request }) => {
         const actor = actorOf(request);
         const dlq = deadLetters(params.group);
+        const { expectedCount, ...selection } = body;
+        const filter = filterOf(selection);
+        if (expectedCount !== undefined) {
+          const now = (await dlq.list({ ...filter, status: 'pending', limit: Number.MAX_SAFE_INTEGER }))
+            .length;
+          if (now !== expectedCount) {
+            throw new ResourceConflictError(
+              `the selection changed: ${now} pending dead letters match, not ${expectedCount}; nothing was retried`,
+              'body.expectedCount',
+            );
+          }
+        }
         return jobs.start({
           kind: 'dead-letters.retry',
           params: { group: params.group, ...body },
           actor,
-          run: (context) => retryDeadLetters(dlq, filterOf(body), actor, context),
+          run: (context) => retryDeadLetters(dlq, filter, actor, context),
         });
       },
     }),

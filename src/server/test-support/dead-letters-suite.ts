@@ -116,7 +116,11 @@ export function deadLettersSuite(fixture: () => ApiFixture): void {
   it('retries a filtered set as a job with progress and the ids it moved', async () => {
     const { node, topic } = fixture();
     const before = (await allRecords(node, topic)).length;
-    const started = await post(`${base}/retry`, { errorType: 'ValidationError' });
+    const stale = await post(`${base}/retry`, { errorType: 'ValidationError', expectedCount: 3 });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json()).toMatchObject({ errors: [{ path: 'body.expectedCount' }] });
+    expect((await allRecords(node, topic)).length).toBe(before);
+    const started = await post(`${base}/retry`, { errorType: 'ValidationError', expectedCount: 2 });
     expect(started.statusCode).toBe(202);
     const job = started.json() as JobView;
     expect(job).toMatchObject({

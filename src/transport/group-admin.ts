@@ -32,6 +32,8 @@ export interface GroupInfo {
 export interface GroupAdmin {
   /** Every group the transport knows, sorted by id. */
   listGroups(): Promise<string[]>;
+  /** Topics each group subscribes to or has committed offsets on, in one call (for lag per topic). */
+  topicsByGroup(): Promise<Map<string, string[]>>;
   /** One group, or undefined when the transport has never seen it. */
   describeGroup(group: string): Promise<GroupInfo | undefined>;
   /**

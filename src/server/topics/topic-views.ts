@@ -55,9 +55,8 @@ export async function groupsByTopic(
 ): Promise<Map<string, string[]> | undefined> {
   if (admin === undefined) return undefined;
   const byTopic = new Map<string, string[]>();
-  for (const group of await admin.listGroups()) {
-    const info = await admin.describeGroup(group);
-    for (const topic of info?.topics ?? []) byTopic.set(topic, [...(byTopic.get(topic) ?? []), group]);
+  for (const [group, topics] of await admin.topicsByGroup()) {
+    for (const topic of topics) byTopic.set(topic, [...(byTopic.get(topic) ?? []), group]);
   }
   return byTopic;
 }

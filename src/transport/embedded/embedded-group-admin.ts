@@ -34,6 +34,10 @@ export function createEmbeddedGroupAdmin(options: { path: string; now?: () => nu
       `SELECT DISTINCT t.name FROM committed_offsets c JOIN topics t ON t.id = c.topic_id WHERE c.group_id = ?`,
     )
     .pluck();
+  const groupTopics = db.prepare<[], { group_id: string; topic: string }>(
+    `SELECT c.group_id, t.name AS topic FROM committed_offsets c JOIN topics t ON t.id = c.topic_id
+     GROUP BY c.group_id, t.name ORDER BY c.group_id, t.name`,
+  );
   const topicId = db.prepare<[string], number>('SELECT id FROM topics WHERE name = ?').pluck();
   const commit = db.prepare(
     `INSERT INTO committed_offsets (group_id, topic_id, partition_index, next_offset, committed_at)
@@ -81,6 +85,19 @@ export function createEmbeddedGroupAdmin(options: { path: string; now?: () => nu
   return {
     listGroups: async () => listGroups.all(),
     describeGroup: async (group) => describe(group),
+    async topicsByGroup() {
+      const byGroup = new Map<string, string[]>();
+      for (const { group_id, topic } of groupTopics.all())
+        byGroup.set(group_id, [...(byGroup.get(group_id) ?? []), topic]);
+      // Live members' subscriptions count too (a group that has not committed yet still reads the topic).
+      for (const group of listGroups.all()) {
+        for (const row of liveMembers(group)) {
+          const topics = new Set([...(byGroup.get(group) ?? []), ...(JSON.parse(row.topics) as string[])]);
+          byGroup.set(group, [...topics].sort());
+        }
+      }
+      return byGroup;
+    },
     async commitOffsets(group, offsets) {
       commitAll.immediate(group, offsets);
     },

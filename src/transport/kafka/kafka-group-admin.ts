@@ -46,6 +46,16 @@ export function createKafkaGroupAdmin(
       return [...groups.keys()].sort();
     },
     describeGroup: describe,
+    async topicsByGroup() {
+      const groups = [...(await admin.listGroups()).keys()];
+      const byGroup = new Map<string, string[]>();
+      if (groups.length === 0) return byGroup;
+      // Committed offsets of every group in one request per coordinator, instead of a describe per group.
+      for (const { groupId, topics } of await admin.listConsumerGroupOffsets({ groups })) {
+        if (topics.length > 0) byGroup.set(groupId, topics.map((topic) => topic.name).sort());
+      }
+      return byGroup;
+    },
     async commitOffsets(group, offsets) {
       const described = await describe(group);
       if (described?.live) throw new GroupLiveError(group, described.members.length);

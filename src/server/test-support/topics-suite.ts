@@ -91,6 +91,12 @@ export function topicsSuite(fixture: () => ApiFixture): void {
     ).json() as MessagePage;
     expect(typed.items).toEqual([]);
     expect(typed.scanned).toBe(6);
+    const where = (
+      await get(
+        `/v1/topics/${topic}/messages?where=${encodeURIComponent('data.lastName>=L4')}&where=data.firstName==Ada`,
+      )
+    ).json() as MessagePage;
+    expect(where.items.map((m) => m.key).sort()).toEqual(['p-4', 'p-5']);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const none = (await get(`/v1/topics/${topic}/messages?since=${future}`)).json() as MessagePage;
     expect(none.items).toEqual([]);
@@ -113,6 +119,7 @@ export function topicsSuite(fixture: () => ApiFixture): void {
         'query.until',
       ],
       [`/v1/topics/${topic}/messages?filter=process.exit()`, 400, 'query.filter'],
+      [`/v1/topics/${topic}/messages?where=data.lastName`, 400, 'query.where'],
     ];
     for (const [url, status, path] of cases) {
       const response = await get(url);

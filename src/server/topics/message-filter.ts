@@ -3,6 +3,7 @@ import type { CloudEvent } from '../../events/cloud-event.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
 import type { StoredRecord } from '../../transport/transport.ts';
 import { RequestInvalidError } from '../api/errors.ts';
+import { type DataCondition, meetsCondition, parseDataCondition } from './data-condition.ts';
 
 /**
  * The declarative message filter shared by the API's message lists: every field given must match (AND).
@@ -22,6 +23,14 @@ export const messageFilterSchema = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .describe('Records appended before this time (ISO 8601).'),
+  where: z
+    .union([z.string().min(1), z.array(z.string().min(1))])
+    .optional()
+    .describe(
+      'Conditions on the event, all must hold; repeat for several. `<path><op><value>`: a path such as ' +
+        '`data.vitals.heartRate` or `data.items[0].code`, an operator `==` `!=` `>` `>=` `<` `<=` `~=` ' +
+        '(contains), a JSON literal or bare text, e.g. `data.status=="admitted"`, `data.age>=65`.',
+    ),
 });
 
 /** A filter as parsed from a query. */
@@ -66,7 +75,16 @@ export function compileMessageFilter(filter: MessageFilter): ((record: StoredRec
   if (filter.correlationId !== undefined) exact.push(['correlationid', filter.correlationId]);
   if (filter.tenant !== undefined) exact.push(['tenantid', filter.tenant]);
   const key = filter.key;
-  if (exact.length === 0 && key === undefined && since === undefined && until === undefined) return undefined;
+  const conditions = conditionsOf(filter.where);
+  if (
+    exact.length === 0 &&
+    conditions.length === 0 &&
+    key === undefined &&
+    since === undefined &&
+    until === undefined
+  ) {
+    return undefined;
+  }
   return (record) => {
     if (key !== undefined && record.key !== key) return false;
     if (since !== undefined && record.timestamp < since) return false;
@@ -76,6 +94,18 @@ export function compileMessageFilter(filter: MessageFilter): ((record: StoredRec
       if (event === null) event = decodeRecord(record);
       return event;
     };
-    return exact.every(([name, value]) => attributeOf(record, name, decoded) === value);
+    return (
+      exact.every(([name, value]) => attributeOf(record, name, decoded) === value) &&
+      conditions.every((condition) =>
+        meetsCondition(decoded() as Record<string, unknown> | undefined, condition),
+      )
+    );
   };
+}
+
+/** The `where` conditions, parsed; each error names `query.where` (and its position when repeated). */
+function conditionsOf(where: string | string[] | undefined): DataCondition[] {
+  if (where === undefined) return [];
+  if (typeof where === 'string') return [parseDataCondition(where, 'query.where')];
+  return where.map((text, i) => parseDataCondition(text, `query.where.${i}`));
 }

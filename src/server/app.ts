@@ -100,7 +100,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   const { transport, groupAdmin } = options;
   registerCatalogRoutes(api, options.catalog);
   registerJobRoutes(api, jobs);
-  registerTopicRoutes(api, { transport, groupAdmin });
+  registerTopicRoutes(api, { transport, groupAdmin, jobs });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
   registerDeadLetterRoutes(api, {
     transport,

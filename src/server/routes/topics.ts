@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import type { GroupAdmin } from '../../transport/group-admin.ts';
 import type { Transport } from '../../transport/transport.ts';
+import { actorOf } from '../api/actor.ts';
 import { ResourceNotFoundError } from '../api/errors.ts';
 import { cursorParam, limitParam, pageOfList, pageSchema } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
+import type { JobRegistry } from '../jobs/job-registry.ts';
 import { browseMessages, SCAN_LIMITS } from '../topics/browse-messages.ts';
-import { messageFilterSchema } from '../topics/message-filter.ts';
+import { compileMessageFilter, messageFilterSchema } from '../topics/message-filter.ts';
 import {
   messageSchema,
   messageView,
   messageWithBytesSchema,
   messageWithBytesView,
 } from '../topics/message-view.ts';
+import { searchTopic } from '../topics/search-topic.ts';
 import {
   existingTopic,
   groupsByTopic,
@@ -19,10 +22,13 @@ import {
   topicSummarySchema,
   topicView,
 } from '../topics/topic-views.ts';
+import { jobSchema } from './jobs.ts';
 
 /** What the topic routes read. */
 export interface TopicRoutesOptions {
   transport: Transport;
+  /** Where whole-topic searches run. */
+  jobs: JobRegistry;
   /** Tells which groups read a topic (for lag); absent, lag is null. */
   groupAdmin?: GroupAdmin | undefined;
 }
@@ -30,8 +36,70 @@ export interface TopicRoutesOptions {
 const topicParam = z.strictObject({ topic: z.string().min(1).describe('Topic name.') });
 const offsetDigits = z.string().regex(/^\d+$/, { error: 'expected an offset: digits only' });
 
-/** Registers the topic routes: list, describe, browse messages, one message. */
+/** Bounds of a whole-topic search: records looked at, and matches kept. */
+export const SEARCH_LIMITS = {
+  scan: 1_000_000,
+  maxScan: 50_000_000,
+  matches: 1_000,
+  maxMatches: 100_000,
+} as const;
+
+/** Registers the topic routes: list, describe, browse messages, one message, search a whole topic. */
 export function registerTopicRoutes(api: ApiRegistry, options: TopicRoutesOptions): void {
+  registerTopicReads(api, options);
+  registerTopicSearch(api, options);
+}
+
+function registerTopicSearch(api: ApiRegistry, options: TopicRoutesOptions): void {
+  const { transport, jobs } = options;
+  api.add(
+    defineRoute({
+      method: 'POST',
+      url: '/v1/topics/:topic/search',
+      operationId: 'searchTopic',
+      summary: 'Search a whole topic as a job: progress, cancel, a bound on what it scans',
+      description:
+        'Matches are listed in the job as `items.matched` (`<partition>:<offset>`); counts `scanned` and ' +
+        '`matched`. Filters are those of the message browser.',
+      tag: 'topics',
+      params: topicParam,
+      body: messageFilterSchema.extend({
+        maxScan: z
+          .int()
+          .min(1)
+          .max(SEARCH_LIMITS.maxScan)
+          .default(SEARCH_LIMITS.scan)
+          .describe(`Most records to look at (default ${SEARCH_LIMITS.scan}).`),
+        maxMatches: z
+          .int()
+          .min(1)
+          .max(SEARCH_LIMITS.maxMatches)
+          .default(SEARCH_LIMITS.matches)
+          .describe(`Stop after this many matches (default ${SEARCH_LIMITS.matches}).`),
+      }),
+      answer: jobSchema,
+      status: 202,
+      problems: [404, 422],
+      handler: async ({ params, body, request }) => {
+        const topic = await existingTopic(transport, params.topic);
+        const match = compileMessageFilter(body, 'body');
+        return jobs.start({
+          kind: 'topics.search',
+          params: { topic: topic.name, ...body },
+          actor: actorOf(request),
+          run: (context) =>
+            searchTopic(
+              transport,
+              { topic, match, maxScan: body.maxScan, maxMatches: body.maxMatches },
+              context,
+            ),
+        });
+      },
+    }),
+  );
+}
+
+function registerTopicReads(api: ApiRegistry, options: TopicRoutesOptions): void {
   const { transport, groupAdmin } = options;
   api.add(
     defineRoute({

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type { JobView } from '../jobs/job-registry.ts';
 import { type ApiFixture, allRecords, request, seedPatients } from './api-fixture.ts';
 
 interface MessagePage {
@@ -152,5 +153,56 @@ export function topicsSuite(fixture: () => ApiFixture): void {
     expect(beyond.json()).toMatchObject({ errors: [{ path: 'params.offset' }] });
     const noPartition = await get(`/v1/topics/${topic}/partitions/7/offsets/0`);
     expect(noPartition.json()).toMatchObject({ status: 404, errors: [{ path: 'params.partition' }] });
+  });
+
+  it('searches a whole topic as a job, within its bounds, listing where the matches are', async () => {
+    const { node, topic } = fixture();
+    const search = async (body: unknown) => {
+      const response = await request(node, 'POST', `/v1/topics/${topic}/search`, body, {
+        'keel-actor': 'ops-ada',
+      });
+      expect(response.statusCode, response.body).toBe(202);
+      return node.jobs.settled((response.json() as JobView).id);
+    };
+    const all = await search({ where: 'data.lastName>=L4' });
+    expect(all).toMatchObject({
+      kind: 'topics.search',
+      status: 'succeeded',
+      actor: 'ops-ada',
+      counts: { scanned: 6, matched: 2 },
+    });
+    expect(all.progress).toEqual({ done: 6, total: 6 });
+    const keys = [];
+    for (const where of all.items.matched ?? []) {
+      const [partition, offset] = where.split(':');
+      keys.push(
+        (
+          (await get(`/v1/topics/${topic}/partitions/${partition}/offsets/${offset}`)).json() as {
+            key: string;
+          }
+        ).key,
+      );
+    }
+    expect(keys.sort()).toEqual(['p-4', 'p-5']);
+    expect(await search({ key: 'p-1', maxMatches: 1 })).toMatchObject({ counts: { matched: 1 } });
+    expect(await search({ type: 'nothing', maxScan: 3 })).toMatchObject({
+      counts: { scanned: 3 },
+      progress: { total: 3 },
+    });
+
+    const bad: [string, unknown, number, string][] = [
+      [topic, { where: 'data.lastName' }, 400, 'body.where'],
+      [topic, { maxScan: 0 }, 400, 'body.maxScan'],
+      [topic, { since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, 422, 'body.until'],
+      [topic, { script: 'return true' }, 400, 'body.script'],
+      ['no.such.topic', {}, 404, 'params.topic'],
+    ];
+    for (const [name, body, status, path] of bad) {
+      const response = await request(node, 'POST', `/v1/topics/${name}/search`, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(status);
+      expect(response.json()).toMatchObject({
+        errors: expect.arrayContaining([expect.objectContaining({ path })]),
+      });
+    }
   });
 }

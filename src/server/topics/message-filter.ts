@@ -58,14 +58,18 @@ export function decodeRecord(record: StoredRecord): CloudEvent | undefined {
 
 /**
  * Compiles a filter into a predicate over records; undefined when the filter is empty. A time range that
- * ends before it starts is refused (422) naming `query.until`.
+ * ends before it starts is refused (422) naming `<part>.until`; a `where` that does not parse (400) says where.
  */
-export function compileMessageFilter(filter: MessageFilter): ((record: StoredRecord) => boolean) | undefined {
+export function compileMessageFilter(
+  filter: MessageFilter,
+  /** Request part the filter came in, to name fields (`query.until`, `body.where`). */
+  part: 'query' | 'body' = 'query',
+): ((record: StoredRecord) => boolean) | undefined {
   const since = filter.since === undefined ? undefined : Date.parse(filter.since);
   const until = filter.until === undefined ? undefined : Date.parse(filter.until);
   if (since !== undefined && until !== undefined && until <= since) {
     throw new RequestInvalidError(
-      [{ path: 'query.until', rule: 'after_since', message: 'must be later than `since`' }],
+      [{ path: `${part}.until`, rule: 'after_since', message: 'must be later than `since`' }],
       422,
     );
   }
@@ -75,7 +79,7 @@ export function compileMessageFilter(filter: MessageFilter): ((record: StoredRec
   if (filter.correlationId !== undefined) exact.push(['correlationid', filter.correlationId]);
   if (filter.tenant !== undefined) exact.push(['tenantid', filter.tenant]);
   const key = filter.key;
-  const conditions = conditionsOf(filter.where);
+  const conditions = conditionsOf(filter.where, part);
   if (
     exact.length === 0 &&
     conditions.length === 0 &&
@@ -103,9 +107,9 @@ export function compileMessageFilter(filter: MessageFilter): ((record: StoredRec
   };
 }
 
-/** The `where` conditions, parsed; each error names `query.where` (and its position when repeated). */
-function conditionsOf(where: string | string[] | undefined): DataCondition[] {
+/** The `where` conditions, parsed; each error names `<part>.where` (and its position when repeated). */
+function conditionsOf(where: string | string[] | undefined, part: 'query' | 'body'): DataCondition[] {
   if (where === undefined) return [];
-  if (typeof where === 'string') return [parseDataCondition(where, 'query.where')];
-  return where.map((text, i) => parseDataCondition(text, `query.where.${i}`));
+  if (typeof where === 'string') return [parseDataCondition(where, `${part}.where`)];
+  return where.map((text, i) => parseDataCondition(text, `${part}.where.${i}`));
 }

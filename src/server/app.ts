@@ -1,14 +1,25 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
+import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
+import { apiProblemOf } from './api/api-problems.ts';
+import { createApiRegistry } from './api/route.ts';
+import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
+import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
 import { registerEventsRoute } from './routes/events.ts';
+import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerTopicRoutes } from './routes/topics.ts';
 
 /** What the HTTP API is built from. */
 export interface AppOptions {
@@ -21,7 +32,22 @@ export interface AppOptions {
   maxEventBytes: number;
   /** Why the node is not ready regardless of the transport (e.g. shutting down), or undefined. */
   notReadyReason?: () => string | undefined;
+  /** Where long work runs; a fresh in-memory registry when absent (the caller then cannot close it). */
+  jobs?: JobRegistry;
+  /** Checks every answer of the declared routes against its schema (tests; a mismatch is a 500). */
+  checkAnswers?: boolean;
+  /** Consumer group administration on the transport; without it there are no group routes and lag is null. */
+  groupAdmin?: GroupAdmin;
 }
+
+/** Title and version of the API in its OpenAPI document. */
+export const API_INFO = {
+  title: 'Keel platform node',
+  version: '1.0.0',
+  description:
+    'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters and jobs. ' +
+    'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
+} as const;
 
 /** Smallest request body limit, in bytes: room for a sizeable batch of small events. */
 const MIN_BODY_LIMIT = 16 * 1024 * 1024;
@@ -51,7 +77,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     sendProblem(reply, problem('not-found', 404, 'Not found', `no route ${request.method} ${request.url}`)),
   );
   app.setErrorHandler((error, request, reply) => {
-    const body = problemFromError(error);
+    const body = apiProblemOf(error as Error & Record<string, unknown>) ?? problemFromError(error);
     if (body) return sendProblem(reply, body);
     request.log.error({ err: error }, 'request failed');
     return sendProblem(
@@ -67,6 +93,21 @@ export function createApp(options: AppOptions): FastifyInstance {
     notReadyReason: options.notReadyReason ?? (() => undefined),
   });
   registerMetricsRoute(app, options.metrics);
-  registerCatalogRoutes(app, options.catalog);
+
+  // Routes declared with schemas: validated by them, and described by the OpenAPI document.
+  const api = createApiRegistry(app, { checkAnswers: options.checkAnswers ?? false });
+  const jobs = options.jobs ?? createJobRegistry();
+  const { transport, groupAdmin } = options;
+  registerCatalogRoutes(api, options.catalog);
+  registerJobRoutes(api, jobs);
+  registerTopicRoutes(api, { transport, groupAdmin, jobs });
+  if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
+  registerDeadLetterRoutes(api, {
+    transport,
+    jobs,
+    deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
+  });
+  documentHandWrittenRoutes(api);
+  registerDocsRoutes(app, api, API_INFO);
   return app;
 }

@@ -10,10 +10,14 @@ import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
+import { createEmbeddedGroupAdmin } from '../transport/embedded/embedded-group-admin.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
+import type { GroupAdmin } from '../transport/group-admin.ts';
 import { createKafkaTransport } from '../transport/kafka/index.ts';
+import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createApp } from './app.ts';
+import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
 export const DATA_FILE_NAME = 'keel.db';
@@ -30,6 +34,8 @@ export interface NodeOptions {
   logger: Logger;
   /** Where each setting came from, so a rejected one is named as the operator set it. */
   sources?: ConfigSources;
+  /** Checks every API answer against its schema (for tests: a mismatch answers 500); default false. */
+  checkAnswers?: boolean;
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -39,6 +45,10 @@ export interface KeelNode {
   readonly metrics: KeelMetrics;
   readonly publisher: Publisher;
   readonly catalog: Catalog;
+  /** Consumer group administration on the transport (list, describe, reset). */
+  readonly groupAdmin: GroupAdmin;
+  /** Long work behind the API (in memory: a restart forgets it). */
+  readonly jobs: JobRegistry;
   /** Absolute path of the embedded SQLite file (not used when the transport is Kafka). */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -61,18 +71,7 @@ export function createNode(options: NodeOptions): KeelNode {
 
   mkdirSync(config.dataDir, { recursive: true });
   const dataFile = join(config.dataDir, DATA_FILE_NAME);
-  const transport: Transport =
-    config.transport === 'kafka'
-      ? createKafkaTransport({
-          ...kafkaConnection(config, options.sources),
-          clientId: 'keel-node',
-          logger: logger.child({ component: 'transport' }),
-        })
-      : createEmbeddedTransport({
-          path: dataFile,
-          synchronous: config.sync,
-          logger: logger.child({ component: 'transport' }),
-        });
+  const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
   const publisher = createPublisher({
     transport,
@@ -86,7 +85,11 @@ export function createNode(options: NodeOptions): KeelNode {
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
+  const jobs = createJobRegistry();
   const app = createApp({
+    jobs,
+    groupAdmin,
+    checkAnswers: options.checkAnswers ?? false,
     publisher,
     transport,
     catalog,
@@ -106,7 +109,9 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'closing';
       try {
         await app.close();
+        await jobs.close();
       } finally {
+        await groupAdmin.close();
         await transport.close();
         state = 'closed';
       }
@@ -120,6 +125,8 @@ export function createNode(options: NodeOptions): KeelNode {
     metrics,
     publisher,
     catalog,
+    groupAdmin,
+    jobs,
     dataFile,
     get url() {
       return url;
@@ -150,6 +157,22 @@ export function createNode(options: NodeOptions): KeelNode {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The configured transport and the administration of its consumer groups. */
+function openTransport(
+  config: KeelConfig,
+  options: NodeOptions,
+  dataFile: string,
+): { transport: Transport; groupAdmin: GroupAdmin } {
+  const logger = options.logger.child({ component: 'transport' });
+  if (config.transport === 'kafka') {
+    const connection = { ...kafkaConnection(config, options.sources), clientId: 'keel-node', logger };
+    const transport = createKafkaTransport(connection);
+    return { transport, groupAdmin: createKafkaGroupAdmin(transport, connection) };
+  }
+  const transport = createEmbeddedTransport({ path: dataFile, synchronous: config.sync, logger });
+  return { transport, groupAdmin: createEmbeddedGroupAdmin({ path: dataFile }) };
 }
 
 /**

@@ -34,6 +34,8 @@ export async function startTempNode(
     config,
     catalog: options.catalog ?? exampleCatalog,
     logger: pino({ level: 'silent' }),
+    // Every answer is checked against its schema, so the OpenAPI document is proven by every API test.
+    checkAnswers: true,
   });
   try {
     await node.start();

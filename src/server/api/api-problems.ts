@@ -1,0 +1,50 @@
+import type { ValidationIssue } from '../../events/errors.ts';
+import { type Problem, problem } from '../problem.ts';
+
+type Coded = Error & { code?: unknown } & Record<string, unknown>;
+
+/**
+ * Problems for the errors of the API's resources (request validation, unknown resources, conflicts), and
+ * the errors of the ports they call. Recognised by `code`, like problemFromError; undefined for others.
+ */
+export function apiProblemOf(error: Coded): Problem | undefined {
+  switch (error.code) {
+    case 'KEEL_API_REQUEST_INVALID': {
+      const status = error.status === 422 ? 422 : 400;
+      const errors = (error.issues ?? []) as ValidationIssue[];
+      return status === 422
+        ? problem('unprocessable', 422, 'Request cannot be acted on', error.message, { errors })
+        : problem('invalid-request', 400, 'Invalid request', error.message, { errors });
+    }
+    case 'KEEL_API_NOT_FOUND':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: String(error.field), rule: 'exists', message: error.message }],
+      });
+    case 'KEEL_API_CONFLICT':
+      return problem('conflict', 409, 'Conflict', error.message, fieldErrors(error, 'state'));
+    case 'KEEL_TRANSPORT_UNKNOWN_TOPIC':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: 'params.topic', rule: 'exists', message: error.message }],
+      });
+    case 'KEEL_DLQ_ENTRY_NOT_FOUND':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: 'params.id', rule: 'exists', message: error.message }],
+      });
+    case 'KEEL_DLQ_ENTRY_CLOSED':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'params.id', rule: 'pending', message: error.message }],
+      });
+    case 'KEEL_KAFKA_GROUP_NOT_EMPTY':
+    case 'KEEL_GROUP_LIVE':
+      return problem('group-live', 409, 'Consumer group is live', error.message, {
+        errors: [{ path: 'params.group', rule: 'no_live_members', message: error.message }],
+      });
+    default:
+      return undefined;
+  }
+}
+
+function fieldErrors(error: Coded, rule: string): Partial<Problem> {
+  const field = error.field;
+  return typeof field === 'string' ? { errors: [{ path: field, rule, message: error.message }] } : {};
+}

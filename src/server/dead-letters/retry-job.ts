@@ -1,0 +1,33 @@
+import type { DeadLetterFilter, DeadLetterQueue } from '../../bus/dead-letter/dead-letter-queue.ts';
+import type { JobContext } from '../jobs/job-registry.ts';
+
+/**
+ * Retries every pending entry matching the filter, one by one, as a job: progress after each, stops at the
+ * next entry when cancelled. Entries retried, and those that could not be (closed meanwhile, or an error),
+ * are recorded by id, so a job that stops part-way says exactly which moved.
+ */
+export async function retryDeadLetters(
+  dlq: DeadLetterQueue,
+  filter: DeadLetterFilter,
+  by: string | undefined,
+  context: JobContext,
+): Promise<void> {
+  const chosen = (await dlq.list({ ...filter, status: 'pending', limit: Number.MAX_SAFE_INTEGER })).map(
+    (e) => e.id,
+  );
+  context.progress(0, chosen.length);
+  let done = 0;
+  for (const id of chosen) {
+    if (context.signal.aborted) break;
+    try {
+      await dlq.retry(id, by === undefined ? {} : { by });
+      context.count('retried', 1, id);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      // Retried or discarded by someone else since the job listed it: the selection changed under it.
+      context.count(code === 'KEEL_DLQ_ENTRY_CLOSED' ? 'skipped' : 'failed', 1, id);
+      if (code !== 'KEEL_DLQ_ENTRY_CLOSED' && code !== 'KEEL_DLQ_ENTRY_NOT_FOUND') throw error;
+    }
+    context.progress(++done, chosen.length);
+  }
+}

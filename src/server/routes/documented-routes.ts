@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { ApiRegistry } from '../api/route.ts';
+
+const receiptSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  topic: z.string(),
+  partition: z.int(),
+  offset: z.string().describe('Offset in the partition, as digits.'),
+});
+
+/**
+ * Describes the routes registered by hand (the CloudEvents ingestion route reads its body itself; health
+ * and metrics are outside `/v1`) so the OpenAPI document lists every operation of the node.
+ */
+export function documentHandWrittenRoutes(api: ApiRegistry): void {
+  api.document({
+    method: 'POST',
+    url: '/v1/events',
+    operationId: 'publishEvents',
+    summary: 'Publish one event or a batch (CloudEvents HTTP binding: structured, batch and binary modes)',
+    description:
+      'Binary mode: the event data as the body with `ce-*` headers. A batch is stored all or nothing; a bad ' +
+      'event is named by its `index`.',
+    tag: 'events',
+    body: z
+      .union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))])
+      .describe('A CloudEvent (structured), an array of CloudEvents (batch), or the data (binary mode).'),
+    bodyMediaTypes: [
+      'application/cloudevents+json',
+      'application/cloudevents-batch+json',
+      'application/json',
+    ],
+    answer: z.object({ events: z.array(receiptSchema) }),
+    status: 201,
+    problems: [413, 415, 503],
+  });
+  api.document({
+    method: 'GET',
+    url: '/healthz',
+    operationId: 'liveness',
+    summary: 'The process answers',
+    tag: 'health',
+    answer: z.object({ status: z.literal('ok') }),
+  });
+  api.document({
+    method: 'GET',
+    url: '/readyz',
+    operationId: 'readiness',
+    summary: 'The transport is usable (503 with the reason otherwise)',
+    tag: 'health',
+    answer: z.object({ status: z.literal('ready'), transport: z.string() }),
+    problems: [503],
+  });
+  api.document({
+    method: 'GET',
+    url: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics in the text exposition format',
+    tag: 'health',
+    answer: z.string(),
+    answerMediaType: 'text/plain',
+  });
+}

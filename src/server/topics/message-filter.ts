@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { CloudEvent } from '../../events/cloud-event.ts';
+import { fromRecord } from '../../events/kafka-binding.ts';
+import type { StoredRecord } from '../../transport/transport.ts';
+import { RequestInvalidError } from '../api/errors.ts';
+import { type DataCondition, meetsCondition, parseDataCondition } from './data-condition.ts';
+
+/**
+ * The declarative message filter shared by the API's message lists: every field given must match (AND).
+ * Nothing in it is evaluated as code.
+ */
+export const messageFilterSchema = z.strictObject({
+  type: z.string().min(1).optional().describe('CloudEvents `type`, exactly.'),
+  subject: z.string().min(1).optional().describe('CloudEvents `subject`, exactly.'),
+  key: z.string().min(1).optional().describe('Record key (the partition key), exactly.'),
+  correlationId: z.string().min(1).optional().describe('The `correlationid` extension, exactly.'),
+  tenant: z.string().min(1).optional().describe('The `tenantid` extension, exactly.'),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('Records appended at or after this time (ISO 8601).'),
+  until: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('Records appended before this time (ISO 8601).'),
+  where: z
+    .union([z.string().min(1), z.array(z.string().min(1))])
+    .optional()
+    .describe(
+      'Conditions on the event, all must hold; repeat for several. `<path><op><value>`: a path such as ' +
+        '`data.vitals.heartRate` or `data.items[0].code`, an operator `==` `!=` `>` `>=` `<` `<=` `~=` ' +
+        '(contains), a JSON literal or bare text, e.g. `data.status=="admitted"`, `data.age>=65`.',
+    ),
+});
+
+/** A filter as parsed from a query. */
+export type MessageFilter = z.output<typeof messageFilterSchema>;
+
+/** A record's CloudEvents attributes: from `ce_` headers (binary mode) or the decoded value (structured). */
+export function attributeOf(
+  record: StoredRecord,
+  name: string,
+  decoded: () => CloudEvent | undefined,
+): unknown {
+  const header = record.headers[`ce_${name}`];
+  if (header !== undefined) return header;
+  return record.headers.ce_specversion === undefined ? decoded()?.[name] : undefined;
+}
+
+/** Decodes a record into its CloudEvent, or undefined when it is not one (a poison pill, a foreign record). */
+export function decodeRecord(record: StoredRecord): CloudEvent | undefined {
+  try {
+    return fromRecord(record);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compiles a filter into a predicate over records; undefined when the filter is empty. A time range that
+ * ends before it starts is refused (422) naming `<part>.until`; a `where` that does not parse (400) says where.
+ */
+export function compileMessageFilter(
+  filter: MessageFilter,
+  /** Request part the filter came in, to name fields (`query.until`, `body.where`). */
+  part: 'query' | 'body' = 'query',
+): ((record: StoredRecord) => boolean) | undefined {
+  const since = filter.since === undefined ? undefined : Date.parse(filter.since);
+  const until = filter.until === undefined ? undefined : Date.parse(filter.until);
+  if (since !== undefined && until !== undefined && until <= since) {
+    throw new RequestInvalidError(
+      [{ path: `${part}.until`, rule: 'after_since', message: 'must be later than `since`' }],
+      422,
+    );
+  }
+  const exact: [string, string][] = [];
+  if (filter.type !== undefined) exact.push(['type', filter.type]);
+  if (filter.subject !== undefined) exact.push(['subject', filter.subject]);
+  if (filter.correlationId !== undefined) exact.push(['correlationid', filter.correlationId]);
+  if (filter.tenant !== undefined) exact.push(['tenantid', filter.tenant]);
+  const key = filter.key;
+  const conditions = conditionsOf(filter.where, part);
+  if (
+    exact.length === 0 &&
+    conditions.length === 0 &&
+    key === undefined &&
+    since === undefined &&
+    until === undefined
+  ) {
+    return undefined;
+  }
+  return (record) => {
+    if (key !== undefined && record.key !== key) return false;
+    if (since !== undefined && record.timestamp < since) return false;
+    if (until !== undefined && record.timestamp >= until) return false;
+    let event: CloudEvent | undefined | null = null;
+    const decoded = () => {
+      if (event === null) event = decodeRecord(record);
+      return event;
+    };
+    return (
+      exact.every(([name, value]) => attributeOf(record, name, decoded) === value) &&
+      conditions.every((condition) =>
+        meetsCondition(decoded() as Record<string, unknown> | undefined, condition),
+      )
+    );
+  };
+}
+
+/** The `where` conditions, parsed; each error names `<part>.where` (and its position when repeated). */
+function conditionsOf(where: string | string[] | undefined, part: 'query' | 'body'): DataCondition[] {
+  if (where === undefined) return [];
+  if (typeof where === 'string') return [parseDataCondition(where, `${part}.where`)];
+  return where.map((text, i) => parseDataCondition(text, `${part}.where.${i}`));
+}

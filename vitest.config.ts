@@ -10,7 +10,7 @@ const clusterOutages = [
 
 // Lines, statements, functions and branches of src/ that the suite runs (child processes are not counted):
 // raise these as coverage rises, never lower them.
-const coverageFloor = { lines: 88, statements: 86, functions: 87, branches: 79 };
+const coverageFloor = { lines: 91, statements: 89, functions: 91, branches: 81 };
 
 export default defineConfig({
   test: {

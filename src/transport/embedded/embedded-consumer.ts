@@ -199,6 +199,7 @@ function fetchRecords(
     .map(([, h]) => h);
   if (active.length === 0) return [];
   const out: StoredRecord[] = [];
+  // Rotate the first partition and cap each one's share so a busy partition cannot starve the rest.
   const start = round.next++ % active.length;
   const share = Math.max(1, Math.ceil(maxRecords / active.length));
   const full: Holding[] = [];

@@ -1,7 +1,7 @@
 import { Admin } from '@platformatic/kafka';
 import { type GroupAdmin, type GroupInfo, GroupLiveError } from '../group-admin.ts';
 import type { KafkaTransportOptions } from './kafka-options.ts';
-import { clientBaseOptions } from './kafka-options.ts';
+import { parseKafkaOptions } from './kafka-options.ts';
 import type { KafkaTransport } from './kafka-transport.ts';
 
 /** States in which a Kafka group has no member that could overwrite a reset. */
@@ -16,7 +16,7 @@ export function createKafkaGroupAdmin(
   transport: KafkaTransport,
   connection: KafkaTransportOptions,
 ): GroupAdmin {
-  const admin = new Admin({ ...clientBaseOptions(connection), clientId: 'keel-group-admin' });
+  const admin = new Admin({ ...parseKafkaOptions(connection).base, clientId: 'keel-group-admin' });
 
   const describe = async (group: string): Promise<GroupInfo | undefined> => {
     const described = (await admin.describeGroups({ groups: [group] })).get(group);

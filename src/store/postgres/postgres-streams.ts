@@ -2,6 +2,7 @@ import { ArchiveMismatchError, WrongExpectedVersionError } from '../errors.ts';
 import type { ArchiveReport } from '../event-store.ts';
 import { satisfiesExpectedVersion } from '../expected-version.ts';
 import type { ArchiveQuery, StoreCore } from '../store-handle.ts';
+import { emptyArchiveReport } from '../store-queries.ts';
 import { archivedLine } from '../stored-event-codec.ts';
 import { type PostgresContext, run } from './postgres-context.ts';
 import {
@@ -61,14 +62,7 @@ export function createPostgresStreams(ctx: PostgresContext): Pick<StoreCore, 'de
     },
     async archive(query) {
       await ready();
-      const report: ArchiveReport = {
-        before: query.before,
-        exported: 0,
-        removed: 0,
-        firstPosition: undefined,
-        lastPosition: undefined,
-        batches: 0,
-      };
+      const report = emptyArchiveReport(query.before);
       while (!(await archiveBatch(ctx, query, report))) {}
       if (query.tenantId === undefined && query.streamPrefix === undefined) {
         await run(sql, purgeSentOutboxStatement(schema), [query.before.toISOString()]);

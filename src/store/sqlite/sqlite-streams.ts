@@ -2,6 +2,7 @@ import { ArchiveMismatchError, WrongExpectedVersionError } from '../errors.ts';
 import type { ArchiveReport } from '../event-store.ts';
 import { satisfiesExpectedVersion } from '../expected-version.ts';
 import type { ArchiveQuery, StoreCore } from '../store-handle.ts';
+import { emptyArchiveReport } from '../store-queries.ts';
 import { archivedLine } from '../stored-event-codec.ts';
 import type { SqliteAppendStatements } from './sql/append.ts';
 import type { SqliteArchiveStatements } from './sql/archive.ts';
@@ -82,14 +83,7 @@ export function createSqliteStreams(
         return { streamId, version, deletedAt: new Date(now) };
       }),
     archive: async (query) => {
-      const report: ArchiveReport = {
-        before: query.before,
-        exported: 0,
-        removed: 0,
-        firstPosition: undefined,
-        lastPosition: undefined,
-        batches: 0,
-      };
+      const report = emptyArchiveReport(query.before);
       while (!(await archiveBatch(ctx, sql.archive, query, report))) {}
       if (query.tenantId === undefined && query.streamPrefix === undefined) {
         await ctx.serial.exclusive(() => sql.outbox.purgeSent(query.before.getTime()));

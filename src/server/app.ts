@@ -8,6 +8,7 @@ import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
 import { createApiRegistry } from './api/route.ts';
+import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
@@ -38,6 +39,8 @@ export interface AppOptions {
   checkAnswers?: boolean;
   /** Consumer group administration on the transport; without it there are no group routes and lag is null. */
   groupAdmin?: GroupAdmin;
+  /** Publishes `POST /v1/events` at most once per (source, id); absent, every request appends. */
+  idempotent?: IdempotentPublish;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -86,7 +89,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
 
-  registerEventsRoute(app, { publisher: options.publisher });
+  registerEventsRoute(app, { publisher: options.publisher, idempotent: options.idempotent });
   registerHealthRoutes(app, {
     transport: options.transport,
     probeTopic: options.catalog.topics[0]?.name,

@@ -17,6 +17,8 @@ import { createKafkaTransport } from '../transport/kafka/index.ts';
 import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createApp } from './app.ts';
+import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
@@ -49,7 +51,9 @@ export interface KeelNode {
   readonly groupAdmin: GroupAdmin;
   /** Long work behind the API (in memory: a restart forgets it). */
   readonly jobs: JobRegistry;
-  /** Absolute path of the embedded SQLite file (not used when the transport is Kafka). */
+  /** The (source, id) table of idempotent publish; undefined when turned off (retention 0). */
+  readonly idempotency: IdempotencyStore | undefined;
+  /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
   readonly url: string | undefined;
@@ -82,6 +86,14 @@ export function createNode(options: NodeOptions): KeelNode {
     maxEventBytes: config.maxEventBytes,
   });
 
+  const idempotency = openNodeIdempotency({
+    path: dataFile,
+    synchronous: config.sync,
+    retentionMs: config.idempotencyRetentionMs,
+    publisher,
+    logger: logger.child({ component: 'idempotency' }),
+  });
+
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
@@ -89,6 +101,7 @@ export function createNode(options: NodeOptions): KeelNode {
   const app = createApp({
     jobs,
     groupAdmin,
+    ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
     publisher,
     transport,
@@ -111,6 +124,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        idempotency?.close();
         await groupAdmin.close();
         await transport.close();
         state = 'closed';
@@ -127,6 +141,7 @@ export function createNode(options: NodeOptions): KeelNode {
     catalog,
     groupAdmin,
     jobs,
+    idempotency: idempotency?.store,
     dataFile,
     get url() {
       return url;

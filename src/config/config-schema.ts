@@ -91,6 +91,8 @@ export const configSchema = z.strictObject({
     .min(0, { error: retentionRule })
     .max(MAX_RETENTION_MS, { error: retentionRule })
     .default(24 * 60 * 60 * 1000),
+  /** Allow `GET /v1/topics/:topic/export` (`KEEL_EXPORT_ENABLED`); false answers it with 403 (regulated settings). */
+  exportEnabled: z.boolean({ error: 'expected true or false' }).default(true),
 });
 
 /** A validated configuration, every default applied. */
@@ -125,6 +127,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   logLevel: { env: 'KEEL_LOG_LEVEL', flag: '--log-level', kind: 'string' },
   sync: { env: 'KEEL_SYNC', kind: 'string' },
   idempotencyRetentionMs: { env: 'KEEL_IDEMPOTENCY_RETENTION_MS', kind: 'integer' },
+  exportEnabled: { env: 'KEEL_EXPORT_ENABLED', kind: 'boolean' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

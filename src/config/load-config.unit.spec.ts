@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'info',
       sync: 'full',
       idempotencyRetentionMs: 86_400_000,
+      exportEnabled: true,
     });
     expect(file).toBeUndefined();
     expect(sources.port).toEqual({ kind: 'default' });
@@ -75,6 +76,7 @@ describe('loadConfig environment variables', () => {
     ['KEEL_SYNC', 'normal', 'sync', 'normal'],
     ['KEEL_IDEMPOTENCY_RETENTION_MS', '3600000', 'idempotencyRetentionMs', 3_600_000],
     ['KEEL_IDEMPOTENCY_RETENTION_MS', '0', 'idempotencyRetentionMs', 0],
+    ['KEEL_EXPORT_ENABLED', 'false', 'exportEnabled', false],
   ] as const)('%s=%s sets %s', async (name, text, key, expected) => {
     const { config, sources } = await loadConfig({ cwd, env: { [name]: text } });
     const want = typeof expected === 'string' ? expected.replace('<cwd>', cwd) : expected;

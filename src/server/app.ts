@@ -20,6 +20,7 @@ import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 
 /** What the HTTP API is built from. */
@@ -41,6 +42,8 @@ export interface AppOptions {
   groupAdmin?: GroupAdmin;
   /** Publishes `POST /v1/events` at most once per (source, id); absent, every request appends. */
   idempotent?: IdempotentPublish;
+  /** Allow topic exports (`KEEL_EXPORT_ENABLED`); default true. */
+  exportEnabled?: boolean;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -104,6 +107,13 @@ export function createApp(options: AppOptions): FastifyInstance {
   registerCatalogRoutes(api, options.catalog);
   registerJobRoutes(api, jobs);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
+  registerTopicTransferRoutes(api, {
+    transport,
+    catalog: options.catalog,
+    publisher: options.publisher,
+    idempotent: options.idempotent,
+    exportEnabled: options.exportEnabled ?? true,
+  });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
   registerDeadLetterRoutes(api, {
     transport,

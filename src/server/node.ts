@@ -103,6 +103,7 @@ export function createNode(options: NodeOptions): KeelNode {
     groupAdmin,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
+    exportEnabled: config.exportEnabled,
     publisher,
     transport,
     catalog,

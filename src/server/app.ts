@@ -20,8 +20,10 @@ import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
 /** What the HTTP API is built from. */
 export interface AppOptions {
@@ -44,6 +46,8 @@ export interface AppOptions {
   idempotent?: IdempotentPublish;
   /** Allow topic exports (`KEEL_EXPORT_ENABLED`); default true. */
   exportEnabled?: boolean;
+  /** Live tails of topics; a fresh tracker with the default options when absent. */
+  liveTails?: LiveTails;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -114,6 +118,12 @@ export function createApp(options: AppOptions): FastifyInstance {
     idempotent: options.idempotent,
     exportEnabled: options.exportEnabled ?? true,
   });
+  const tails = options.liveTails ?? createLiveTails();
+  // Streams stay open until their client goes: end them first, or closing would wait for them.
+  app.addHook('preClose', async () => {
+    await tails.closeAll();
+  });
+  registerTopicLiveRoute(api, { transport, tails });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
   registerDeadLetterRoutes(api, {
     transport,

@@ -20,6 +20,7 @@ import { createApp } from './app.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
+import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
 export const DATA_FILE_NAME = 'keel.db';
@@ -38,6 +39,8 @@ export interface NodeOptions {
   sources?: ConfigSources;
   /** Checks every API answer against its schema (for tests: a mismatch answers 500); default false. */
   checkAnswers?: boolean;
+  /** Live tail tuning (heartbeat, poll, slow-client bounds); the defaults otherwise. */
+  liveTail?: LiveTailOptions;
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -51,6 +54,8 @@ export interface KeelNode {
   readonly groupAdmin: GroupAdmin;
   /** Long work behind the API (in memory: a restart forgets it). */
   readonly jobs: JobRegistry;
+  /** The live tails streaming now (server-sent events). */
+  readonly liveTails: LiveTails;
   /** The (source, id) table of idempotent publish; undefined when turned off (retention 0). */
   readonly idempotency: IdempotencyStore | undefined;
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
@@ -98,7 +103,9 @@ export function createNode(options: NodeOptions): KeelNode {
   let url: string | undefined;
   let closing: Promise<void> | undefined;
   const jobs = createJobRegistry();
+  const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
+    liveTails,
     jobs,
     groupAdmin,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
@@ -142,6 +149,7 @@ export function createNode(options: NodeOptions): KeelNode {
     catalog,
     groupAdmin,
     jobs,
+    liveTails,
     idempotency: idempotency?.store,
     dataFile,
     get url() {

@@ -3,6 +3,7 @@ import { deadLetterTopic } from '../../src/bus/dead-letter/topic-names.ts';
 import { type ApiFixture, patientCatalog } from '../../src/server/test-support/api-fixture.ts';
 import { deadLettersSuite } from '../../src/server/test-support/dead-letters-suite.ts';
 import { groupsSuite } from '../../src/server/test-support/groups-suite.ts';
+import { liveSuite } from '../../src/server/test-support/live-suite.ts';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
 import { topicsSuite } from '../../src/server/test-support/topics-suite.ts';
 import { transferSuite } from '../../src/server/test-support/transfer-suite.ts';
@@ -54,6 +55,7 @@ describe('HTTP API on Kafka', () => {
   describe('topics', () => topicsSuite(() => fixture));
   describe('consumer groups', () => groupsSuite(() => fixture, { sessionTimeoutMs: 10_000 }));
   describe('dead letters', () => deadLettersSuite(() => fixture));
+  describe('live tail', () => liveSuite(() => fixture));
   describe('export and import', () =>
     transferSuite(
       () => fixture,

@@ -35,8 +35,11 @@ export interface IdempotencyStore {
   readonly retentionMs: number;
   /** Looks up distinct keys and reserves the unknown ones for `token`, all in one write transaction. */
   reserve(keys: readonly EventKey[], token: string): Reservation;
-  /** Records the receipts of the keys `token` reserved and appended (kept for the retention). */
-  complete(token: string, done: readonly { key: EventKey; receipt: RecordedReceipt }[]): void;
+  /**
+   * Records the receipts of the keys `token` reserved and appended (kept for the retention); resolves once
+   * durable. Records of concurrent requests are written in one transaction (one sync for all).
+   */
+  complete(token: string, done: readonly { key: EventKey; receipt: RecordedReceipt }[]): Promise<void>;
   /** Drops the reservations of `token` (its append failed: nothing was written). */
   release(token: string): void;
   /** Deletes expired entries; returns how many. */
@@ -48,6 +51,7 @@ export interface IdempotencyStore {
 export interface IdempotencyStoreOptions {
   /** SQLite file (the node's `keel.db`), or `:memory:`. */
   path: string;
+  /** How receipts are made durable; reservations never need to survive a power loss, so they are not synced. */
   synchronous: 'normal' | 'full';
   retentionMs: number;
   /**
@@ -70,9 +74,11 @@ const PRUNE_CHUNK = 1_000;
 
 /** Opens the idempotency table in a SQLite file (creating it if needed). */
 export function createIdempotencyStore(options: IdempotencyStoreOptions): IdempotencyStore {
+  // NORMAL: a reservation commits without a sync (it only matters while its request runs); receipts are
+  // committed under the configured mode by `flushReceipts`, and that sync covers the WAL written before.
   const db: Database = openSqlite({
     path: options.path,
-    synchronous: options.synchronous,
+    synchronous: 'normal',
     prepare: (opened) => runSqliteMigrations(opened, idempotencyMigrations),
   });
   const now = options.now ?? Date.now;
@@ -113,19 +119,26 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       receipts: rows.map((row) => (row?.receipt ? (JSON.parse(row.receipt) as RecordedReceipt) : undefined)),
     };
   });
-  const complete = db.transaction(
-    (token: string, done: readonly { key: EventKey; receipt: RecordedReceipt }[]) => {
-      const until = now() + options.retentionMs;
-      for (const { key, receipt } of done) {
+  const complete = db.transaction((batch: readonly Completion[]) => {
+    const until = now() + options.retentionMs;
+    for (const { token, done } of batch) {
+      for (const { key, receipt } of done)
         finish.run(JSON.stringify(receipt), until, key.source, key.id, token);
-      }
-    },
-  );
+    }
+  });
+  const receipts = receiptBatcher((batch) => {
+    if (options.synchronous === 'full') db.pragma('synchronous = FULL');
+    try {
+      complete.immediate(batch);
+    } finally {
+      if (options.synchronous === 'full') db.pragma('synchronous = NORMAL');
+    }
+  });
 
   return {
     retentionMs: options.retentionMs,
     reserve: (keys, token) => reserve.immediate(keys, token),
-    complete: (token, done) => complete.immediate(token, done),
+    complete: (token, done) => receipts.add({ token, done }),
     release: (token) => {
       drop.run(token);
     },
@@ -139,5 +152,37 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       }
     },
     close: () => db.close(),
+  };
+}
+
+/** The receipts one request records. */
+interface Completion {
+  token: string;
+  done: readonly { key: EventKey; receipt: RecordedReceipt }[];
+}
+
+/**
+ * Gathers the completions of concurrent requests and writes them together on the next turn of the event
+ * loop: one transaction, one sync. Each `add` resolves when its batch is written (or rejects with its error).
+ */
+function receiptBatcher(write: (batch: readonly Completion[]) => void) {
+  let waiting: { completion: Completion; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  const flush = () => {
+    const batch = waiting;
+    waiting = [];
+    try {
+      write(batch.map((entry) => entry.completion));
+      for (const entry of batch) entry.resolve();
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    }
+  };
+  return {
+    add(completion: Completion): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (waiting.length === 0) setImmediate(flush);
+        waiting.push({ completion, resolve, reject });
+      });
+    },
   };
 }

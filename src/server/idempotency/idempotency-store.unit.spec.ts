@@ -16,15 +16,15 @@ function store(leaseMs = 1_000) {
   return { opened, advance: (ms: number) => (now += ms) };
 }
 
-describe('idempotency store', () => {
-  it('reserves unknown keys, then replays them once completed', () => {
+describe('idempotency store', async () => {
+  it('reserves unknown keys, then replays them once completed', async () => {
     const { opened } = store();
     expect(opened.reserve([key('a')], 't1')).toEqual({ kind: 'ok', receipts: [undefined] });
-    opened.complete('t1', [{ key: key('a'), receipt: receipt('a', '7') }]);
+    await opened.complete('t1', [{ key: key('a'), receipt: receipt('a', '7') }]);
     expect(opened.reserve([key('a')], 't2')).toEqual({ kind: 'ok', receipts: [receipt('a', '7')] });
   });
 
-  it('answers busy while another token holds a key, and reserves nothing of the request', () => {
+  it('answers busy while another token holds a key, and reserves nothing of the request', async () => {
     const { opened } = store();
     opened.reserve([key('a')], 't1');
     expect(opened.reserve([key('b'), key('a')], 't2')).toEqual({ kind: 'busy' });
@@ -32,15 +32,15 @@ describe('idempotency store', () => {
     expect(opened.reserve([key('b')], 't3')).toEqual({ kind: 'ok', receipts: [undefined] });
   });
 
-  it('names keys held with other content as conflicts, pending or done', () => {
+  it('names keys held with other content as conflicts, pending or done', async () => {
     const { opened } = store();
     opened.reserve([key('a')], 't1');
     expect(opened.reserve([key('a', 'h2')], 't2')).toEqual({ kind: 'conflict', keys: [key('a', 'h2')] });
-    opened.complete('t1', [{ key: key('a'), receipt: receipt('a', '1') }]);
+    await opened.complete('t1', [{ key: key('a'), receipt: receipt('a', '1') }]);
     expect(opened.reserve([key('a', 'h2')], 't2')).toMatchObject({ kind: 'conflict' });
   });
 
-  it('frees a released key, and lets a key whose lease ran out be taken over', () => {
+  it('frees a released key, and lets a key whose lease ran out be taken over', async () => {
     const { opened, advance } = store(1_000);
     opened.reserve([key('a')], 't1');
     opened.release('t1');
@@ -48,14 +48,14 @@ describe('idempotency store', () => {
     advance(1_001);
     expect(opened.reserve([key('a')], 't3').kind).toBe('ok');
     // The first owner's late completion no longer counts: the key is t3's.
-    opened.complete('t2', [{ key: key('a'), receipt: receipt('a', '1') }]);
+    await opened.complete('t2', [{ key: key('a'), receipt: receipt('a', '1') }]);
     expect(opened.reserve([key('a')], 't4')).toEqual({ kind: 'busy' });
   });
 
-  it('forgets and prunes entries past the retention', () => {
+  it('forgets and prunes entries past the retention', async () => {
     const { opened, advance } = store();
     opened.reserve([key('a'), key('b')], 't1');
-    opened.complete('t1', [
+    await opened.complete('t1', [
       { key: key('a'), receipt: receipt('a', '1') },
       { key: key('b'), receipt: receipt('b', '2') },
     ]);

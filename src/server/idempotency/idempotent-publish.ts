@@ -61,7 +61,7 @@ export function createIdempotentPublish(deps: {
         receipts[fresh[n] as number] = recorded;
         return { key: distinct.keys[fresh[n] as number] as EventKey, receipt: recorded };
       });
-      record(store, token, done, logger);
+      await record(store, token, done, logger);
     }
     return distinct.slots.map((slot) => receipts[slot] as EventReceipt);
   };
@@ -71,14 +71,14 @@ export function createIdempotentPublish(deps: {
  * Records receipts after the append. The events are stored whatever happens here, so a failure is logged,
  * not thrown: the request succeeded, only a later retry of it would append again.
  */
-function record(
+async function record(
   store: IdempotencyStore,
   token: string,
   done: { key: EventKey; receipt: RecordedReceipt }[],
   logger: Logger,
-): void {
+): Promise<void> {
   try {
-    store.complete(token, done);
+    await store.complete(token, done);
   } catch (error) {
     logger.warn({ err: error, ids: done.map((d) => d.key.id) }, 'idempotency receipts not recorded');
   }

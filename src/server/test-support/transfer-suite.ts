@@ -139,9 +139,20 @@ export function transferSuite(fixture: () => ApiFixture, startTarget: () => Prom
       expect(otherTopic.statusCode).toBe(404);
       const wrongType = await importInto(target.node, target.topic, lines[0] as string, 'application/json');
       expect(wrongType.statusCode).toBe(415);
+      // An id already imported, sent again with other content: 409 naming its line, nothing written.
+      const first = JSON.parse(lines[0] as string);
+      expect((await importInto(target.node, target.topic, lines[0] as string)).statusCode).toBe(201);
+      const reused = await importInto(
+        target.node,
+        target.topic,
+        `${lines[2]}\n${JSON.stringify({ ...first, subject: 'other content' })}`,
+      );
+      expect(reused.statusCode).toBe(409);
+      expect(reused.json()).toMatchObject({ errors: [{ path: 'line[2].id' }] });
+      expect(reused.json().detail).toContain(first.id);
       const empty = await importInto(target.node, target.topic, '\n\n');
       expect(empty.json()).toMatchObject({ status: 400, errors: [{ path: 'body' }] });
-      expect((await eventsById(target.node, target.topic)).size).toBe(before.size);
+      expect((await eventsById(target.node, target.topic)).size).toBe(before.size + 1);
     } finally {
       await target.close();
     }

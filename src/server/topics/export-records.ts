@@ -31,7 +31,7 @@ export async function* exportedEvents(
 ): AsyncGenerator<{ record: StoredRecord; event: CloudEvent }[]> {
   const bounds = await transport.offsets(selection.topic.name);
   let left = selection.limit ?? Number.POSITIVE_INFINITY;
-  for (const { partition, earliest, latest } of bounds.sort((a, b) => a.partition - b.partition)) {
+  for (const { partition, earliest, latest } of [...bounds].sort((a, b) => a.partition - b.partition)) {
     if (selection.partition !== undefined && partition !== selection.partition) continue;
     let position = selection.from !== undefined && selection.from > earliest ? selection.from : earliest;
     const end = selection.to !== undefined && selection.to < latest ? selection.to : latest;

@@ -3,6 +3,8 @@ import { z } from 'zod';
 const portRule = 'expected an integer between 0 and 65535';
 const sizeRule = 'expected an integer number of bytes between 1 and 67108864 (64 MiB)';
 const brokerRule = 'expected a comma-separated list of host:port';
+const MAX_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const retentionRule = `expected milliseconds between 0 (off) and ${MAX_RETENTION_MS} (30 days)`;
 
 /** Log levels pino accepts, quietest last. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -80,6 +82,17 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   /** SQLite `synchronous` mode of the embedded transport (`KEEL_SYNC`): `full` survives power loss, `normal` only process crashes. */
   sync: z.enum(['full', 'normal'], { error: 'expected "full" or "normal"' }).default('full'),
+  /**
+   * How long `POST /v1/events` remembers a published `source` + `id` (`KEEL_IDEMPOTENCY_RETENTION_MS`): a
+   * retry within it gets the first receipt, other content under the same id a 409; 0 turns this off.
+   */
+  idempotencyRetentionMs: z
+    .int({ error: retentionRule })
+    .min(0, { error: retentionRule })
+    .max(MAX_RETENTION_MS, { error: retentionRule })
+    .default(24 * 60 * 60 * 1000),
+  /** Allow `GET /v1/topics/:topic/export` (`KEEL_EXPORT_ENABLED`); false answers it with 403 (regulated settings). */
+  exportEnabled: z.boolean({ error: 'expected true or false' }).default(true),
 });
 
 /** A validated configuration, every default applied. */
@@ -113,6 +126,8 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   allowUntyped: { env: 'KEEL_ALLOW_UNTYPED', kind: 'boolean' },
   logLevel: { env: 'KEEL_LOG_LEVEL', flag: '--log-level', kind: 'string' },
   sync: { env: 'KEEL_SYNC', kind: 'string' },
+  idempotencyRetentionMs: { env: 'KEEL_IDEMPOTENCY_RETENTION_MS', kind: 'integer' },
+  exportEnabled: { env: 'KEEL_EXPORT_ENABLED', kind: 'boolean' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

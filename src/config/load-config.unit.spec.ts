@@ -37,6 +37,8 @@ describe('loadConfig defaults', () => {
       allowUntyped: false,
       logLevel: 'info',
       sync: 'full',
+      idempotencyRetentionMs: 86_400_000,
+      exportEnabled: true,
     });
     expect(file).toBeUndefined();
     expect(sources.port).toEqual({ kind: 'default' });
@@ -72,6 +74,9 @@ describe('loadConfig environment variables', () => {
     ['KEEL_ALLOW_UNTYPED', 'no', 'allowUntyped', false],
     ['KEEL_LOG_LEVEL', 'debug', 'logLevel', 'debug'],
     ['KEEL_SYNC', 'normal', 'sync', 'normal'],
+    ['KEEL_IDEMPOTENCY_RETENTION_MS', '3600000', 'idempotencyRetentionMs', 3_600_000],
+    ['KEEL_IDEMPOTENCY_RETENTION_MS', '0', 'idempotencyRetentionMs', 0],
+    ['KEEL_EXPORT_ENABLED', 'false', 'exportEnabled', false],
   ] as const)('%s=%s sets %s', async (name, text, key, expected) => {
     const { config, sources } = await loadConfig({ cwd, env: { [name]: text } });
     const want = typeof expected === 'string' ? expected.replace('<cwd>', cwd) : expected;

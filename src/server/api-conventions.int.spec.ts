@@ -44,6 +44,27 @@ describe('API conventions', () => {
     expect(Object.keys(getJob.responses['404']?.content ?? {})).toEqual(['application/problem+json']);
   });
 
+  it('describes the streamed and raw-body operations with their media types', async () => {
+    const document = (await inject('GET', '/v1/openapi.json')).json() as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const content = (path: string, method: string, status: string) => {
+      const responses = (document.paths[path]?.[method]?.responses ?? {}) as Record<
+        string,
+        { content: object }
+      >;
+      return Object.keys(responses[status]?.content ?? {});
+    };
+    expect(content('/v1/topics/{topic}/export', 'get', '200')).toEqual(['application/x-ndjson', 'text/csv']);
+    expect(content('/v1/topics/{topic}/export', 'get', '403')).toEqual(['application/problem+json']);
+    expect(content('/v1/topics/{topic}/live', 'get', '200')).toEqual(['text/event-stream']);
+    const importBody = document.paths['/v1/topics/{topic}/import']?.post?.requestBody as {
+      content: Record<string, unknown>;
+    };
+    expect(Object.keys(importBody.content)).toContain('application/x-ndjson');
+    expect(content('/v1/events', 'post', '409')).toEqual(['application/problem+json']);
+  });
+
   it('serves an interactive reference page and its assets from the package, without a CDN', async () => {
     const page = await inject('GET', '/v1/docs');
     expect(page.statusCode).toBe(200);

@@ -8,6 +8,7 @@ import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
 import { createApiRegistry } from './api/route.ts';
+import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
@@ -19,7 +20,10 @@ import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerTopicLiveRoute } from './routes/topic-live.ts';
+import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
 /** What the HTTP API is built from. */
 export interface AppOptions {
@@ -38,6 +42,12 @@ export interface AppOptions {
   checkAnswers?: boolean;
   /** Consumer group administration on the transport; without it there are no group routes and lag is null. */
   groupAdmin?: GroupAdmin;
+  /** Publishes `POST /v1/events` at most once per (source, id); absent, every request appends. */
+  idempotent?: IdempotentPublish;
+  /** Allow topic exports (`KEEL_EXPORT_ENABLED`); default true. */
+  exportEnabled?: boolean;
+  /** Live tails of topics; a fresh tracker with the default options when absent. */
+  liveTails?: LiveTails;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -86,7 +96,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
 
-  registerEventsRoute(app, { publisher: options.publisher });
+  registerEventsRoute(app, { publisher: options.publisher, idempotent: options.idempotent });
   registerHealthRoutes(app, {
     transport: options.transport,
     probeTopic: options.catalog.topics[0]?.name,
@@ -101,6 +111,19 @@ export function createApp(options: AppOptions): FastifyInstance {
   registerCatalogRoutes(api, options.catalog);
   registerJobRoutes(api, jobs);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
+  registerTopicTransferRoutes(api, {
+    transport,
+    catalog: options.catalog,
+    publisher: options.publisher,
+    idempotent: options.idempotent,
+    exportEnabled: options.exportEnabled ?? true,
+  });
+  const tails = options.liveTails ?? createLiveTails();
+  // Streams stay open until their client goes: end them first, or closing would wait for them.
+  app.addHook('preClose', async () => {
+    await tails.closeAll();
+  });
+  registerTopicLiveRoute(api, { transport, tails });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
   registerDeadLetterRoutes(api, {
     transport,

@@ -17,7 +17,10 @@ import { createKafkaTransport } from '../transport/kafka/index.ts';
 import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createApp } from './app.ts';
+import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
+import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
 export const DATA_FILE_NAME = 'keel.db';
@@ -36,6 +39,8 @@ export interface NodeOptions {
   sources?: ConfigSources;
   /** Checks every API answer against its schema (for tests: a mismatch answers 500); default false. */
   checkAnswers?: boolean;
+  /** Live tail tuning (heartbeat, poll, slow-client bounds); the defaults otherwise. */
+  liveTail?: LiveTailOptions;
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -49,7 +54,11 @@ export interface KeelNode {
   readonly groupAdmin: GroupAdmin;
   /** Long work behind the API (in memory: a restart forgets it). */
   readonly jobs: JobRegistry;
-  /** Absolute path of the embedded SQLite file (not used when the transport is Kafka). */
+  /** The live tails streaming now (server-sent events). */
+  readonly liveTails: LiveTails;
+  /** The (source, id) table of idempotent publish; undefined when turned off (retention 0). */
+  readonly idempotency: IdempotencyStore | undefined;
+  /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
   readonly url: string | undefined;
@@ -82,14 +91,26 @@ export function createNode(options: NodeOptions): KeelNode {
     maxEventBytes: config.maxEventBytes,
   });
 
+  const idempotency = openNodeIdempotency({
+    path: dataFile,
+    synchronous: config.sync,
+    retentionMs: config.idempotencyRetentionMs,
+    publisher,
+    logger: logger.child({ component: 'idempotency' }),
+  });
+
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
   const jobs = createJobRegistry();
+  const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
+    liveTails,
     jobs,
     groupAdmin,
+    ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
+    exportEnabled: config.exportEnabled,
     publisher,
     transport,
     catalog,
@@ -111,6 +132,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        idempotency?.close();
         await groupAdmin.close();
         await transport.close();
         state = 'closed';
@@ -127,6 +149,8 @@ export function createNode(options: NodeOptions): KeelNode {
     catalog,
     groupAdmin,
     jobs,
+    liveTails,
+    idempotency: idempotency?.store,
     dataFile,
     get url() {
       return url;

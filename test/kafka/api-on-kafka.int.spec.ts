@@ -3,8 +3,10 @@ import { deadLetterTopic } from '../../src/bus/dead-letter/topic-names.ts';
 import { type ApiFixture, patientCatalog } from '../../src/server/test-support/api-fixture.ts';
 import { deadLettersSuite } from '../../src/server/test-support/dead-letters-suite.ts';
 import { groupsSuite } from '../../src/server/test-support/groups-suite.ts';
+import { liveSuite } from '../../src/server/test-support/live-suite.ts';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
 import { topicsSuite } from '../../src/server/test-support/topics-suite.ts';
+import { transferSuite } from '../../src/server/test-support/transfer-suite.ts';
 import type { KafkaTransport } from '../../src/transport/kafka/kafka-transport.ts';
 import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
 
@@ -53,4 +55,17 @@ describe('HTTP API on Kafka', () => {
   describe('topics', () => topicsSuite(() => fixture));
   describe('consumer groups', () => groupsSuite(() => fixture, { sessionTimeoutMs: 10_000 }));
   describe('dead letters', () => deadLettersSuite(() => fixture));
+  describe('live tail', () => liveSuite(() => fixture));
+  describe('export and import', () =>
+    transferSuite(
+      () => fixture,
+      async () => {
+        const topic = harness.topic('imported');
+        const target = await startTempNode({
+          catalog: patientCatalog(topic),
+          config: { transport: 'kafka', kafkaBrokers: testBrokers() },
+        });
+        return { node: target.node, topic, close: () => target.close() };
+      },
+    ));
 });

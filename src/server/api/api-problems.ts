@@ -20,6 +20,12 @@ export function apiProblemOf(error: Coded): Problem | undefined {
       return problem('not-found', 404, 'Not found', error.message, {
         errors: [{ path: String(error.field), rule: 'exists', message: error.message }],
       });
+    case 'KEEL_API_UNSUPPORTED_MEDIA_TYPE':
+      return problem('unsupported-media-type', 415, 'Unsupported media type', error.message, {
+        accepted: error.accepted,
+      });
+    case 'KEEL_API_FORBIDDEN':
+      return problem('forbidden', 403, 'Forbidden', error.message, { setting: error.setting });
     case 'KEEL_API_CONFLICT':
       return problem('conflict', 409, 'Conflict', error.message, fieldErrors(error, 'state'));
     case 'KEEL_TRANSPORT_UNKNOWN_TOPIC':

@@ -48,3 +48,27 @@ export class ResourceConflictError extends KeelError {
     this.field = field;
   }
 }
+
+/** The node's configuration forbids the operation (e.g. export with `KEEL_EXPORT_ENABLED=false`). */
+export class OperationForbiddenError extends KeelError {
+  readonly code = 'KEEL_API_FORBIDDEN';
+  /** The configuration key that forbids it, e.g. `KEEL_EXPORT_ENABLED`. */
+  readonly setting: string;
+
+  constructor(message: string, setting: string) {
+    super(message);
+    this.setting = setting;
+  }
+}
+
+/** The request body is in a media type the operation does not read. */
+export class UnsupportedMediaTypeError extends KeelError {
+  readonly code = 'KEEL_API_UNSUPPORTED_MEDIA_TYPE';
+  /** Media types the operation reads. */
+  readonly accepted: readonly string[];
+
+  constructor(found: string | undefined, accepted: readonly string[]) {
+    super(`cannot read a body of type ${JSON.stringify(found ?? '(none)')}: send ${accepted.join(' or ')}`);
+    this.accepted = accepted;
+  }
+}

@@ -14,6 +14,7 @@ export interface ApiInfo {
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'The request breaks its schema: `errors` names each field.',
+  403: "The node's configuration forbids the operation (`setting` names the key).",
   404: 'A resource named in the path does not exist.',
   409: 'The request conflicts with the current state of the resource.',
   413: 'The request body is too large.',
@@ -102,9 +103,12 @@ function responsesOf(route: Omit<RouteSpec, 'handler'>): Json {
   const responses: Json = {
     [String(route.status ?? 200)]: {
       description: route.summary,
-      content: {
-        [route.answerMediaType ?? 'application/json']: { schema: jsonSchemaOf(route.answer, 'output') },
-      },
+      content: Object.fromEntries(
+        (route.answerMediaTypes ?? [route.answerMediaType ?? 'application/json']).map((type) => [
+          type,
+          { schema: jsonSchemaOf(route.answer, 'output') },
+        ]),
+      ),
     },
   };
   for (const status of problemStatuses) {

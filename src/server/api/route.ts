@@ -49,6 +49,18 @@ export interface RouteSpec<
   answer: A;
   /** Media type of the success answer, for the document; default `application/json`. */
   answerMediaType?: string;
+  /** Media types the success answer may come in (e.g. NDJSON or CSV), for the document; wins over `answerMediaType`. */
+  answerMediaTypes?: readonly string[];
+  /**
+   * The handler streams its answer: it returns a Readable (sent as it is, never checked against `answer`)
+   * or takes the connection over (`reply.hijack()`) and answers itself. `answer` describes it for the document.
+   */
+  streamed?: boolean;
+  /**
+   * The body is not JSON: the handler reads the raw bytes from `request.body` itself, and `body` only
+   * describes it for the document.
+   */
+  rawBody?: boolean;
   /** Status of the success answer; default 200. */
   status?: number;
   /** Problem statuses the operation can answer besides 400 and 500, e.g. `[404, 409]`. */
@@ -105,12 +117,16 @@ export function createApiRegistry(app: FastifyInstance, options: ApiRegistryOpti
             params: parsePart('params', route.params, request.params ?? {}),
             query: parsePart('query', route.query, request.query ?? {}),
             body:
-              route.body === undefined ? undefined : parsePart('body', route.body, jsonBody(request.body)),
+              route.body === undefined || route.rawBody
+                ? undefined
+                : parsePart('body', route.body, jsonBody(request.body)),
             request,
             reply,
           };
           const answer = await route.handler(input as never);
-          if (options.checkAnswers) checkAnswer(route, answer);
+          // A hijacked reply was answered by the handler itself (a stream of server-sent events).
+          if (reply.sent) return reply;
+          if (options.checkAnswers && !route.streamed) checkAnswer(route, answer);
           return reply.code(route.status ?? 200).send(answer);
         },
       });

@@ -7,6 +7,10 @@ const receiptSchema = z.object({
   topic: z.string(),
   partition: z.int(),
   offset: z.string().describe('Offset in the partition, as digits.'),
+  replayed: z
+    .literal(true)
+    .optional()
+    .describe('Present when an earlier request had stored this event (same source, id and content).'),
 });
 
 /**
@@ -21,7 +25,12 @@ export function documentHandWrittenRoutes(api: ApiRegistry): void {
     summary: 'Publish one event or a batch (CloudEvents HTTP binding: structured, batch and binary modes)',
     description:
       'Binary mode: the event data as the body with `ce-*` headers. A batch is stored all or nothing; a bad ' +
-      'event is named by its `index`.',
+      'event is named by its `index`.\n\n**Idempotent**: an event whose `source` + `id` was stored within the ' +
+      'retention window (`KEEL_IDEMPOTENCY_RETENTION_MS`, default 24 h) with the same content is not stored ' +
+      'again: its receipt is the first one, marked `replayed`, and the answer is 201 as the first time ' +
+      '(header `idempotent-replayed: true` when every event was replayed). The same `source` + `id` with ' +
+      'different content is refused with 409 (`idempotency-conflict`, naming the id) and nothing of the ' +
+      'request is written. Trace context (`traceparent`, `tracestate`) is not part of the content.',
     tag: 'events',
     body: z
       .union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))])
@@ -33,7 +42,7 @@ export function documentHandWrittenRoutes(api: ApiRegistry): void {
     ],
     answer: z.object({ events: z.array(receiptSchema) }),
     status: 201,
-    problems: [413, 415, 503],
+    problems: [409, 413, 415, 503],
   });
   api.document({
     method: 'GET',

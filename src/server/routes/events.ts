@@ -1,16 +1,25 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { DecodedCloudEvent, Publisher } from '../../bus/publisher-port.ts';
 import { type HttpMode, readHttp } from '../../events/http-binding.ts';
+import { IdempotencyConflictError, idempotencyConflictProblem } from '../idempotency/idempotency-conflict.ts';
+import type { EventReceipt, IdempotentPublish } from '../idempotency/idempotent-publish.ts';
 import { problem, problemFromError, sendProblem } from '../problem.ts';
 
 /** What the ingestion route needs. */
 export interface EventsRouteOptions {
   publisher: Publisher;
+  /** Publishes at most once per (source, id) within a window; without it every request appends. */
+  idempotent?: IdempotentPublish | undefined;
 }
+
+/** Header set on an answer whose every event had been stored by an earlier request. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
 
 /** Registers `POST /v1/events`: one event or a batch, in structured, batch or binary mode; 201 with where each was stored. */
 export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOptions): void {
   const { publisher } = options;
+  const publish: IdempotentPublish =
+    options.idempotent ?? (async (events) => (await publisher.publishDecoded(events)).map(receiptOf));
 
   app.post('/v1/events', async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -22,17 +31,16 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       mode = reading.mode;
       if (mode === undefined) return unsupportedMediaType(reply, request.headers['content-type']);
       events = reading.events() as DecodedCloudEvent[];
-      const receipts = await publisher.publishDecoded(events);
-      return reply.code(201).send({
-        events: receipts.map((receipt) => ({
-          id: receipt.id,
-          type: receipt.type,
-          topic: receipt.topic,
-          partition: receipt.partition,
-          offset: receipt.offset.toString(),
-        })),
-      });
+      const receipts = await publish(events);
+      // A replay answers as the first attempt did (201, same receipts): a client that cannot tell whether
+      // its first attempt arrived handles both alike; the header and `replayed` tell them apart.
+      if (receipts.every((receipt) => receipt.replayed)) reply.header(REPLAYED_HEADER, 'true');
+      return reply.code(201).send({ events: receipts });
     } catch (error) {
+      if (error instanceof IdempotencyConflictError) {
+        request.log.info({ conflicts: error.conflicts }, 'events rejected: id reused');
+        return sendProblem(reply, idempotencyConflictProblem(error, mode === 'batch'));
+      }
       const answer = problemFromError(error, {
         batch: mode === 'batch',
         types: events?.map((event) => event.type),
@@ -42,6 +50,17 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       return sendProblem(reply, answer);
     }
   });
+}
+
+/** A receipt as the route answers it (offset as digits). */
+function receiptOf(receipt: Awaited<ReturnType<Publisher['publishDecoded']>>[number]): EventReceipt {
+  return {
+    id: receipt.id,
+    type: receipt.type,
+    topic: receipt.topic,
+    partition: receipt.partition,
+    offset: receipt.offset.toString(),
+  };
 }
 
 /** Answers 415 for a request that carries CloudEvents in no mode of the binding. */

@@ -6,6 +6,7 @@ import { catalog as exampleCatalog } from '../../../examples/catalog.ts';
 import { configSchema, type KeelConfigInput } from '../../config/config-schema.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import { createNode, type KeelNode } from '../node.ts';
+import type { LiveTailOptions } from '../topics/live-tail.ts';
 
 /** A started node on a fresh SQLite file in a temporary folder, and how to dispose of both. */
 export interface TempNode {
@@ -19,7 +20,7 @@ export interface TempNode {
 
 /** Starts a node on 127.0.0.1, a free port and a temporary data folder (example catalog unless given). */
 export async function startTempNode(
-  options: { config?: KeelConfigInput; catalog?: Catalog } = {},
+  options: { config?: KeelConfigInput; catalog?: Catalog; liveTail?: LiveTailOptions } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
   // Normal sync: these tests check behaviour, not power-loss durability, and should be fast.
@@ -36,6 +37,7 @@ export async function startTempNode(
     logger: pino({ level: 'silent' }),
     // Every answer is checked against its schema, so the OpenAPI document is proven by every API test.
     checkAnswers: true,
+    ...(options.liveTail ? { liveTail: options.liveTail } : {}),
   });
   try {
     await node.start();

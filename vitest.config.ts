@@ -6,6 +6,7 @@ const clusterOutages = [
   'src/bus/publishing/outage.int.spec.ts',
   'src/bus/publishing/fire-and-forget.int.spec.ts',
   'test/kafka/broker-failure.int.spec.ts',
+  'test/kafka/delayed-retry-outage.int.spec.ts',
 ];
 
 // Lines, statements, functions and branches of src/ that the suite runs (child processes are not counted):

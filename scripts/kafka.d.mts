@@ -63,7 +63,7 @@ export declare function ensureCluster(opts?: {
   timeoutMs?: number;
   quiet?: boolean;
 }): Promise<EnsureClusterResult>;
-/** Stop every node (SIGTERM, SIGKILL after timeoutMs); purge deletes data, logs and configs. */
+/** Stop every node (SIGTERM to all at once; SIGKILL after timeoutMs, or once a node waits on a quorum that is gone); purge deletes data, logs and configs. */
 export declare function stopCluster(opts?: {
   purge?: boolean;
   timeoutMs?: number;

@@ -3,7 +3,7 @@
 // from the jars that infra/kafka/pom.xml names (fetched once from Maven Central with mvn).
 //
 //   node scripts/kafka.mjs up              start the missing nodes, wait until the cluster is healthy
-//   node scripts/kafka.mjs down [--purge]  stop every node (SIGTERM, then SIGKILL); --purge deletes data
+//   node scripts/kafka.mjs down [--purge]  stop every node (SIGTERM to all at once); --purge deletes data
 //   node scripts/kafka.mjs status          pid, ports and health of each node (exit 1 unless healthy)
 //
 // Also a module for tests and benchmarks: ensureCluster, stopCluster, nodeInfo, killNode,
@@ -23,7 +23,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const INFRA = path.join(ROOT, 'infra', 'kafka');
 const POM = path.join(INFRA, 'pom.xml');
-const CACHE = path.join(INFRA, '.cache');
+// Resolved: .cache may be a symlink (worktrees share one cluster), and a node is recognised by the
+// config path on its command line, which must read the same from every checkout.
+const CACHE = realCachePath(path.join(INFRA, '.cache'));
 const LIBS = path.join(CACHE, 'libs');
 const LIBS_STAMP = path.join(LIBS, '.keel-pom.sha256');
 const CONFIG_DIR = path.join(CACHE, 'config');
@@ -42,6 +44,13 @@ const DEFAULT_HEAP_OPTS = '-Xms256m -Xmx768m';
 const DEFAULT_UP_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
 
+function realCachePath(dir) {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
 function clientPort(id) {
   return id * 10_000 + 9092;
 }
@@ -861,14 +870,78 @@ export async function startNode(id, opts = {}) {
   }
 }
 
-/** Stop every node (all at once, each SIGTERM then SIGKILL); purge: delete data, logs and configs. */
+/**
+ * Stop every node: SIGTERM to all at once, then wait for each to exit; purge: delete data, logs
+ * and configs.
+ *
+ * A node's controlled shutdown runs its broker first, and the broker waits (Kafka: up to 5 min)
+ * until the controller quorum commits its shutdown; the node's controller leaves only after
+ * that. Signalling every node at the same instant lets all three brokers ask while the quorum is
+ * whole. The last quorum leader then spends Kafka's fixed 5 s trying to hand leadership over
+ * before it exits: that is the floor of a clean stop. A node whose broker asked too late (a JVM
+ * slow to react) can never be answered once fewer than two nodes run: it is SIGKILLed as soon as
+ * that is certain instead of after timeoutMs.
+ */
 export async function stopCluster({ purge = false, timeoutMs = STOP_TIMEOUT_MS } = {}) {
-  const stopped = await Promise.all(NODE_IDS.map((id) => stopNode(id, { timeoutMs })));
+  const nodes = NODE_IDS.map((id) => ({
+    id,
+    pid: runningPid(id),
+    logFrom: fileSize(nodeFiles(id).serverLog),
+  }));
+  for (const n of nodes) if (n.pid) process.kill(n.pid, 'SIGTERM');
+  await Promise.all(nodes.map((n) => n.pid && awaitClusterNodeExit(n, nodes, timeoutMs)));
+  for (const n of nodes) fs.rmSync(nodeFiles(n.id).pid, { force: true });
   if (purge) {
     for (const dir of [DATA_DIR, LOG_DIR, CONFIG_DIR, RUN_DIR])
       fs.rmSync(dir, { recursive: true, force: true });
   }
-  return stopped;
+  return nodes.map((n) => n.pid ?? null);
+}
+
+const QUORUM_MAJORITY = Math.floor(NODE_IDS.length / 2) + 1;
+
+async function awaitClusterNodeExit(node, nodes, timeoutMs) {
+  const { id, pid } = node;
+  const deadline = Date.now() + timeoutMs;
+  while (isOurBroker(id, pid)) {
+    const alive = nodes.filter((n) => n.pid && isOurBroker(n.id, n.pid)).length;
+    if (alive < QUORUM_MAJORITY && awaitsShutdownGrant(node)) {
+      log(
+        `node ${id} (pid ${pid}): its broker still waits for the controller quorum to grant its ` +
+          'shutdown and no quorum is left to answer: SIGKILL',
+      );
+      break;
+    }
+    if (Date.now() > deadline) {
+      log(`node ${id} (pid ${pid}) still running after ${timeoutMs} ms: SIGKILL`);
+      break;
+    }
+    await sleep(100);
+  }
+  if (isOurBroker(id, pid)) {
+    process.kill(pid, 'SIGKILL');
+    await waitExit(id, pid, 10_000);
+  }
+}
+
+/** The node's log since SIGTERM: its broker began a controlled shutdown the controller has not yet granted. */
+function awaitsShutdownGrant({ id, logFrom }) {
+  const file = nodeFiles(id).serverLog;
+  const size = fileSize(file);
+  let text = '';
+  try {
+    text = fs
+      .readFileSync(file)
+      .subarray(size < logFrom ? 0 : logFrom)
+      .toString('utf8');
+  } catch {
+    return false;
+  }
+  const manager = `[BrokerLifecycleManager id=${id}]`;
+  return (
+    text.includes(`${manager} Beginning controlled shutdown`) &&
+    !text.includes(`${manager} The controller has asked us to exit controlled shutdown`)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -80,6 +80,8 @@ export function createFetcher(context: FetcherContext): Fetcher {
         return;
       }
       log.warn({ err: error, node }, 'kafka consumer: fetch failed; retrying');
+      // The node may have died and its partitions moved: look their leaders up again, not in 5 s.
+      client.clearMetadata();
       await new Promise((resolve) => setTimeout(resolve, 200));
       return;
     }

@@ -104,8 +104,10 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
       }
       if (member.needsJoin) membership.join();
       const records = fetcher.drain();
-      if (records.length > 0) return records;
+      // Fetches for the partitions drained empty even while others still hold records: otherwise a
+      // partition waits until every buffer is empty, seconds behind a backlog (delayed retries came late).
       void fetcher.kick();
+      if (records.length > 0) return records;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return [];
       await waitForChange(member.needsJoin ? Math.min(remaining, 100) : remaining);

@@ -1,0 +1,159 @@
+import { Admin } from '@platformatic/kafka';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clusterHealth, killNode, startNode } from '../../scripts/kafka.mjs';
+import { retryTopic } from '../../src/bus/dead-letter/topic-names.ts';
+import { createPublisher } from '../../src/bus/publisher.ts';
+import { createRouter } from '../../src/bus/router.ts';
+import { CounterIncremented, counterCatalogFor } from '../../src/bus/test-support/counter-catalog.ts';
+import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
+
+const silent = pino({ level: 'silent' });
+const DELAY_MS = 1_000;
+const PARTITIONS = 12;
+/** Events published every 100 ms: more than the router below handles, so a backlog builds. */
+const WAVE = 100;
+/**
+ * How late a retry may be handled after it is due while the cluster serves (behind the backlog of a slow
+ * consumer it waits its turn in the dispatch, under a second here), and after the cluster serves again
+ * when it was due during the outage (the consumer also finds the new leaders and group coordinator).
+ */
+const MAX_LATENESS_MS = { serving: 3_000, atKill: 5_000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const until = async (condition: () => boolean, timeoutMs: number, what: string) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+};
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? 0;
+
+describe('delayed retries while a broker is down (the quorum leader, SIGKILL) and after it returns', () => {
+  const harness = kafkaTestHarness('delayed-retry-outage');
+  afterAll(() => harness.cleanup());
+
+  it('are handled on time behind a backlog, and within seconds once the cluster serves again', {
+    timeout: 150_000,
+  }, async () => {
+    const transport = harness.open({ logger: silent });
+    const { topic, catalog } = counterCatalogFor(harness.topic('events'), PARTITIONS);
+    await transport.ensureTopics([topic]);
+    const publisher = createPublisher({ transport, catalog, source: 'urn:keel:delayed-retry-outage' });
+    const group = harness.group('retries');
+    const failedAt = new Map<number, number>();
+    const retriedAt = new Map<number, number>();
+    const router = createRouter({
+      transport,
+      catalog,
+      group,
+      logger: silent,
+      shutdownSignals: [],
+      // A slow consumer: its partitions always hold fetched records waiting to be handled.
+      concurrency: 4,
+      retry: { maxAttempts: 1 },
+      delayedRetries: [DELAY_MS],
+      circuitBreaker: false,
+    });
+    // One event in five fails its first delivery and goes to the 1 s delayed-retry topic.
+    router.on(CounterIncremented, async (event, context) => {
+      const { seq } = event.data!;
+      await sleep(4);
+      if (context.delivery === 1) firstDeliveries++;
+      if (context.delivery > 1) retriedAt.set(seq, Date.now());
+      else if (seq % 5 === 0) {
+        failedAt.set(seq, Date.now());
+        throw new Error('fails once');
+      }
+    });
+    await router.start();
+
+    let firstDeliveries = 0;
+    let backlogAtKill = 0;
+    let publishing = true;
+    let published = 0;
+    const publishLoop = async () => {
+      while (publishing) {
+        const first = published;
+        published += WAVE;
+        const batch = Array.from({ length: WAVE }, (_, i) => ({
+          key: `k${(first + i) % 500}`,
+          seq: first + i,
+        }));
+        await Promise.all([publisher.publishMany(CounterIncremented, batch), sleep(100)]);
+      }
+    };
+
+    const killed = (await clusterHealth()).quorum?.leaderId ?? 2;
+    const admin = new Admin({ clientId: 'keel-test-leaders', bootstrapBrokers: testBrokers(), retries: 0 });
+    let killedAt = 0;
+    let servingAt = 0;
+    let publishing$: Promise<void> | undefined;
+    let down = false;
+    try {
+      publishing$ = publishLoop();
+      await sleep(3_000);
+      killedAt = Date.now();
+      backlogAtKill = published - firstDeliveries;
+      down = true;
+      await killNode(killed);
+      // The cluster serves again once no partition of the event or retry topic is led by the dead node.
+      const topics = [topic.name, retryTopic(group, DELAY_MS)];
+      for (;;) {
+        const metadata = await admin.metadata({ topics, forceUpdate: true }).catch(() => undefined);
+        const leaders = topics.flatMap(
+          (name) => metadata?.topics.get(name)?.partitions.map((p) => p.leader) ?? [-1],
+        );
+        if (leaders.every((leader) => leader >= 0 && leader !== killed)) break;
+        await sleep(100);
+      }
+      servingAt = Date.now();
+      await sleep(5_000);
+      await startNode(killed);
+      down = false;
+      await sleep(3_000);
+      publishing = false;
+      await publishing$;
+      await until(
+        () => [...failedAt.keys()].every((seq) => retriedAt.has(seq)),
+        90_000,
+        'every retry handled',
+      );
+    } finally {
+      publishing = false;
+      await publishing$?.catch(() => undefined);
+      // The cluster is shared with every other test: the node comes back whatever happened.
+      if (down) await startNode(killed);
+      await admin.close();
+      await router.close(5_000);
+    }
+
+    // A retry is due DELAY_MS after its failure; one due while the cluster could not serve is due once it can.
+    const lateness = { before: [] as number[], atKill: [] as number[], after: [] as number[] };
+    for (const [seq, failed] of failedAt) {
+      const due = Math.max(
+        failed + DELAY_MS,
+        failed < servingAt && failed + DELAY_MS > killedAt ? servingAt : 0,
+      );
+      const late = retriedAt.get(seq)! - due;
+      if (failed + DELAY_MS <= killedAt) lateness.before.push(late);
+      else if (failed < servingAt) lateness.atKill.push(late);
+      else lateness.after.push(late);
+    }
+    const summary = Object.entries(lateness).map(
+      ([phase, l]) =>
+        `${phase}: ${l.length} retries, late p50 ${percentile(l, 0.5)} ms, max ${percentile(l, 1)} ms`,
+    );
+    process.stderr.write(
+      `delayed retries of ${DELAY_MS} ms, ${published} events (backlog at the kill ${backlogAtKill}), node ${killed} killed, cluster serving again ` +
+        `${servingAt - killedAt} ms after the kill; ${summary.join('; ')}\n`,
+    );
+    expect(lateness.before.length).toBeGreaterThan(0);
+    expect(lateness.atKill.length).toBeGreaterThan(0);
+    expect(lateness.after.length).toBeGreaterThan(0);
+    expect(Math.max(...lateness.before, ...lateness.after)).toBeLessThan(MAX_LATENESS_MS.serving);
+    expect(Math.max(...lateness.atKill)).toBeLessThan(MAX_LATENESS_MS.atKill);
+  });
+});

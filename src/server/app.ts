@@ -8,6 +8,7 @@ import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
 import { createApiRegistry } from './api/route.ts';
+import { defaultConsoleDir, registerConsole } from './console/serve-console.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
@@ -48,6 +49,8 @@ export interface AppOptions {
   exportEnabled?: boolean;
   /** Live tails of topics; a fresh tracker with the default options when absent. */
   liveTails?: LiveTails;
+  /** Folder of the built web console served at `/`; `dist/console` of the package when absent. */
+  consoleDir?: string;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -83,8 +86,11 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem('not-found', 404, 'Not found', `no route ${request.method} ${request.url}`)),
+  const consolePage = registerConsole(app, options.consoleDir ?? defaultConsoleDir());
+  app.setNotFoundHandler(
+    (request, reply) =>
+      consolePage(request, reply) ??
+      sendProblem(reply, problem('not-found', 404, 'Not found', `no route ${request.method} ${request.url}`)),
   );
   app.setErrorHandler((error, request, reply) => {
     const body = apiProblemOf(error as Error & Record<string, unknown>) ?? problemFromError(error);

@@ -28,7 +28,7 @@ export default defineConfig({
       thresholds: coverageFloor,
     },
     // Starts the local Kafka cluster unless KEEL_KAFKA_BROKERS names one; tests read it with inject('kafkaBrokers').
-    globalSetup: ['test/setup/kafka-cluster.ts'],
+    globalSetup: ['test/setup/kafka-cluster.ts', 'test/setup/chromium.ts'],
     // Library logs are noise in test output; tests that read logs set the level themselves.
     env: { KEEL_LOG_LEVEL: 'silent' },
     projects: [
@@ -36,7 +36,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'main',
-          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts'],
+          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts', 'console/**/*.spec.ts'],
           exclude: [...configDefaults.exclude, ...clusterOutages],
           sequence: { groupOrder: 0 },
         },

@@ -18,8 +18,11 @@ const HEADER =
 export async function generateApiTypes(): Promise<string> {
   const node = await startTempNode();
   try {
-    const document = await (await fetch(`${node.node.url}/v1/openapi.json`)).json();
-    const ast = await openapiTS(document, { alphabetize: true });
+    const document = (await (await fetch(`${node.node.url}/v1/openapi.json`)).json()) as Record<
+      string,
+      unknown
+    >;
+    const ast = await openapiTS(document as never, { alphabetize: true });
     return HEADER + astToString(ast);
   } finally {
     await node.close();

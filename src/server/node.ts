@@ -41,6 +41,8 @@ export interface NodeOptions {
   checkAnswers?: boolean;
   /** Live tail tuning (heartbeat, poll, slow-client bounds); the defaults otherwise. */
   liveTail?: LiveTailOptions;
+  /** Folder of the built web console served at `/`; the package's `dist/console` when absent. */
+  consoleDir?: string;
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -110,6 +112,7 @@ export function createNode(options: NodeOptions): KeelNode {
     groupAdmin,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     exportEnabled: config.exportEnabled,
     publisher,
     transport,

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { theme } from '../state/store';
 
 /** One line or bar series of a chart. */
 export interface ChartSeries {
@@ -32,7 +33,8 @@ export function Chart({
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const data = [x, ...series.map((s) => s.values)] as uPlot.AlignedData;
-  const shape = `${kind}:${series.map((s) => s.label).join('|')}:${categories?.join('|') ?? ''}`;
+  // Colours are read from the theme when the chart is built: a new theme builds it again.
+  const shape = `${theme.value}:${kind}:${series.map((s) => s.label).join('|')}:${categories?.join('|') ?? ''}`;
   useEffect(() => {
     const element = box.current;
     if (!element) return;

@@ -32,17 +32,16 @@ export function CatalogPage() {
           <ul class="types">
             {data.catalog.events.map((event) => (
               <li key={event.type} class="type-card">
+                <strong class="mono">{event.type}</strong> <span class="badge">v{event.version}</span>
+                {event.topic && (
+                  <>
+                    {' '}
+                    → <a href={`/topics/${encodeURIComponent(event.topic)}`}>{event.topic}</a>
+                  </>
+                )}
+                {event.description && <div class="muted">{event.description}</div>}
                 <details>
-                  <summary>
-                    <strong class="mono">{event.type}</strong> <span class="badge">v{event.version}</span>
-                    {event.topic && (
-                      <>
-                        {' '}
-                        → <a href={`/topics/${encodeURIComponent(event.topic)}`}>{event.topic}</a>
-                      </>
-                    )}
-                    {event.description && <div class="muted">{event.description}</div>}
-                  </summary>
+                  <summary>JSON Schema</summary>
                   {data.schemas[event.type] ? (
                     <JsonView value={data.schemas[event.type]} />
                   ) : (

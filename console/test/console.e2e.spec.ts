@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PatientCreated } from '../../examples/catalog.ts';
+import { launchChromium, saveScreenshot, seriousViolations } from './browser.ts';
+import { GROUP, SEED, type SeededNode, startSeededNode, TOPIC } from './seeded-node.ts';
+
+// The console in real Chromium against a node on the embedded transport, seeded with events, a group
+// 30 events behind, and 7 dead letters. The tests run in order: later pages see what earlier actions did.
+describe('web console', () => {
+  let seeded: SeededNode;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    [seeded, browser] = await Promise.all([startSeededNode(), launchChromium()]);
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await seeded?.close();
+  });
+
+  const open = async (path: string) => {
+    await page.goto(`${seeded.url}${path}`);
+  };
+  /** Screenshot, then axe-core: no serious or critical violation. */
+  const check = async (name: string) => {
+    await saveScreenshot(page, name);
+    expect(await seriousViolations(page)).toEqual([]);
+  };
+  const text = (selector: string) => page.locator(selector).first().innerText();
+  // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field; the API tests check their shape.
+  const api = (path: string): Promise<any> => fetch(`${seeded.url}${path}`).then((r) => r.json());
+
+  it('overview: total lag and pending dead letters, publish rate from the live figures, both themes', async () => {
+    await open('/');
+    await expect.poll(() => text('[data-stat="Total lag"]')).toBe(String(SEED.lag));
+    await expect
+      .poll(() => text('[data-stat="Dead letters"]'))
+      .toBe(String(SEED.validationFailures + SEED.timeoutFailures));
+    for (let i = 0; i < 20; i++) {
+      await seeded.node.publisher.publish(PatientCreated, {
+        patientId: `live-${i}`,
+        firstName: 'A',
+        lastName: 'B',
+        dateOfBirth: '2000-01-01',
+      });
+    }
+    await expect.poll(() => text('[data-stat="Published"]'), { timeout: 8000 }).not.toBe('0.0/s');
+    expect(await page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
+    await check('overview-light');
+
+    const before = await page.evaluate<string>('document.documentElement.dataset.theme');
+    await page.getByRole('button', { name: /Switch to (dark|light) theme/ }).click();
+    const after = await page.evaluate<string>('document.documentElement.dataset.theme');
+    expect(after).not.toBe(before);
+    await check(`overview-${after}`);
+    await page.reload();
+    expect(await page.evaluate<string>('document.documentElement.dataset.theme')).toBe(after);
+    if (after === 'dark') await page.getByRole('button', { name: 'Switch to light theme' }).click();
+  });
+
+  it('topics: each topic with its messages and the lag of its groups', async () => {
+    await open('/topics');
+    const row = page.getByRole('row', { name: new RegExp(TOPIC) });
+    await expect.poll(() => row.innerText()).toContain('170'); // 150 seeded + 20 published on the overview
+    expect(await row.innerText()).toContain('50'); // lag: 30 + the 20 new
+    await check('topics');
+    // Keyboard: g then c goes to the catalog, g then t back.
+    await page.keyboard.press('g');
+    await page.keyboard.press('c');
+    await page.waitForURL(/\/catalog$/);
+    await page.keyboard.press('g');
+    await page.keyboard.press('t');
+    await page.waitForURL(/\/topics$/);
+    await row.getByRole('link').click();
+    await page.waitForURL(new RegExp(`/topics/${TOPIC}$`));
+  });
+
+  it('message browser: filters go in the URL, a shared URL shows the same, keyboard opens a message', async () => {
+    await open(`/topics/${TOPIC}`);
+    await expect.poll(() => text('[data-shown]')).toContain('170 shown');
+    await page.getByLabel('Key').fill('p-7');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/key=p-7/);
+    // p-7 was published twice (in the first 120 and again in the last 30).
+    await expect.poll(() => text('[data-shown]')).toContain('2 shown');
+    const shared = page.url();
+    const second = await context.newPage();
+    await second.goto(shared);
+    await expect.poll(() => second.locator('[data-shown]').innerText()).toContain('2 shown');
+    expect(await second.getByLabel('Key').inputValue()).toBe('p-7');
+    await second.close();
+    await check('messages');
+
+    await page.locator('[data-row-link]').first().focus();
+    await page.keyboard.press('ArrowDown');
+    const focused = await page.evaluate<string>(`document.activeElement?.getAttribute('href')`);
+    expect(focused).toMatch(/\/messages\/\d+\/\d+$/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/messages\/\d+\/\d+$/);
+  });
+
+  it('message: the decoded event as JSON, its headers and raw bytes', async () => {
+    const first = (await api(`/v1/topics/${TOPIC}/messages?key=p-7&order=oldest&limit=1`)).items[0];
+    await open(`/topics/${TOPIC}/messages/${first.partition}/${first.offset}`);
+    await expect.poll(() => text('pre.json')).toContain('"patientId": "p-7"');
+    expect(await text('table')).toContain('ce_type');
+    expect(await text('pre.hex')).toMatch(/^000000 {2}7b 22/); // `{"` : the JSON value's first bytes
+    await check('message');
+  });
+
+  it('export downloads the selection as NDJSON, which imports back; a bad file shows what is wrong', async () => {
+    await open(`/topics/${TOPIC}?key=p-7`);
+    await expect.poll(() => text('[data-shown]')).toContain('2 shown');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export NDJSON' }).click(),
+    ]);
+    const file = await download.path();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.map((line) => JSON.parse(line).data.patientId)).toEqual(['p-7', 'p-7']);
+
+    // The seed published through the library, so the node has not seen these ids: the import appends
+    // them, the list shows them at once, and the same file imported again appends nothing.
+    const importFile = async () => {
+      await page.locator('input[name="import"]').setInputFiles(file);
+      await page.getByRole('button', { name: 'Import', exact: true }).click();
+    };
+    await importFile();
+    await expect.poll(() => page.locator('.notice').innerText()).toContain('Imported 2 events');
+    await expect.poll(() => text('[data-shown]')).toContain('4 shown');
+    await importFile();
+    await expect.poll(() => page.locator('.notice').innerText()).toContain('Imported 0 events');
+    expect(await page.locator('.notice').innerText()).toContain('2 already there');
+
+    await page.locator('input[name="import"]').setInputFiles({
+      name: 'bad.ndjson',
+      mimeType: 'application/x-ndjson',
+      buffer: Buffer.from('{"not":"an event"}\n'),
+    });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => text('.import [role="alert"]')).toMatch(/line\[1\]/);
+  });
+
+  it('live tail shows a message published while it follows', async () => {
+    await open(`/topics/${TOPIC}`);
+    await page.getByRole('checkbox', { name: 'Live tail' }).check();
+    await page.locator('[data-live-state="open"]').waitFor();
+    await seeded.node.publisher.publish(PatientCreated, {
+      patientId: 'tail-1',
+      firstName: 'T',
+      lastName: 'L',
+      dateOfBirth: '2000-01-01',
+    });
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Live messages' }).innerText())
+      .toContain('tail-1');
+    await check('live-tail');
+    await page.getByRole('checkbox', { name: 'Live tail' }).uncheck();
+  });
+
+  it('consumer groups: lag per partition as a chart; a reset shows its dry run, then applies it', async () => {
+    await open('/groups');
+    const lag = Number((await api(`/v1/groups/${GROUP}`)).lag.total);
+    await expect.poll(() => text(`[data-group-lag="${GROUP}"]`)).toBe(String(lag));
+    await check('groups');
+
+    await open(`/groups/${GROUP}`);
+    await expect.poll(() => text('[data-group-total-lag]')).toBe(String(lag));
+    expect(await page.locator('figure.chart canvas').count()).toBe(1);
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    const plan = page.locator('[data-reset-plan="dry-run"]');
+    await plan.waitFor();
+    expect(await plan.innerText()).toContain('Dry run: nothing moved yet');
+    expect(Number((await api(`/v1/groups/${GROUP}`)).lag.total)).toBe(lag);
+    await check('group');
+
+    await page.getByLabel('Reason (recorded)').fill('replay for the console test');
+    await page.getByRole('button', { name: 'Apply this change' }).click();
+    await page.locator('[data-reset-plan="applied"]').waitFor();
+    const total = (await api(`/v1/topics/${TOPIC}`)).offsets.reduce(
+      (sum: number, p: { earliest: string; latest: string }) => sum + Number(p.latest) - Number(p.earliest),
+      0,
+    );
+    expect(Number((await api(`/v1/groups/${GROUP}`)).lag.total)).toBe(total);
+    await expect.poll(() => text('[data-group-total-lag]')).toBe(total.toLocaleString('en-US'));
+  });
+
+  it('dead letters: grouped failures, a bulk retry with its progress, one retried, one discarded with a reason', async () => {
+    await open('/dead-letters');
+    await expect.poll(() => text(`[data-dlq-pending="${GROUP}"]`)).toBe('7');
+    await check('dead-letter-groups');
+
+    await page.getByRole('link', { name: GROUP }).click();
+    await expect.poll(() => text('[data-dlq-total]')).toBe('7');
+    await check('dead-letters');
+    await page.getByRole('button', { name: `Retry all ${SEED.validationFailures}` }).click();
+    await page.locator('[data-job-status="succeeded"]').waitFor();
+    const bar = page.locator('.job progress');
+    expect([await bar.getAttribute('value'), await bar.getAttribute('max')]).toEqual(['5', '5']);
+    expect(await text('[data-job-status]')).toContain('5 retried');
+    await expect.poll(() => text('[data-dlq-total]')).toBe(String(SEED.timeoutFailures));
+
+    const entries = (await api(`/v1/groups/${GROUP}/dead-letters?status=pending`)).items as { id: string }[];
+    await open(`/dead-letters/${GROUP}/${encodeURIComponent(entries[0]!.id)}`);
+    await expect.poll(() => text('pre.json')).toContain('patientId');
+    await check('dead-letter');
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => text('[data-dead-letter-status]')).toBe('retried');
+    expect(await text('main')).toContain('retried by console');
+
+    await open(`/dead-letters/${GROUP}/${encodeURIComponent(entries[1]!.id)}`);
+    await page.getByLabel('Reason to discard').fill('duplicate of a corrected event');
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await expect.poll(() => text('[data-dead-letter-status]')).toBe('discarded');
+    expect(await text('main')).toContain('duplicate of a corrected event');
+  });
+
+  it('catalog: event types with their JSON Schema', async () => {
+    await open('/catalog');
+    const type = page.locator('li', { hasText: PatientCreated.type });
+    await type.getByText('JSON Schema').click();
+    await expect.poll(() => type.locator('pre.json').innerText()).toContain('"dateOfBirth"');
+    await check('catalog');
+  });
+
+  it('jobs: the bulk retry with its status, progress and counts', async () => {
+    await open('/jobs');
+    const row = page.getByRole('row', { name: /dead-letters\.retry/ });
+    await expect.poll(() => row.innerText()).toContain('succeeded');
+    expect(await row.innerText()).toContain('5 retried');
+    expect(await row.innerText()).toContain('console');
+    await check('jobs');
+  });
+
+  it('errors say what went wrong; an unknown address is a page that says so', async () => {
+    await open('/topics/no-such-topic');
+    await expect.poll(() => text('[role="alert"]')).toContain('Not found (404)');
+    await check('error');
+    await open('/no/such/page');
+    await expect.poll(() => text('h1')).toBe('No such page');
+    const api404 = await fetch(`${seeded.url}/v1/nothing`, { headers: { accept: 'text/html' } });
+    expect(api404.status).toBe(404);
+    expect(api404.headers.get('content-type')).toContain('application/problem+json');
+  });
+});

@@ -134,41 +134,46 @@ export function ResetOffsetsForm({
         </button>
       </div>
       {error && <ProblemNotice error={error} />}
-      {plan && (
-        <table class="table compact" data-reset-plan={plan.applied ? 'applied' : 'dry-run'}>
-          <caption>{plan.applied ? 'Applied' : 'Dry run: nothing moved yet'}</caption>
-          <thead>
-            <tr>
-              <th scope="col" class="num">
-                Partition
-              </th>
-              <th scope="col" class="num">
-                From
-              </th>
-              <th scope="col" class="num">
-                To
-              </th>
-              <th scope="col" class="num">
-                Lag before
-              </th>
-              <th scope="col" class="num">
-                Lag after
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {plan.changes.map((c) => (
-              <tr key={c.partition}>
-                <td class="num">{c.partition}</td>
-                <td class="num">{formatCount(c.from)}</td>
-                <td class="num">{formatCount(c.to)}</td>
-                <td class="num">{formatCount(c.lagBefore)}</td>
-                <td class="num">{formatCount(c.lagAfter)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {plan && <ResetPlanTable plan={plan} />}
     </form>
+  );
+}
+
+/** Each partition's move: from, to, and the lag before and after. */
+function ResetPlanTable({ plan }: { plan: ResetPlan }) {
+  return (
+    <table class="table compact" data-reset-plan={plan.applied ? 'applied' : 'dry-run'}>
+      <caption>{plan.applied ? 'Applied' : 'Dry run: nothing moved yet'}</caption>
+      <thead>
+        <tr>
+          <th scope="col" class="num">
+            Partition
+          </th>
+          <th scope="col" class="num">
+            From
+          </th>
+          <th scope="col" class="num">
+            To
+          </th>
+          <th scope="col" class="num">
+            Lag before
+          </th>
+          <th scope="col" class="num">
+            Lag after
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {plan.changes.map((c) => (
+          <tr key={c.partition}>
+            <td class="num">{c.partition}</td>
+            <td class="num">{formatCount(c.from)}</td>
+            <td class="num">{formatCount(c.to)}</td>
+            <td class="num">{formatCount(c.lagBefore)}</td>
+            <td class="num">{formatCount(c.lagAfter)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -10,6 +10,7 @@ import { asProblem, useLoad } from '../lib/use-load';
 import { announce } from '../state/store';
 
 type FailureGroup = Answer<'summarizeDeadLetters'>['groups'][number];
+type Entry = Answer<'listDeadLetters'>['items'][number];
 
 /** A group's pending dead letters grouped by error and handler; retry a whole kind as a job with progress. */
 export function DeadLettersPage({ group }: { group: string }) {
@@ -81,86 +82,109 @@ export function DeadLettersPage({ group }: { group: string }) {
             <strong data-dlq-total>{formatCount(data.summary.total)}</strong> pending, in{' '}
             {data.summary.groups.length} kinds of failure.
           </p>
-          <table class="table">
-            <caption class="sr-only">Failures grouped by error type and handler</caption>
-            <thead>
-              <tr>
-                <th scope="col">Error</th>
-                <th scope="col">Handler</th>
-                <th scope="col" class="num">
-                  Count
-                </th>
-                <th scope="col">First seen</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Sample</th>
-                <th scope="col">Action</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.summary.groups.map((kind) => (
-                <tr key={`${kind.errorType}/${kind.handler}`}>
-                  <td class="mono">{kind.errorType}</td>
-                  <td>{kind.handler}</td>
-                  <td class="num">{formatCount(kind.count)}</td>
-                  <td>{formatTime(kind.firstSeen)}</td>
-                  <td>{formatTime(kind.lastSeen)}</td>
-                  <td>
-                    <a
-                      href={`/dead-letters/${encodeURIComponent(group)}/${encodeURIComponent(kind.sampleId)}`}
-                    >
-                      {kind.sampleMessage}
-                    </a>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      disabled={job?.status === 'running'}
-                      onClick={() => retryKind(kind)}
-                    >
-                      Retry all {kind.count}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <FailureKinds
+            group={group}
+            kinds={data.summary.groups}
+            busy={job?.status === 'running'}
+            onRetry={retryKind}
+          />
           <h2>Pending entries</h2>
-          <table class="table compact">
-            <caption class="sr-only">Pending dead letters</caption>
-            <thead>
-              <tr>
-                <th scope="col">Entry</th>
-                <th scope="col">Event type</th>
-                <th scope="col">Error</th>
-                <th scope="col">From</th>
-                <th scope="col">Last failure</th>
-              </tr>
-            </thead>
-            <tbody onKeyDown={moveFocusInList}>
-              {data.entries.items.map((entry) => (
-                <tr key={entry.id}>
-                  <td>
-                    <a
-                      data-row-link
-                      href={`/dead-letters/${encodeURIComponent(group)}/${encodeURIComponent(entry.id)}`}
-                    >
-                      {entry.id}
-                    </a>
-                  </td>
-                  <td>{entry.eventType ?? '—'}</td>
-                  <td>
-                    <span class="mono">{entry.failure.errorType}</span>: {entry.failure.errorMessage}
-                  </td>
-                  <td class="mono">
-                    {entry.failure.sourceTopic}/{entry.failure.sourcePartition}:{entry.failure.sourceOffset}
-                  </td>
-                  <td>{formatTime(entry.failure.lastFailureAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <PendingEntries group={group} entries={data.entries.items} />
         </>
       )}
     </section>
+  );
+}
+
+/** Failures grouped by error type and handler, each with a button that retries the whole kind. */
+function FailureKinds({
+  group,
+  kinds,
+  busy,
+  onRetry,
+}: {
+  group: string;
+  kinds: FailureGroup[];
+  busy: boolean;
+  onRetry: (kind: FailureGroup) => void;
+}) {
+  return (
+    <table class="table">
+      <caption class="sr-only">Failures grouped by error type and handler</caption>
+      <thead>
+        <tr>
+          <th scope="col">Error</th>
+          <th scope="col">Handler</th>
+          <th scope="col" class="num">
+            Count
+          </th>
+          <th scope="col">First seen</th>
+          <th scope="col">Last seen</th>
+          <th scope="col">Sample</th>
+          <th scope="col">Action</th>
+        </tr>
+      </thead>
+      <tbody>
+        {kinds.map((kind) => (
+          <tr key={`${kind.errorType}/${kind.handler}`}>
+            <td class="mono">{kind.errorType}</td>
+            <td>{kind.handler}</td>
+            <td class="num">{formatCount(kind.count)}</td>
+            <td>{formatTime(kind.firstSeen)}</td>
+            <td>{formatTime(kind.lastSeen)}</td>
+            <td>
+              <a href={`/dead-letters/${encodeURIComponent(group)}/${encodeURIComponent(kind.sampleId)}`}>
+                {kind.sampleMessage}
+              </a>
+            </td>
+            <td>
+              <button type="button" disabled={busy} onClick={() => onRetry(kind)}>
+                Retry all {kind.count}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The pending entries, each a link to inspect, retry or discard it. */
+function PendingEntries({ group, entries }: { group: string; entries: Entry[] }) {
+  return (
+    <table class="table compact">
+      <caption class="sr-only">Pending dead letters</caption>
+      <thead>
+        <tr>
+          <th scope="col">Entry</th>
+          <th scope="col">Event type</th>
+          <th scope="col">Error</th>
+          <th scope="col">From</th>
+          <th scope="col">Last failure</th>
+        </tr>
+      </thead>
+      <tbody onKeyDown={moveFocusInList}>
+        {entries.map((entry) => (
+          <tr key={entry.id}>
+            <td>
+              <a
+                data-row-link
+                href={`/dead-letters/${encodeURIComponent(group)}/${encodeURIComponent(entry.id)}`}
+              >
+                {entry.id}
+              </a>
+            </td>
+            <td>{entry.eventType ?? '—'}</td>
+            <td>
+              <span class="mono">{entry.failure.errorType}</span>: {entry.failure.errorMessage}
+            </td>
+            <td class="mono">
+              {entry.failure.sourceTopic}/{entry.failure.sourcePartition}:{entry.failure.sourceOffset}
+            </td>
+            <td>{formatTime(entry.failure.lastFailureAt)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,26 +1,22 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { type ApiProblem, answer, api } from '../api/client';
 import { EmptyState } from '../components/empty-state';
 import { ImportForm } from '../components/import-form';
 import { moveFocusInList } from '../components/key-list';
 import { LiveTail } from '../components/live-tail';
 import { MessageFilterForm } from '../components/message-filter-form';
-import { MessageRow, type MessageSummary } from '../components/message-row';
+import { MessageRow } from '../components/message-row';
 import { ProblemNotice } from '../components/problem-notice';
 import { VirtualList } from '../components/virtual-list';
 import { formatCount } from '../lib/format';
 import {
-  apiQueryOf,
   exportSearch,
   filtersFromSearch,
   type MessageFilters,
   searchOfFilters,
 } from '../lib/message-filters';
-import { asProblem } from '../lib/use-load';
+import { useMessagePages } from '../lib/use-message-pages';
 
-/** Messages fetched per page. */
-const PAGE = 200;
 /** Height of one row of the list, in pixels. */
 const ROW = 34;
 
@@ -30,74 +26,8 @@ export function MessagesPage({ topic }: { topic: string }) {
   const search = location.url.includes('?') ? location.url.slice(location.url.indexOf('?')) : '';
   const filters = filtersFromSearch(search);
   const key = searchOfFilters(filters);
-  const [items, setItems] = useState<MessageSummary[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [scanned, setScanned] = useState(0);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<ApiProblem | undefined>();
+  const { items, next, scanned, loading, error, loadMore, reload } = useMessagePages(topic, filters);
   const [live, setLive] = useState(false);
-  const [round, setRound] = useState(0);
-
-  const fetchPage = useCallback(
-    (cursor: string | undefined) =>
-      answer(
-        api.GET('/v1/topics/{topic}/messages', {
-          params: {
-            path: { topic },
-            query: {
-              ...apiQueryOf(filters),
-              order: filters.order,
-              limit: PAGE,
-              ...(filters.from && filters.partition ? { from: filters.from } : {}),
-              ...(cursor ? { cursor } : {}),
-            },
-          },
-        }),
-      ),
-    [topic, key],
-  );
-
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    setError(undefined);
-    fetchPage(undefined).then(
-      (page) => {
-        if (!current) return;
-        setItems(page.items);
-        setNext(page.next);
-        setScanned(page.scanned);
-        setLoading(false);
-      },
-      (failure: unknown) => {
-        if (!current) return;
-        setItems([]);
-        setNext(null);
-        setError(asProblem(failure));
-        setLoading(false);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [fetchPage, round]);
-
-  const loadMore = () => {
-    if (!next || loading) return;
-    setLoading(true);
-    fetchPage(next).then(
-      (page) => {
-        setItems((shown) => [...shown, ...page.items]);
-        setNext(page.next);
-        setScanned((n) => n + page.scanned);
-        setLoading(false);
-      },
-      (failure: unknown) => {
-        setError(asProblem(failure));
-        setLoading(false);
-      },
-    );
-  };
 
   const apply = (nextFilters: MessageFilters) => {
     const query = searchOfFilters(nextFilters);
@@ -136,9 +66,7 @@ export function MessagesPage({ topic }: { topic: string }) {
           {key ? (
             <>
               Loosen a filter, or clear them.
-              {next === null && scanned > 0
-                ? ''
-                : ' The scan stops at a bound: scroll on or search the whole topic.'}
+              {next === null ? '' : ' The node stops looking after a bound: look further to go on.'}
             </>
           ) : (
             <>
@@ -166,14 +94,14 @@ export function MessagesPage({ topic }: { topic: string }) {
             onEnd={loadMore}
             row={(message) => <MessageRow message={message} />}
           />
-          {next && (
-            <button type="button" class="secondary more" onClick={loadMore} disabled={loading}>
-              {loading ? 'Loading…' : 'Load more'}
-            </button>
-          )}
         </div>
       )}
-      <ImportForm topic={topic} onImported={() => setRound((n) => n + 1)} />
+      {next && (
+        <button type="button" class="secondary more" onClick={loadMore} disabled={loading}>
+          {loading ? 'Loading…' : items.length === 0 ? 'Look further' : 'Load more'}
+        </button>
+      )}
+      <ImportForm topic={topic} onImported={reload} />
     </section>
   );
 }

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { consoleBenchmarks } from './console.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
@@ -25,6 +26,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['workflows-postgres', () => workflowBenchmarks('postgres')],
   ['kafka', () => kafkaBenchmarks()],
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
+  ['console', () => consoleBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

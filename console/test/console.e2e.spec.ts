@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatientCreated } from '../../examples/catalog.ts';
+import { allRecords, seedDeadLetters } from '../../src/server/test-support/api-fixture.ts';
 import { launchChromium, saveScreenshot, seriousViolations } from './browser.ts';
 import { GROUP, SEED, type SeededNode, startSeededNode, TOPIC } from './seeded-node.ts';
 
@@ -115,6 +116,18 @@ describe('web console', () => {
     await check('message');
   });
 
+  it('whole-topic search runs as a job with progress and links to what matched; the topic summary', async () => {
+    await open(`/topics/${TOPIC}?key=p-7`);
+    await expect.poll(() => text('details.summary-card summary')).toContain('170 messages in 12 partitions');
+    expect(await text('details.summary-card summary')).toContain(`${GROUP} (lag 50)`);
+    await page.getByRole('button', { name: 'Search the whole topic' }).click();
+    await expect.poll(() => text('[data-search-result]')).toBe('2 matched in 170 records.');
+    expect(await page.locator('.search progress').getAttribute('value')).toBe('170');
+    await check('search');
+    await page.locator('.matches a').first().click();
+    await expect.poll(() => text('pre.json')).toContain('"patientId": "p-7"');
+  });
+
   it('export downloads the selection as NDJSON, which imports back; a bad file shows what is wrong', async () => {
     await open(`/topics/${TOPIC}?key=p-7`);
     await expect.poll(() => text('[data-shown]')).toContain('2 shown');
@@ -223,6 +236,24 @@ describe('web console', () => {
     expect(await text('main')).toContain('duplicate of a corrected event');
   });
 
+  it('dead letters: retrying all pending is refused when the selection changed under it, then runs', async () => {
+    const records = await allRecords(seeded.node, TOPIC);
+    await seedDeadLetters(seeded.node, GROUP, records.slice(20, 22), 'SchemaError', 'admissions:map');
+    await open(`/dead-letters/${GROUP}`);
+    await expect.poll(() => text('[data-dlq-total]')).toBe('2');
+    // Another failure arrives while the page shows 2.
+    await seedDeadLetters(seeded.node, GROUP, records.slice(22, 23), 'SchemaError', 'admissions:map');
+    await page.getByRole('button', { name: 'Retry all 2 pending' }).click();
+    await expect
+      .poll(() => text('[role="alert"]'))
+      .toContain('the selection changed: 3 pending dead letters match, not 2');
+    await page.reload();
+    await page.getByRole('button', { name: 'Retry all 3 pending' }).click();
+    await page.locator('[data-job-status="succeeded"]').waitFor();
+    expect(await text('[data-job-status]')).toContain('3 retried');
+    await expect.poll(() => text('.empty strong')).toBe('Nothing waits here');
+  });
+
   it('catalog: event types with their JSON Schema', async () => {
     await open('/catalog');
     const type = page.locator('li', { hasText: PatientCreated.type });
@@ -233,10 +264,12 @@ describe('web console', () => {
 
   it('jobs: the bulk retry with its status, progress and counts', async () => {
     await open('/jobs');
-    const row = page.getByRole('row', { name: /dead-letters\.retry/ });
+    const row = page.getByRole('row', { name: /dead-letters\.retry/ }).filter({ hasText: '5 retried' });
     await expect.poll(() => row.innerText()).toContain('succeeded');
     expect(await row.innerText()).toContain('5 retried');
     expect(await row.innerText()).toContain('console');
+    expect(await page.getByRole('row', { name: /dead-letters\.retry/ }).count()).toBe(2);
+    expect(await page.getByRole('row', { name: /topics\.search/ }).count()).toBe(1);
     await check('jobs');
   });
 

@@ -33,14 +33,12 @@ export function DeadLettersPage({ group }: { group: string }) {
   const [job, setJob] = useState<Job | undefined>();
   const [error, setError] = useState<ApiProblem | undefined>();
 
-  const retryKind = async (kind: FailureGroup) => {
+  // `expectedCount` makes the node refuse (409) when the selection changed since the page showed it.
+  const retry = async (selection: { errorType?: string; handler?: string; expectedCount: number }) => {
     setError(undefined);
     try {
       const started = await answer(
-        api.POST('/v1/groups/{group}/dead-letters/retry', {
-          params: { path: { group } },
-          body: { errorType: kind.errorType, handler: kind.handler, expectedCount: kind.count },
-        }),
+        api.POST('/v1/groups/{group}/dead-letters/retry', { params: { path: { group } }, body: selection }),
       );
       setJob(started);
     } catch (failure) {
@@ -80,13 +78,23 @@ export function DeadLettersPage({ group }: { group: string }) {
         <>
           <p>
             <strong data-dlq-total>{formatCount(data.summary.total)}</strong> pending, in{' '}
-            {data.summary.groups.length} kinds of failure.
+            {data.summary.groups.length} kinds of failure.{' '}
+            <button
+              type="button"
+              class="secondary"
+              disabled={job?.status === 'running'}
+              onClick={() => retry({ expectedCount: data.summary.total })}
+            >
+              Retry all {data.summary.total} pending
+            </button>
           </p>
           <FailureKinds
             group={group}
             kinds={data.summary.groups}
             busy={job?.status === 'running'}
-            onRetry={retryKind}
+            onRetry={(kind) =>
+              retry({ errorType: kind.errorType, handler: kind.handler, expectedCount: kind.count })
+            }
           />
           <h2>Pending entries</h2>
           <PendingEntries group={group} entries={data.entries.items} />

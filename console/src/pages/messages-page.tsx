@@ -7,6 +7,8 @@ import { LiveTail } from '../components/live-tail';
 import { MessageFilterForm } from '../components/message-filter-form';
 import { MessageRow } from '../components/message-row';
 import { ProblemNotice } from '../components/problem-notice';
+import { TopicSearch } from '../components/topic-search';
+import { TopicSummary } from '../components/topic-summary';
 import { VirtualList } from '../components/virtual-list';
 import { formatCount } from '../lib/format';
 import {
@@ -42,7 +44,9 @@ export function MessagesPage({ topic }: { topic: string }) {
         <a href="/topics">Topics</a> /
       </p>
       <h1 id="messages-title">{topic}</h1>
+      <TopicSummary topic={topic} />
       <MessageFilterForm key={key} filters={filters} onApply={apply} />
+      <TopicSearch key={key} topic={topic} filters={filters} />
       <div class="toolbar">
         <span class="muted" data-shown>
           {formatCount(items.length)} shown{next ? ', more as you scroll' : ''} · {formatCount(scanned)}{' '}

@@ -74,6 +74,12 @@ export async function readEventLines(input: NodeJS.ReadableStream): Promise<unkn
 
 /** Adds `keel publish`, `keel tail`, `keel export` and `keel import`. */
 export function registerEventCommands(program: Command): void {
+  registerPublish(program);
+  registerTail(program);
+  registerTransfer(program);
+}
+
+function registerPublish(program: Command): void {
   remoteOptions(
     program
       .command('publish [file]')
@@ -121,7 +127,9 @@ export function registerEventCommands(program: Command): void {
       return undefined;
     }),
   );
+}
 
+function registerTail(program: Command): void {
   remoteOptions(
     messageFilters(
       program
@@ -158,7 +166,9 @@ export function registerEventCommands(program: Command): void {
       return undefined;
     }),
   );
+}
 
+function registerTransfer(program: Command): void {
   remoteOptions(
     messageFilters(
       program

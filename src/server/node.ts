@@ -96,6 +96,7 @@ export function createNode(options: NodeOptions): KeelNode {
     synchronous: config.sync,
     retentionMs: config.idempotencyRetentionMs,
     publisher,
+    catalog,
     logger: logger.child({ component: 'idempotency' }),
   });
 

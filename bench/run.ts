@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { consoleBenchmarks } from './console.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
+import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
@@ -26,6 +27,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['workflows-postgres', () => workflowBenchmarks('postgres')],
   ['kafka', () => kafkaBenchmarks()],
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
+  ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],
   ['console', () => consoleBenchmarks()],
 ];
 

@@ -2,6 +2,10 @@ import { Command, Option } from 'commander';
 import { CONFIG_FILE_ENV, CONFIG_KEYS, LOG_LEVELS } from '../config/config-schema.ts';
 import { EXIT_CONFIG, reportFailure } from './fail.ts';
 import { packageVersion } from './package-version.ts';
+import { registerDlqCommands } from './remote/dlq-commands.ts';
+import { registerEventCommands } from './remote/event-commands.ts';
+import { registerGroupsCommands } from './remote/groups-commands.ts';
+import { registerTopicsRemoteCommands } from './remote/topics-commands.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerTopicsCommand } from './topics-command.ts';
 
@@ -114,8 +118,12 @@ export function createProgram(): Command {
       await runCatalogSchemas(options, process.stdout).catch(exitOnError);
     });
 
-  registerTopicsCommand(program, () => [configOption(), catalogOption()]);
+  registerTopicsRemoteCommands(registerTopicsCommand(program, () => [configOption(), catalogOption()]));
   registerReplayCommand(program);
+  // Commands that talk to a running node over its HTTP API (--url, KEEL_URL).
+  registerEventCommands(program);
+  registerGroupsCommands(program);
+  registerDlqCommands(program);
 
   return program;
 }

@@ -71,11 +71,13 @@ export async function runTopics(
   }
 }
 
-/** Adds `keel topics plan` and `keel topics apply`; `options` makes the `--config`/`--catalog` options each takes. */
-export function registerTopicsCommand(program: Command, options: () => readonly Option[]): void {
+/** Adds `keel topics plan` and `keel topics apply` and returns `topics`; `options` makes the `--config`/`--catalog` options each takes. */
+export function registerTopicsCommand(program: Command, options: () => readonly Option[]): Command {
   const topics = program
     .command('topics')
-    .description("bring the Kafka cluster's topics to the catalog's definitions (`plan`, then `apply`)");
+    .description(
+      "topics: bring the Kafka cluster's to the catalog's definitions (`plan`, `apply`), or look at a running node's (`list`, `describe`)",
+    );
   for (const [mode, description] of [
     [
       'plan',
@@ -92,6 +94,7 @@ export function registerTopicsCommand(program: Command, options: () => readonly 
       process.exit(await runTopics(mode, flags, process.stdout, process.stderr));
     });
   }
+  return topics;
 }
 
 function toTopicConfig(topic: TopicDefinition): TopicConfig {

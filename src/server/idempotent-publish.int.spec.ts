@@ -101,6 +101,35 @@ describe('POST /v1/events is idempotent per source + id', () => {
     expect(await temp.totalRecords()).toBe(before);
   });
 
+  it('takes an event as the node stored it (with the dataschema and partition key it added) as the same event', async () => {
+    const event = patientCreated();
+    const [receipt] = receiptsOf(await publish(event));
+    const before = await temp.totalRecords();
+    // What an export of the topic carries: the stored event, with what the Publisher filled in.
+    const exported = (
+      await temp.node.app.inject({
+        method: 'GET',
+        url: `/v1/topics/${receipt!.topic}/export?partition=${receipt!.partition}&from=${receipt!.offset}&to=${BigInt(receipt!.offset) + 1n}`,
+      })
+    ).body.trim();
+    expect(JSON.parse(exported)).toMatchObject({
+      id: event.id,
+      dataschema: expect.any(String),
+      partitionkey: expect.any(String),
+    });
+    const imported = await temp.node.app.inject({
+      method: 'POST',
+      url: `/v1/topics/${receipt!.topic}/import`,
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: `${exported}\n`,
+    });
+    expect(imported.statusCode).toBeLessThan(300);
+    expect(await temp.totalRecords()).toBe(before);
+    // A partition key other than the one the node picks is other content.
+    const otherKey = await publish({ ...event, partitionkey: 'someone-else' });
+    expect(otherKey.statusCode).toBe(409);
+  });
+
   it('refuses the same source + id with different content: 409 naming the id, nothing appended', async () => {
     const event = patientCreated();
     await publish(event);

@@ -98,6 +98,7 @@ export function createNode(options: NodeOptions): KeelNode {
     synchronous: config.sync,
     retentionMs: config.idempotencyRetentionMs,
     publisher,
+    catalog,
     logger: logger.child({ component: 'idempotency' }),
   });
 

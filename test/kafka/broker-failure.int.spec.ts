@@ -254,3 +254,147 @@ describe('a transaction the brokers refuse for a while (a broker stopped, min.in
     expect(values.sort()).toEqual(['before-0', 'before-1', 'during-1', 'during-2']);
   });
 });
+
+describe('leader changes (the quorum leader, then a follower, SIGKILLed while keyed events are published)', () => {
+  const harness = kafkaTestHarness('leader-change');
+  afterAll(() => harness.cleanup());
+  const CALLERS = 600;
+  const MANY_CALLERS = 4;
+  const MANY_SIZE = 100;
+
+  it('leave no duplicate and no gap in the log, each key in publish order, through publish and publishMany', {
+    timeout: 300_000,
+  }, async () => {
+    let resends = 0;
+    let lostSessions = 0;
+    const logger = pino(
+      { level: 'warn' },
+      {
+        write: (line: string) => {
+          if (line.includes('produce request failed; sending again')) resends++;
+          if (line.includes('lost the idempotent session')) lostSessions++;
+        },
+      },
+    );
+    const transport = harness.open({ logger });
+    const { topic, catalog } = paddedCatalog(harness.topic('events'), 12);
+    await transport.ensureTopics([topic]);
+    const publisher = createPublisher({
+      transport,
+      catalog,
+      source: 'urn:keel:leader-change',
+      logger: silent,
+    });
+
+    const acknowledged = new Map<string, { key: string; seq: number }>();
+    const acknowledgedAt: number[] = [];
+    let failed = 0;
+    let next = 0;
+    let publishing = true;
+    const data = (seq: number) => ({ key: `k${seq % KEYS}`, seq, pad: PAD });
+    const single = async () => {
+      while (publishing) {
+        const event = data(next++);
+        try {
+          const receipt = await publisher.publish(PaddedEvent, event);
+          acknowledged.set(receipt.id, event);
+          acknowledgedAt.push(Date.now());
+        } catch {
+          failed++;
+        }
+      }
+    };
+    const many = async () => {
+      while (publishing) {
+        const events = Array.from({ length: MANY_SIZE }, () => data(next++));
+        try {
+          const receipts = await publisher.publishMany(PaddedEvent, events);
+          for (const [i, receipt] of receipts.entries()) acknowledged.set(receipt.id, events[i]!);
+          acknowledgedAt.push(Date.now());
+        } catch {
+          failed += events.length;
+        }
+      }
+    };
+    const workers = [
+      ...Array.from({ length: CALLERS }, single),
+      ...Array.from({ length: MANY_CALLERS }, many),
+    ];
+
+    // Each kill: publishing runs a while, the node is SIGKILLed, publishing goes on through the leader
+    // change, the node comes back; the longest wait for an acknowledgement after the kill is the stall.
+    const kills: Array<{ node: number; role: string; stalledMs: number }> = [];
+    const killAndRestart = async (role: 'quorum leader' | 'follower') => {
+      const { quorum } = await clusterHealth();
+      const leader = quorum?.leaderId ?? 1;
+      // A follower other than the node killed last, so each kill moves different partitions.
+      const follower = [1, 2, 3].find((id) => id !== leader && id !== kills.at(-1)?.node)!;
+      const node = role === 'quorum leader' ? leader : follower;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const killedAt = Date.now();
+      const seen = acknowledgedAt.length;
+      await killNode(node);
+      try {
+        await until(
+          () => acknowledged.size > 0 && acknowledgedAt.length > seen + 5_000,
+          60_000,
+          'publishing resumed',
+        );
+      } finally {
+        await startNode(node);
+      }
+      let stalledMs = 0;
+      for (let i = seen, previous = killedAt; i < acknowledgedAt.length; previous = acknowledgedAt[i++]!) {
+        stalledMs = Math.max(stalledMs, acknowledgedAt[i]! - previous);
+      }
+      kills.push({ node, role, stalledMs });
+    };
+    try {
+      await killAndRestart('quorum leader');
+      await killAndRestart('follower');
+      await killAndRestart('quorum leader');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    } finally {
+      publishing = false;
+      await Promise.all(workers);
+    }
+    expect(failed).toBe(0);
+
+    // The whole topic, read back: each event once, each key's events in publish order.
+    const copies = new Map<string, number>();
+    const lastSeq = new Map<string, number>();
+    let outOfOrder = 0;
+    for (let partition = 0; partition < topic.partitions; partition++) {
+      for (let offset = 0n; ; ) {
+        const records = await transport.read(topic.name, partition, offset, 5_000);
+        if (records.length === 0) break;
+        for (const record of records) {
+          const id = record.headers.ce_id!;
+          copies.set(id, (copies.get(id) ?? 0) + 1);
+          const { key, seq } = JSON.parse(Buffer.from(record.value!).toString()) as {
+            key: string;
+            seq: number;
+          };
+          if ((lastSeq.get(key) ?? -1) >= seq) outOfOrder++;
+          lastSeq.set(key, seq);
+        }
+        offset = records.at(-1)!.offset + 1n;
+      }
+    }
+    const duplicates = [...copies.values()].filter((n) => n > 1).length;
+    const missing = [...acknowledged.keys()].filter((id) => !copies.has(id)).length;
+    process.stderr.write(
+      `leader changes: ${acknowledged.size} acknowledged, ${copies.size} in the log, ${resends} resends, ${lostSessions} lost sessions; ${kills
+        .map((k) => `${k.role} (node ${k.node}) stalled ${k.stalledMs} ms`)
+        .join(', ')}\n`,
+    );
+    expect(resends).toBeGreaterThan(0);
+    expect({ duplicates, missing, outOfOrder, extra: copies.size - acknowledged.size }).toEqual({
+      duplicates: 0,
+      missing: 0,
+      outOfOrder: 0,
+      extra: 0,
+    });
+    expect((await clusterHealth()).healthy).toBe(true);
+  });
+});

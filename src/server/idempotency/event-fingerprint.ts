@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Catalog } from '../../events/catalog.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import { dataschemaFor } from '../../events/data-schema.ts';
 
 /**
  * Attributes left out of an event's content: trace context belongs to one attempt of a request, so a
@@ -35,4 +37,30 @@ export function canonicalJson(value: unknown, topLevel = false): string {
     members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
   }
   return `{${members.join(',')}}`;
+}
+
+/**
+ * The event with what the Publisher adds when it stores it: the `dataschema` of its type's current
+ * version and the `partitionkey` its definition picks, when the client left them out. An event posted
+ * without them and the same event exported (which carries them) are then the same content, so importing
+ * an export into the node that first took the events finds them, instead of a conflict.
+ */
+export function storedForm<Event extends CloudEvent>(event: Event, catalog: Catalog | undefined): Event {
+  const definition = catalog?.event(event.type);
+  if (definition === undefined) return event;
+  let stored = event;
+  if (stored.dataschema === undefined)
+    stored = { ...stored, dataschema: dataschemaFor(event.type, definition.version) };
+  if (
+    stored.partitionkey === undefined &&
+    definition.partitionKey !== undefined &&
+    event.data !== undefined
+  ) {
+    try {
+      stored = { ...stored, partitionkey: definition.partitionKey(event.data as never) };
+    } catch {
+      // Data the key cannot be read from fails validation in the Publisher; the fingerprint stays as sent.
+    }
+  }
+  return stored;
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DecodedCloudEvent, Publisher } from '../../bus/publisher-port.ts';
-import { eventFingerprint } from './event-fingerprint.ts';
+import type { Catalog } from '../../events/catalog.ts';
+import { eventFingerprint, storedForm } from './event-fingerprint.ts';
 import { type ConflictingEvent, IdempotencyConflictError } from './idempotency-conflict.ts';
 import type { EventKey, IdempotencyStore, RecordedReceipt } from './idempotency-store.ts';
 
@@ -30,12 +31,14 @@ interface DistinctEvents {
  */
 export function createIdempotentPublish(deps: {
   publisher: Publisher;
+  /** Fills in what Keel adds to a stored event, so an event and its export share one fingerprint. */
+  catalog?: Catalog;
   store: IdempotencyStore;
   logger: Logger;
 }): IdempotentPublish {
-  const { publisher, store, logger } = deps;
+  const { publisher, store, logger, catalog } = deps;
   return async (events) => {
-    const distinct = distinctEvents(events);
+    const distinct = distinctEvents(events, catalog);
     const token = randomUUID();
     const found = await reserveWhenFree(store, distinct, token);
     const fresh = distinct.keys.flatMap((_, i) => (found[i] === undefined ? [i] : []));
@@ -111,14 +114,14 @@ async function reserveWhenFree(
  * Keys each event by (source, id) and its content hash. An id repeated in the request with the same content
  * is one event; with other content the request conflicts with itself.
  */
-function distinctEvents(events: readonly DecodedCloudEvent[]): DistinctEvents {
+function distinctEvents(events: readonly DecodedCloudEvent[], catalog: Catalog | undefined): DistinctEvents {
   const keys: EventKey[] = [];
   const firsts: DecodedCloudEvent[] = [];
   const slots: number[] = [];
   const seen = new Map<string, number>();
   const conflicts: ConflictingEvent[] = [];
   events.forEach((event, index) => {
-    const key = { source: event.source, id: event.id, hash: eventFingerprint(event) };
+    const key = { source: event.source, id: event.id, hash: eventFingerprint(storedForm(event, catalog)) };
     const name = `${key.source}\u0000${key.id}`;
     const slot = seen.get(name);
     if (slot === undefined) {

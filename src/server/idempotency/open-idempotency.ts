@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Publisher } from '../../bus/publisher-port.ts';
+import type { Catalog } from '../../events/catalog.ts';
 import { createIdempotencyStore, type IdempotencyStore } from './idempotency-store.ts';
 import { createIdempotentPublish, type IdempotentPublish } from './idempotent-publish.ts';
 
@@ -23,6 +24,7 @@ export function openNodeIdempotency(options: {
   synchronous: 'normal' | 'full';
   retentionMs: number;
   publisher: Publisher;
+  catalog: Catalog;
   logger: Logger;
 }): NodeIdempotency | undefined {
   if (options.retentionMs === 0) return undefined;
@@ -40,7 +42,12 @@ export function openNodeIdempotency(options: {
   const timer = setInterval(prune, Math.min(PRUNE_EVERY_MS, options.retentionMs));
   timer.unref();
   return {
-    publish: createIdempotentPublish({ publisher: options.publisher, store, logger }),
+    publish: createIdempotentPublish({
+      publisher: options.publisher,
+      catalog: options.catalog,
+      store,
+      logger,
+    }),
     store,
     close() {
       clearInterval(timer);

@@ -1,5 +1,5 @@
-import type { ProduceResult } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import type { SendOutcome, WrittenPartition } from './idempotent-sender.ts';
 import type { ProducedMessage } from './record-codec.ts';
 
 /** Messages for one partition, in order, with their sizes (see `recordSize`). */
@@ -10,8 +10,11 @@ export interface QueuedWrite {
   sizes: readonly number[];
 }
 
-/** What the queue needs to send one batch: the client's `send`, which makes one produce request per broker. */
-export type SendBatch = (messages: ProducedMessage[]) => Promise<ProduceResult>;
+/**
+ * What the queue needs to send one batch: the idempotent sender's `send`, which sends it again to new
+ * leaders as long as that can help, and answers which partitions were written.
+ */
+export type SendBatch = (messages: ProducedMessage[]) => Promise<SendOutcome>;
 
 /** Settings of the produce queue. */
 export interface ProduceQueueOptions {
@@ -25,25 +28,14 @@ export interface ProduceQueueOptions {
   maxBatchBytes: number;
   /** Wraps a failed send's error for the appends it carried. */
   mapError: (error: unknown) => Error;
-  /** Milliseconds a message may take from its first send to its acknowledgement, resends included. */
-  deliveryTimeoutMs: number;
-  /** Whether a failed send may succeed when sent again (a leader moved, a broker was unreachable). */
-  isRetryable: (error: unknown) => boolean;
-  /** Called before a resend: the client should look the partitions' leaders up again. */
-  refresh: () => void;
-}
-
-/** Milliseconds to wait before sending again after `resend` earlier resends: 100, doubling up to 1 000. */
-export function resendDelayMs(resend: number): number {
-  return Math.min(1_000, 100 * 2 ** resend);
 }
 
 /**
- * Batching for an idempotent producer the client does not batch: appends queue up, one `send` at a time
- * carries as many as the limits allow, and each append resolves with its own offsets once the send that
- * carried its last message was acknowledged. One send in flight keeps per-partition order without relying
- * on the client's sequencing of concurrent sends (it allows one request per broker anyway), and under load
- * the next batch grows while the current one is in flight, like the embedded transport's group commit.
+ * Batching for the idempotent sender: appends queue up, one `send` at a time carries as many as the limits
+ * allow, and each append resolves with its own offsets once the send that carried its last message was
+ * acknowledged. One send in flight keeps per-partition order and keeps each resend of a batch the newest
+ * its partitions' leaders have seen, and under load the next batch grows while the current one is in
+ * flight, like the embedded transport's group commit.
  */
 export interface ProduceQueue {
   /** Queues the writes; resolves with one offset array per write, in order, when all of them are acknowledged. */
@@ -75,15 +67,7 @@ interface Slot {
   index: number;
   message: ProducedMessage;
   size: number;
-  /** When a send first carried this message (performance.now()), for the delivery timeout. */
-  firstSentAt?: number;
 }
-
-/** Partitions a failed send still wrote, with their base offsets: the client reports them on the error. */
-const writtenBy = (error: unknown): readonly ProducedOffset[] =>
-  (error as { produced?: { offsets?: ProducedOffset[] } } | null)?.produced?.offsets ?? [];
-
-type ProducedOffset = NonNullable<ProduceResult['offsets']>[number];
 
 /** The queued messages not sent yet: `slots[head …]`, and their bytes. */
 interface Backlog {
@@ -148,27 +132,22 @@ function takeBatch(backlog: Backlog, maxRecords: number, maxBytes: number): Slot
 }
 
 /**
- * Resolves the slots of the partitions in `offsets`. The others fail, or with `keepUnacknowledged` are
- * returned (a failed send whose other partitions were written).
+ * Resolves the slots of the partitions `written` (each record its base offset + its place; -1 for all
+ * when the brokers did not say where) and returns the others.
  */
-function deliver(
-  batch: readonly Slot[],
-  offsets: readonly ProducedOffset[],
-  keepUnacknowledged = false,
-): Slot[] {
+function deliver(batch: readonly Slot[], written: readonly WrittenPartition[]): Slot[] {
   const base = new Map<string, bigint>();
-  for (const produced of offsets) base.set(`${produced.topic}\u0000${produced.partition}`, produced.offset);
+  for (const produced of written) base.set(`${produced.topic}\u0000${produced.partition}`, produced.offset);
   const next = new Map<string, bigint>();
-  const unacknowledged: Slot[] = [];
+  const unwritten: Slot[] = [];
   for (const slot of batch) {
     const key = `${slot.message.topic}\u0000${slot.message.partition}`;
     const offset = next.get(key) ?? base.get(key);
     if (offset === undefined) {
-      if (keepUnacknowledged) unacknowledged.push(slot);
-      else fail(slot.waiter, new Error(`the brokers did not acknowledge ${key.replace('\u0000', '[')}]`));
+      unwritten.push(slot);
       continue;
     }
-    next.set(key, offset + 1n);
+    next.set(key, offset < 0n ? offset : offset + 1n);
     const waiter = slot.waiter;
     if (waiter.settled) continue;
     waiter.offsets[slot.write]![slot.index] = offset;
@@ -177,14 +156,7 @@ function deliver(
       waiter.resolve(waiter.offsets);
     }
   }
-  return unacknowledged;
-}
-
-/** Puts `slots` back at the head of the backlog, ahead of everything queued since. */
-function requeue(backlog: Backlog, slots: readonly Slot[]): void {
-  backlog.slots = [...slots, ...backlog.slots.slice(backlog.head)];
-  backlog.head = 0;
-  for (const slot of slots) backlog.bytes += slot.size;
+  return unwritten;
 }
 
 /** Rejects every append waiting in the backlog (not yet sent) and empties it. */
@@ -200,8 +172,6 @@ function failBacklog(backlog: Backlog, error: unknown): void {
 export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
   const { send, logger, lingerMs, maxBatchRecords, maxBatchBytes, mapError } = options;
   const backlog: Backlog = { slots: [], head: 0, bytes: 0 };
-  let resends = 0;
-  let resendTimer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   let drained: Array<() => void> = [];
@@ -219,30 +189,6 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
     for (const done of waiting) done();
   };
 
-  /**
-   * After a failed send that may succeed again: puts what it did not write back at the head of the queue,
-   * ahead of everything queued since (so each partition keeps its order), and sends it again after a
-   * growing pause, with the leaders looked up again. The client groups a send's messages by the leaders it
-   * knew when the send began and keeps that grouping through its own retries, so a send caught by a leader
-   * change can only succeed as a new send. Returns the pause in milliseconds, or undefined when the send
-   * cannot go again (its error says so, or a message of it is past its delivery timeout).
-   */
-  const resendLater = (batch: readonly Slot[], error: unknown): number | undefined => {
-    const now = performance.now();
-    const expired = batch.some((slot) => now - (slot.firstSentAt ?? now) >= options.deliveryTimeoutMs);
-    if (expired || !options.isRetryable(error) || batch.every((slot) => slot.waiter.settled))
-      return undefined;
-    const left = deliver(batch, writtenBy(error), true).filter((slot) => !slot.waiter.settled);
-    requeue(backlog, left);
-    const delay = resendDelayMs(resends++);
-    logger.warn(
-      { err: mapError(error), records: left.length, inMs: delay, resend: resends },
-      'kafka transport: produce request failed; sending again',
-    );
-    options.refresh();
-    return delay;
-  };
-
   const sendNext = (): void => {
     stopLinger();
     if (inFlight !== undefined) return;
@@ -252,42 +198,30 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
       return;
     }
     const started = performance.now();
-    for (const slot of batch) slot.firstSentAt ??= started;
-    let pause = 0;
     inFlight = send(batch.map((slot) => slot.message)).then(
-      (result) => {
-        logger.trace(
-          { records: batch.length, durationMs: performance.now() - started },
-          'kafka transport: produce request acknowledged',
-        );
-        resends = 0;
-        deliver(batch, result.offsets ?? []);
-      },
-      (error: unknown) => {
-        const resendIn = resendLater(batch, error);
-        if (resendIn !== undefined) {
-          pause = resendIn;
+      ({ written, error }) => {
+        const unwritten = deliver(batch, written);
+        if (error === undefined && unwritten.length === 0) {
+          logger.trace(
+            { records: batch.length, durationMs: performance.now() - started },
+            'kafka transport: produce request acknowledged',
+          );
           return;
         }
-        resends = 0;
-        const mapped = mapError(error);
-        logger.warn({ err: mapped, records: batch.length }, 'kafka transport: produce request failed');
-        for (const slot of batch) fail(slot.waiter, mapped);
+        const mapped = mapError(error ?? new Error('the brokers did not acknowledge every partition'));
+        logger.warn({ err: mapped, records: unwritten.length }, 'kafka transport: produce request failed');
+        for (const slot of unwritten) fail(slot.waiter, mapped);
         // Appends queued behind a failed send fail with it: a caller that retries the failed records (the
         // Publisher does) would otherwise find later records of the same partitions written first.
         for (let i = backlog.head; i < backlog.slots.length; i++) fail(backlog.slots[i]!.waiter, mapped);
       },
+      (error: unknown) => {
+        const mapped = mapError(error);
+        for (const slot of batch) fail(slot.waiter, mapped);
+        for (let i = backlog.head; i < backlog.slots.length; i++) fail(backlog.slots[i]!.waiter, mapped);
+      },
     );
     void inFlight.finally(() => {
-      if (pause > 0) {
-        // The send that failed stays in flight while it waits, so nothing overtakes it.
-        resendTimer = setTimeout(() => {
-          resendTimer = undefined;
-          inFlight = undefined;
-          sendNext();
-        }, pause);
-        return;
-      }
       inFlight = undefined;
       // Whatever queued meanwhile already waited a whole request: send it at once, without lingering.
       sendNext();
@@ -331,12 +265,6 @@ export function createProduceQueue(options: ProduceQueueOptions): ProduceQueue {
       }),
     abandon: (error) => {
       stopLinger();
-      // A failed send waiting to go again is not in flight any more: it fails with the rest.
-      if (resendTimer !== undefined) {
-        clearTimeout(resendTimer);
-        resendTimer = undefined;
-        inFlight = undefined;
-      }
       failBacklog(backlog, error);
       notifyDrained();
     },

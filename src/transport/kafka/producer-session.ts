@@ -1,15 +1,15 @@
 import { Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { PartitionWrite } from '../transport.ts';
-import { isRetryableClientError, operationError } from './client-errors.ts';
+import { operationError } from './client-errors.ts';
+import { createIdempotentSender } from './idempotent-sender.ts';
 import type { KafkaClientBaseOptions, ResolvedProducerOptions } from './kafka-options.ts';
+import { createProduceLink } from './produce-link.ts';
 import { createProduceQueue, type ProduceQueue, type QueuedWrite } from './produce-queue.ts';
 import { recordSize, toMessage } from './record-codec.ts';
 
 /** Milliseconds between the client's own retries of one request. */
 export const CLIENT_RETRY_DELAY_MS = 250;
-/** Retries the client makes inside one produce request before the produce queue sends it again. */
-const PRODUCE_RETRIES = 4;
 
 /** The plain (idempotent, non-transactional) producer and the queue that batches appends onto it. */
 export interface ProducerSession {
@@ -17,37 +17,42 @@ export interface ProducerSession {
   queue: ProduceQueue;
 }
 
-/** Creates the plain producer (connected on first use) and its produce queue. */
+/**
+ * Creates the plain producer (connected on first use), the idempotent sender over its connections and
+ * the produce queue that batches appends onto the sender.
+ */
 export function createProducerSession(
   base: KafkaClientBaseOptions,
   settings: ResolvedProducerOptions,
   logger: Logger,
 ): ProducerSession {
-  const producer = new Producer({
-    ...base,
-    idempotent: true,
-    acks: -1,
-    compression: settings.compression,
-    // A few retries inside one send ride out a blip with the idempotent sequence kept. Longer failures go
-    // back to the produce queue, which sends again with fresh leaders until the delivery timeout: the
-    // client keeps a send's grouping by leader through its own retries, so a send caught by a leader change
-    // would otherwise fail until the delivery timeout (the client retries an idempotent produce forever by
-    // default, and `retries` of 1 or less means that).
-    retries: PRODUCE_RETRIES,
-    retryDelay: CLIENT_RETRY_DELAY_MS,
+  // The client's `send` is not used: its connections, metadata, API versions and InitProducerId are.
+  const producer = new Producer({ ...base, idempotent: true, acks: -1, retryDelay: CLIENT_RETRY_DELAY_MS });
+  const mapError = (error: unknown) => operationError('append', error);
+  const sender = createIdempotentSender({
+    link: createProduceLink({ producer, compression: settings.compression, requestTimeoutMs: base.timeout }),
+    logger,
+    deliveryTimeoutMs: settings.deliveryTimeoutMs,
+    mapError,
   });
   const queue = createProduceQueue({
-    send: (messages) => producer.send({ messages }),
+    send: (messages) => sender.send(messages),
     logger,
     lingerMs: settings.lingerMs,
     maxBatchRecords: settings.maxBatchRecords,
     maxBatchBytes: settings.maxBatchBytes,
-    mapError: (error) => operationError('append', error),
-    deliveryTimeoutMs: settings.deliveryTimeoutMs,
-    isRetryable: isRetryableClientError,
-    refresh: () => producer.clearMetadata(),
+    mapError,
   });
-  return { producer, queue };
+  return {
+    producer,
+    queue: {
+      ...queue,
+      abandon: (error) => {
+        sender.stop(error);
+        queue.abandon(error);
+      },
+    },
+  };
 }
 
 /**

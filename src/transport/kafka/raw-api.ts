@@ -2,11 +2,12 @@ import { type API, type Base, type Broker, type Connection, kGetApi } from '@pla
 
 /**
  * The newest version of a Kafka API that both the brokers and the client speak, for the few requests the
- * adapter sends itself (offset commits fenced on its own generation, heartbeats while a revoke callback runs).
+ * adapter sends itself (offset commits fenced on its own generation, heartbeats while a revoke callback runs,
+ * produce requests with the sequence numbers of its idempotent sender).
  */
 export function negotiatedApi<Args extends unknown[], Response>(
   client: Base,
-  name: 'OffsetCommit' | 'Heartbeat',
+  name: 'OffsetCommit' | 'Heartbeat' | 'Produce',
 ): Promise<API<Args, Response>> {
   return new Promise((resolve, reject) => {
     client[kGetApi]<Args, Response>(name, (error, api) => {

@@ -1,7 +1,12 @@
 import type { ProduceResult } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import { MAX_TIMESTAMP_DELTA, type QueuedWrite, resendDelayMs } from './produce-queue.ts';
+import { MAX_TIMESTAMP_DELTA, type QueuedWrite } from './produce-queue.ts';
 import type { ProducedMessage } from './record-codec.ts';
+
+/** Milliseconds to wait before running a transaction again after `rerun` earlier runs: 100, doubling up to 1 000. */
+export function rerunDelayMs(rerun: number): number {
+  return Math.min(1_000, 100 * 2 ** rerun);
+}
 
 /**
  * Runs one Kafka transaction: begins it, sends each chunk (one produce request each) in order, commits,
@@ -53,7 +58,7 @@ export function runAgainBeforeCommit(options: RunAgainOptions): RunTransaction {
       try {
         return await attempt(chunks, progress);
       } catch (error) {
-        const pause = resendDelayMs(resend);
+        const pause = rerunDelayMs(resend);
         const expired = Date.now() + pause - started >= deliveryTimeoutMs;
         if (progress.committing || expired || !isCurable(error)) throw error;
         logger.warn(

@@ -1,0 +1,250 @@
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { createParser } from 'eventsource-parser';
+import { NodeRequestError } from './node-client.ts';
+import { formatTable, print } from './output.ts';
+import { type RemoteFlags, remoteOptions, runRemote } from './remote-command.ts';
+import { CliUsageError } from './usage-error.ts';
+
+/** Events per request of `keel publish`: each request is stored all or nothing. */
+export const PUBLISH_CHUNK = 500;
+
+interface Receipt {
+  id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  replayed?: boolean;
+}
+
+/** Message filters shared by `tail` and `export` (the API's names). */
+function messageFilters(command: Command): Command {
+  return command
+    .option('--type <type>', 'event type')
+    .option('--subject <subject>', 'CloudEvents subject')
+    .option('--key <key>', 'partition key')
+    .option('--correlation-id <id>', 'correlation id')
+    .option('--tenant <tenant>', 'tenant id')
+    .option('--partition <n>', 'one partition only')
+    .option(
+      '--where <condition...>',
+      'a condition on the event, e.g. data.vitals.heartRate>=120 (repeatable)',
+    );
+}
+type FilterFlags = {
+  type?: string;
+  subject?: string;
+  key?: string;
+  correlationId?: string;
+  tenant?: string;
+  partition?: string;
+  where?: string[];
+};
+const filterQuery = (flags: FilterFlags) => ({
+  type: flags.type,
+  subject: flags.subject,
+  key: flags.key,
+  correlationId: flags.correlationId,
+  tenant: flags.tenant,
+  partition: flags.partition,
+  where: flags.where,
+});
+
+/**
+ * Reads NDJSON CloudEvents (one structured-mode event per line, blank lines skipped) and checks each
+ * parses, naming the line of the first that does not: nothing is sent unless every line is JSON.
+ */
+export async function readEventLines(input: NodeJS.ReadableStream): Promise<unknown[]> {
+  const events: unknown[] = [];
+  let line = 0;
+  for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    line++;
+    if (text.trim() === '') continue;
+    try {
+      events.push(JSON.parse(text));
+    } catch (error) {
+      throw new CliUsageError(`line ${line}: not JSON (${(error as Error).message}); nothing was published`);
+    }
+  }
+  return events;
+}
+
+/** Adds `keel publish`, `keel tail`, `keel export` and `keel import`. */
+export function registerEventCommands(program: Command): void {
+  registerPublish(program);
+  registerTail(program);
+  registerTransfer(program);
+}
+
+function registerPublish(program: Command): void {
+  remoteOptions(
+    program
+      .command('publish [file]')
+      .description(
+        `publish CloudEvents from an NDJSON file or stdin (structured mode, one per line), ${PUBLISH_CHUNK} per request, each request all or nothing`,
+      ),
+  ).action((file: string | undefined, flags: RemoteFlags) =>
+    runRemote(flags, async ({ client, format, stdout, stderr }) => {
+      const events = await readEventLines(
+        file === undefined || file === '-' ? process.stdin : createReadStream(file),
+      );
+      const receipts: Receipt[] = [];
+      for (let from = 0; from < events.length; from += PUBLISH_CHUNK) {
+        const chunk = events.slice(from, from + PUBLISH_CHUNK);
+        try {
+          const answer = await client.json<{ events: Receipt[] }>('POST', '/v1/events', {
+            body: chunk,
+            contentType: 'application/cloudevents-batch+json',
+          });
+          receipts.push(...answer.events);
+        } catch (error) {
+          // Indexes in the node's answer count from the first event of the refused request.
+          if (from > 0 && error instanceof NodeRequestError) {
+            stderr.write(
+              `keel: events 1-${from} were published; from event ${from + 1} on, nothing (indexes below count from it)\n`,
+            );
+          }
+          throw error;
+        }
+        if (events.length > PUBLISH_CHUNK) stderr.write(`published ${receipts.length}/${events.length}\n`);
+      }
+      print(stdout, format, receipts, () =>
+        formatTable(
+          receipts,
+          [
+            { header: 'id', value: (r) => r.id },
+            { header: 'topic', value: (r) => r.topic },
+            { header: 'partition', value: (r) => r.partition, numeric: true },
+            { header: 'offset', value: (r) => r.offset, numeric: true },
+            { header: 'replayed', value: (r) => (r.replayed ? 'yes' : '') },
+          ],
+          'nothing to publish: the input had no events',
+        ),
+      );
+      return undefined;
+    }),
+  );
+}
+
+function registerTail(program: Command): void {
+  remoteOptions(
+    messageFilters(
+      program
+        .command('tail <topic>')
+        .description('follow a topic live: each new matching event as it is stored (Ctrl-C stops)')
+        .option('--from <where>', 'now (default) or earliest')
+        .option('--limit <n>', 'stop after this many events'),
+    ),
+  ).action((topic: string, flags: RemoteFlags & FilterFlags & { from?: string; limit?: string }) =>
+    runRemote(flags, async ({ client, format, stdout }) => {
+      const limit = flags.limit === undefined ? Number.POSITIVE_INFINITY : Number(flags.limit);
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      const response = await client.open('GET', `/v1/topics/${encodeURIComponent(topic)}/live`, {
+        query: { ...filterQuery(flags), from: flags.from },
+        accept: 'text/event-stream',
+        signal: controller.signal,
+      });
+      let seen = 0;
+      const parser = createParser({
+        onEvent: (message) => {
+          if (seen >= limit) return;
+          seen++;
+          if (format === 'json') stdout.write(`${message.data}\n`);
+          else stdout.write(tailLine(message.id, JSON.parse(message.data) as TailedMessage));
+          if (seen >= limit) controller.abort();
+        },
+      });
+      try {
+        for await (const chunk of Readable.fromWeb(response.body as never)) parser.feed(String(chunk));
+      } catch (error) {
+        if ((error as Error).name !== 'AbortError') throw error;
+      }
+      return undefined;
+    }),
+  );
+}
+
+function registerTransfer(program: Command): void {
+  remoteOptions(
+    messageFilters(
+      program
+        .command('export <topic>')
+        .description("stream a topic's messages as NDJSON (importable) or CSV, to a file or stdout")
+        .option('--format <format>', 'ndjson (default) or csv')
+        .option('--since <time>', 'events at or after this ISO time')
+        .option('--until <time>', 'events before this ISO time')
+        .option('--limit <n>', 'at most this many events')
+        .option('--out <file>', 'write to this file instead of stdout'),
+    ),
+  ).action(
+    (
+      topic: string,
+      flags: RemoteFlags &
+        FilterFlags & { format?: string; since?: string; until?: string; limit?: string; out?: string },
+    ) =>
+      runRemote(flags, async ({ client, stderr }) => {
+        const response = await client.open('GET', `/v1/topics/${encodeURIComponent(topic)}/export`, {
+          query: {
+            ...filterQuery(flags),
+            format: flags.format,
+            since: flags.since,
+            until: flags.until,
+            limit: flags.limit,
+          },
+          accept: '*/*',
+        });
+        const target = flags.out ? createWriteStream(flags.out) : process.stdout;
+        await pipeline(Readable.fromWeb(response.body as never), target, { end: flags.out !== undefined });
+        if (flags.out) stderr.write(`exported to ${flags.out}\n`);
+        return undefined;
+      }),
+  );
+
+  remoteOptions(
+    program
+      .command('import <topic> <file>')
+      .description(
+        'import an NDJSON export into a topic: every line checked, all or nothing; importing a file twice stores it once',
+      ),
+  ).action((topic: string, file: string, flags: RemoteFlags) =>
+    runRemote(flags, async ({ client, format, stdout }) => {
+      const answer = await client.json<Record<string, unknown>>(
+        'POST',
+        `/v1/topics/${encodeURIComponent(topic)}/import`,
+        {
+          body: readFileSync(file, 'utf8'),
+          contentType: 'application/x-ndjson',
+        },
+      );
+      print(
+        stdout,
+        format,
+        answer,
+        () =>
+          `${Object.entries(answer)
+            .filter(([, v]) => typeof v === 'number')
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')}\n`,
+      );
+      return undefined;
+    }),
+  );
+}
+
+/** A live-tailed message as the node sends it. */
+interface TailedMessage {
+  partition: number;
+  offset: string;
+  event?: { id?: string; type?: string; time?: string; subject?: string };
+  key?: string | null;
+}
+
+/** One line per tailed event for people: where, when, what, whose. */
+function tailLine(id: string | undefined, message: TailedMessage): string {
+  const event = message.event ?? {};
+  return `${(id ?? `${message.partition}:${message.offset}`).padEnd(10)} ${event.time ?? '-'}  ${event.type ?? '-'}  ${event.subject ?? message.key ?? '-'}  ${event.id ?? ''}\n`;
+}

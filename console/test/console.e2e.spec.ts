@@ -86,6 +86,10 @@ describe('web console', () => {
   it('message browser: filters go in the URL, a shared URL shows the same, keyboard opens a message', async () => {
     await open(`/topics/${TOPIC}`);
     await expect.poll(() => text('[data-shown]')).toContain('170 shown');
+    // Virtualized: only the rows in view (and a few around them) are in the page.
+    expect(await page.locator('.virtual-row').count()).toBeLessThan(40);
+    await page.locator('.virtual').evaluate((list) => list.scrollTo(0, list.scrollHeight));
+    await expect.poll(() => page.locator('.virtual-row').last().innerText()).toMatch(/^\d+:0\b/);
     await page.getByLabel('Key').fill('p-7');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/key=p-7/);

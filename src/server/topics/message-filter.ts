@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import { decodeDataBytes } from '../../events/data-encoding.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
 import type { StoredRecord } from '../../transport/transport.ts';
 import { RequestInvalidError } from '../api/errors.ts';
@@ -57,6 +58,28 @@ export function decodeRecord(record: StoredRecord): CloudEvent | undefined {
 }
 
 /**
+ * The event a filter looks at: for a binary-mode record (the Publisher's), its `ce_` attributes and its
+ * data decoded — without checking the envelope, which the filter does not need and which costs most of a
+ * full decode; for any other record, the full decode. Undefined when the data does not decode.
+ */
+export function filterView(record: StoredRecord): Record<string, unknown> | undefined {
+  if (record.headers.ce_specversion === undefined)
+    return decodeRecord(record) as Record<string, unknown> | undefined;
+  const view: Record<string, unknown> = {};
+  for (const name in record.headers) {
+    if (name.startsWith('ce_')) view[name.slice(3)] = record.headers[name];
+  }
+  const contentType = record.headers['content-type'];
+  if (contentType !== undefined) view.datacontenttype = contentType;
+  if (record.value !== null) {
+    const decoded = decodeDataBytes(record.value, contentType);
+    if (decoded.issue) return undefined;
+    view.data = decoded.data;
+  }
+  return view;
+}
+
+/**
  * Compiles a filter into a predicate over records; undefined when the filter is empty. A time range that
  * ends before it starts is refused (422) naming `<part>.until`; a `where` that does not parse (400) says where.
  */
@@ -100,11 +123,17 @@ export function compileMessageFilter(
     };
     return (
       exact.every(([name, value]) => attributeOf(record, name, decoded) === value) &&
-      conditions.every((condition) =>
-        meetsCondition(decoded() as Record<string, unknown> | undefined, condition),
-      )
+      (conditions.length === 0 || conditionsHold(filterView(record), conditions))
     );
   };
+}
+
+/** Whether every condition holds on the event's view. */
+function conditionsHold(
+  view: Record<string, unknown> | undefined,
+  conditions: readonly DataCondition[],
+): boolean {
+  return conditions.every((condition) => meetsCondition(view, condition));
 }
 
 /** The `where` conditions, parsed; each error names `<part>.where` (and its position when repeated). */

@@ -4,11 +4,13 @@ import { decodeDataBytes } from '../../events/data-encoding.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
 import type { StoredRecord } from '../../transport/transport.ts';
 import { RequestInvalidError } from '../api/errors.ts';
+import { compileCelFilter, MAX_CEL_LENGTH } from './cel-filter.ts';
 import { type DataCondition, meetsCondition, parseDataCondition } from './data-condition.ts';
 
 /**
- * The declarative message filter shared by the API's message lists: every field given must match (AND).
- * Nothing in it is evaluated as code.
+ * The message filter shared by the API's message lists: every field given must match (AND). Nothing in
+ * it runs as JavaScript: `where` conditions are data, and `cel` is read by a CEL interpreter that sees only
+ * the record's variables (never `eval`, no access to the process or to prototypes).
  */
 export const messageFilterSchema = z.strictObject({
   type: z.string().min(1).optional().describe('CloudEvents `type`, exactly.'),
@@ -24,6 +26,17 @@ export const messageFilterSchema = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .describe('Records appended before this time (ISO 8601).'),
+  cel: z
+    .string()
+    .min(1)
+    .max(MAX_CEL_LENGTH)
+    .optional()
+    .describe(
+      'A CEL expression (Common Expression Language: no loops, no side effects) that must be true, over ' +
+        '`event` (attributes and `event.data`), `data`, `key`, `partition`, `offset` and `timestamp` (ms), ' +
+        'e.g. `data.vitals.heartRate > 120 && event.subject.startsWith("p-")`. A record it cannot be ' +
+        'evaluated on (a missing field) does not match.',
+    ),
   where: z
     .union([z.string().min(1), z.array(z.string().min(1))])
     .optional()
@@ -103,9 +116,11 @@ export function compileMessageFilter(
   if (filter.tenant !== undefined) exact.push(['tenantid', filter.tenant]);
   const key = filter.key;
   const conditions = conditionsOf(filter.where, part);
+  const cel = filter.cel === undefined ? undefined : compileCelFilter(filter.cel, `${part}.cel`);
   if (
     exact.length === 0 &&
     conditions.length === 0 &&
+    cel === undefined &&
     key === undefined &&
     since === undefined &&
     until === undefined
@@ -121,9 +136,15 @@ export function compileMessageFilter(
       if (event === null) event = decodeRecord(record);
       return event;
     };
+    let view: Record<string, unknown> | undefined | null = null;
+    const viewed = () => {
+      if (view === null) view = filterView(record);
+      return view;
+    };
     return (
       exact.every(([name, value]) => attributeOf(record, name, decoded) === value) &&
-      (conditions.length === 0 || conditionsHold(filterView(record), conditions))
+      (conditions.length === 0 || conditionsHold(viewed(), conditions)) &&
+      (cel === undefined || cel(record, viewed))
     );
   };
 }

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { apiBenchmarks } from './api.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
@@ -25,6 +26,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['store', async () => [...(await storeBenchmarks()), ...(await sqliteStoreBenchmarks())]],
   ['workflows-sqlite', () => workflowBenchmarks('sqlite')],
   ['workflows-postgres', () => workflowBenchmarks('postgres')],
+  ['api', () => apiBenchmarks()],
   ['kafka', () => kafkaBenchmarks()],
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
   ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],

@@ -120,6 +120,17 @@ describe('web console', () => {
     await check('message');
   });
 
+  it('a CEL filter goes in the URL like the others; one that does not parse says where', async () => {
+    await open(`/topics/${TOPIC}`);
+    await page.getByLabel('CEL expression').fill('data.lastName == "L7" && event.subject.startsWith("p-")');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/cel=/);
+    await expect.poll(() => text('[data-shown]')).toContain('2 shown');
+    await page.getByLabel('CEL expression').fill('data.lastName ==');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => text('[role="alert"]')).toContain('query.cel');
+  });
+
   it('whole-topic search runs as a job with progress and links to what matched; the topic summary', async () => {
     await open(`/topics/${TOPIC}?key=p-7`);
     await expect.poll(() => text('details.summary-card summary')).toContain('170 messages in 12 partitions');

@@ -14,6 +14,8 @@ export interface BrowseRequest {
   match?: (record: StoredRecord) => boolean;
   /** Most records to look at before answering with what was found (bounds the work of a sparse filter). */
   maxScan: number;
+  /** Records per call to the transport; default 500 (a page), more for a scan that reads on. */
+  chunk?: number;
 }
 
 /** A page of a partition. */
@@ -25,7 +27,7 @@ export interface BrowseResult {
   scanned: number;
 }
 
-/** Records read per call to the transport. */
+/** Records read per call to the transport unless the request says. */
 const CHUNK = 500;
 
 /**
@@ -50,7 +52,7 @@ async function browseUp(
   let position = request.from === undefined || request.from < earliest ? earliest : request.from;
   let scanned = 0;
   while (position < latest && records.length < request.limit && scanned < request.maxScan) {
-    const want = Math.min(CHUNK, request.maxScan - scanned);
+    const want = Math.min(request.chunk ?? CHUNK, request.maxScan - scanned);
     const chunk = await transport.read(request.topic, request.partition, position, want);
     if (chunk.length === 0) break;
     for (const record of chunk) {
@@ -74,7 +76,7 @@ async function browseDown(
   let below = request.from === undefined || request.from >= latest ? latest : request.from + 1n;
   let scanned = 0;
   while (below > earliest && records.length < request.limit && scanned < request.maxScan) {
-    const size = BigInt(Math.min(CHUNK, request.maxScan - scanned));
+    const size = BigInt(Math.min(request.chunk ?? CHUNK, request.maxScan - scanned));
     const start = below - size > earliest ? below - size : earliest;
     const chunk = (await transport.read(request.topic, request.partition, start, Number(below - start)))
       .filter((record) => record.offset < below)

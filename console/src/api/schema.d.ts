@@ -2009,6 +2009,8 @@ export interface operations {
     exportTopic: {
         parameters: {
             query?: {
+                /** @description A CEL expression (Common Expression Language: no loops, no side effects) that must be true, over `event` (attributes and `event.data`), `data`, `key`, `partition`, `offset` and `timestamp` (ms), e.g. `data.vitals.heartRate > 120 && event.subject.startsWith("p-")`. A record it cannot be evaluated on (a missing field) does not match. */
+                cel?: string;
                 /** @description The `correlationid` extension, exactly. */
                 correlationId?: string;
                 /** @description `ndjson` (default) or `csv`. */
@@ -2194,6 +2196,8 @@ export interface operations {
     tailTopic: {
         parameters: {
             query?: {
+                /** @description A CEL expression (Common Expression Language: no loops, no side effects) that must be true, over `event` (attributes and `event.data`), `data`, `key`, `partition`, `offset` and `timestamp` (ms), e.g. `data.vitals.heartRate > 120 && event.subject.startsWith("p-")`. A record it cannot be evaluated on (a missing field) does not match. */
+                cel?: string;
                 /** @description The `correlationid` extension, exactly. */
                 correlationId?: string;
                 /** @description `now` (default): new messages only; `earliest`: from the start of the log. */
@@ -2274,6 +2278,8 @@ export interface operations {
     browseMessages: {
         parameters: {
             query?: {
+                /** @description A CEL expression (Common Expression Language: no loops, no side effects) that must be true, over `event` (attributes and `event.data`), `data`, `key`, `partition`, `offset` and `timestamp` (ms), e.g. `data.vitals.heartRate > 120 && event.subject.startsWith("p-")`. A record it cannot be evaluated on (a missing field) does not match. */
+                cel?: string;
                 /** @description The `correlationid` extension, exactly. */
                 correlationId?: string;
                 /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
@@ -2472,6 +2478,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description A CEL expression (Common Expression Language: no loops, no side effects) that must be true, over `event` (attributes and `event.data`), `data`, `key`, `partition`, `offset` and `timestamp` (ms), e.g. `data.vitals.heartRate > 120 && event.subject.startsWith("p-")`. A record it cannot be evaluated on (a missing field) does not match. */
+                    cel?: string;
                     /** @description The `correlationid` extension, exactly. */
                     correlationId?: string;
                     /** @description Record key (the partition key), exactly. */

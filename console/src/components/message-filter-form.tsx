@@ -11,6 +11,7 @@ const LABELS: Record<(typeof TEXT_FILTERS)[number], { label: string; placeholder
   tenant: { label: 'Tenant', placeholder: 'exact' },
   since: { label: 'Since', placeholder: '2026-01-01T00:00:00Z' },
   until: { label: 'Until', placeholder: 'ISO 8601' },
+  cel: { label: 'CEL expression', placeholder: 'data.lastName == "Doe" && event.subject.startsWith("p-")' },
 };
 
 /** The browser's filters as a form; submitting puts them in the URL (the page reads them from there). */
@@ -34,7 +35,7 @@ export function MessageFilterForm({
       }}
     >
       {TEXT_FILTERS.map((name) => (
-        <label key={name}>
+        <label key={name} class={name === 'cel' ? 'wide' : undefined}>
           <span>{LABELS[name].label}</span>
           <input
             name={name}

@@ -10,6 +10,8 @@ export interface MessageFilters {
   tenant?: string;
   since?: string;
   until?: string;
+  /** A CEL expression over `event`, `data`, `key`, `partition`, `offset` and `timestamp` that must be true. */
+  cel?: string;
   /** Conditions on the event (`data.age>=65`), all must hold. */
   where: string[];
 }
@@ -25,6 +27,7 @@ export const TEXT_FILTERS = [
   'tenant',
   'since',
   'until',
+  'cel',
 ] as const;
 
 /** Reads the filters from a query string (`?type=...&where=a&where=b`). */
@@ -61,6 +64,7 @@ export function apiQueryOf(filters: MessageFilters) {
     ...(filters.tenant ? { tenant: filters.tenant } : {}),
     ...(filters.since ? { since: filters.since } : {}),
     ...(filters.until ? { until: filters.until } : {}),
+    ...(filters.cel ? { cel: filters.cel } : {}),
     ...(filters.where.length > 0 ? { where: filters.where } : {}),
   };
 }

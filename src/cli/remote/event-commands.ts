@@ -42,6 +42,7 @@ type FilterFlags = {
   tenant?: string;
   partition?: string;
   where?: string[];
+  cel?: string;
 };
 const filterQuery = (flags: FilterFlags) => ({
   type: flags.type,
@@ -51,6 +52,7 @@ const filterQuery = (flags: FilterFlags) => ({
   tenant: flags.tenant,
   partition: flags.partition,
   where: flags.where,
+  cel: flags.cel,
 });
 
 /**

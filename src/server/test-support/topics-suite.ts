@@ -98,6 +98,12 @@ export function topicsSuite(fixture: () => ApiFixture): void {
       )
     ).json() as MessagePage;
     expect(where.items.map((m) => m.key).sort()).toEqual(['p-4', 'p-5']);
+    const cel = (
+      await get(
+        `/v1/topics/${topic}/messages?cel=${encodeURIComponent('data.lastName in ["L1", "L3"] || (event.tenantid == "north" && key == "p-0")')}`,
+      )
+    ).json() as MessagePage;
+    expect(cel.items.map((m) => m.key).sort()).toEqual(['p-0', 'p-1', 'p-3']);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const none = (await get(`/v1/topics/${topic}/messages?since=${future}`)).json() as MessagePage;
     expect(none.items).toEqual([]);
@@ -121,6 +127,8 @@ export function topicsSuite(fixture: () => ApiFixture): void {
       ],
       [`/v1/topics/${topic}/messages?filter=process.exit()`, 400, 'query.filter'],
       [`/v1/topics/${topic}/messages?where=data.lastName`, 400, 'query.where'],
+      [`/v1/topics/${topic}/messages?cel=${encodeURIComponent('data.lastName ==')}`, 400, 'query.cel'],
+      [`/v1/topics/${topic}/messages?cel=${'x'.repeat(2_001)}`, 400, 'query.cel'],
     ];
     for (const [url, status, path] of cases) {
       const response = await get(url);

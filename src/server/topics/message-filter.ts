@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import type { CloudEvent } from '../../events/cloud-event.ts';
+import { decodeDataBytes } from '../../events/data-encoding.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
 import type { StoredRecord } from '../../transport/transport.ts';
 import { RequestInvalidError } from '../api/errors.ts';
+import { compileCelFilter, MAX_CEL_LENGTH } from './cel-filter.ts';
 import { type DataCondition, meetsCondition, parseDataCondition } from './data-condition.ts';
 
 /**
- * The declarative message filter shared by the API's message lists: every field given must match (AND).
- * Nothing in it is evaluated as code.
+ * The message filter shared by the API's message lists: every field given must match (AND). Nothing in
+ * it runs as JavaScript: `where` conditions are data, and `cel` is read by a CEL interpreter that sees only
+ * the record's variables (never `eval`, no access to the process or to prototypes).
  */
 export const messageFilterSchema = z.strictObject({
   type: z.string().min(1).optional().describe('CloudEvents `type`, exactly.'),
@@ -23,6 +26,17 @@ export const messageFilterSchema = z.strictObject({
     .datetime({ offset: true })
     .optional()
     .describe('Records appended before this time (ISO 8601).'),
+  cel: z
+    .string()
+    .min(1)
+    .max(MAX_CEL_LENGTH)
+    .optional()
+    .describe(
+      'A CEL expression (Common Expression Language: no loops, no side effects) that must be true, over ' +
+        '`event` (attributes and `event.data`), `data`, `key`, `partition`, `offset` and `timestamp` (ms), ' +
+        'e.g. `data.vitals.heartRate > 120 && event.subject.startsWith("p-")`. A record it cannot be ' +
+        'evaluated on (a missing field) does not match.',
+    ),
   where: z
     .union([z.string().min(1), z.array(z.string().min(1))])
     .optional()
@@ -57,6 +71,28 @@ export function decodeRecord(record: StoredRecord): CloudEvent | undefined {
 }
 
 /**
+ * The event a filter looks at: for a binary-mode record (the Publisher's), its `ce_` attributes and its
+ * data decoded — without checking the envelope, which the filter does not need and which costs most of a
+ * full decode; for any other record, the full decode. Undefined when the data does not decode.
+ */
+export function filterView(record: StoredRecord): Record<string, unknown> | undefined {
+  if (record.headers.ce_specversion === undefined)
+    return decodeRecord(record) as Record<string, unknown> | undefined;
+  const view: Record<string, unknown> = {};
+  for (const name in record.headers) {
+    if (name.startsWith('ce_')) view[name.slice(3)] = record.headers[name];
+  }
+  const contentType = record.headers['content-type'];
+  if (contentType !== undefined) view.datacontenttype = contentType;
+  if (record.value !== null) {
+    const decoded = decodeDataBytes(record.value, contentType);
+    if (decoded.issue) return undefined;
+    view.data = decoded.data;
+  }
+  return view;
+}
+
+/**
  * Compiles a filter into a predicate over records; undefined when the filter is empty. A time range that
  * ends before it starts is refused (422) naming `<part>.until`; a `where` that does not parse (400) says where.
  */
@@ -80,9 +116,11 @@ export function compileMessageFilter(
   if (filter.tenant !== undefined) exact.push(['tenantid', filter.tenant]);
   const key = filter.key;
   const conditions = conditionsOf(filter.where, part);
+  const cel = filter.cel === undefined ? undefined : compileCelFilter(filter.cel, `${part}.cel`);
   if (
     exact.length === 0 &&
     conditions.length === 0 &&
+    cel === undefined &&
     key === undefined &&
     since === undefined &&
     until === undefined
@@ -98,13 +136,25 @@ export function compileMessageFilter(
       if (event === null) event = decodeRecord(record);
       return event;
     };
+    let view: Record<string, unknown> | undefined | null = null;
+    const viewed = () => {
+      if (view === null) view = filterView(record);
+      return view;
+    };
     return (
       exact.every(([name, value]) => attributeOf(record, name, decoded) === value) &&
-      conditions.every((condition) =>
-        meetsCondition(decoded() as Record<string, unknown> | undefined, condition),
-      )
+      (conditions.length === 0 || conditionsHold(viewed(), conditions)) &&
+      (cel === undefined || cel(record, viewed))
     );
   };
+}
+
+/** Whether every condition holds on the event's view. */
+function conditionsHold(
+  view: Record<string, unknown> | undefined,
+  conditions: readonly DataCondition[],
+): boolean {
+  return conditions.every((condition) => meetsCondition(view, condition));
 }
 
 /** The `where` conditions, parsed; each error names `<part>.where` (and its position when repeated). */

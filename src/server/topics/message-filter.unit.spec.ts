@@ -3,7 +3,7 @@ import { PatientCreated } from '../../../examples/catalog.ts';
 import { createEvent } from '../../events/create-event.ts';
 import { toRecord } from '../../events/kafka-binding.ts';
 import type { StoredRecord } from '../../transport/transport.ts';
-import { compileMessageFilter } from './message-filter.ts';
+import { compileMessageFilter, filterView } from './message-filter.ts';
 
 const data = { patientId: 'p-1', firstName: 'Ada', lastName: 'Lovelace', dateOfBirth: '1815-12-10' };
 
@@ -57,5 +57,23 @@ describe('compileMessageFilter', () => {
       expect(compileMessageFilter({ type: value, key: value })?.(record)).toBe(false);
     }
     expect(ran).toBe(false);
+  });
+
+  it('looks at data conditions in both modes, and a record whose data does not decode matches none', () => {
+    for (const mode of ['binary', 'structured'] as const) {
+      const record = stored(mode);
+      expect(compileMessageFilter({ where: ['data.lastName=="Lovelace"', 'subject==p-1'] })?.(record)).toBe(
+        true,
+      );
+      expect(compileMessageFilter({ where: 'data.lastName=="Byron"' })?.(record)).toBe(false);
+    }
+    const broken = { ...stored('binary'), value: new TextEncoder().encode('{"lastName": "Lovelace"') };
+    expect(filterView(broken)).toBeUndefined();
+    expect(compileMessageFilter({ where: 'data.lastName=="Lovelace"' })?.(broken)).toBe(false);
+    expect(filterView(stored('binary'))).toMatchObject({
+      type: 'healthcare.patient.created',
+      tenantid: 'north',
+      data,
+    });
   });
 });

@@ -43,6 +43,7 @@ export async function searchTopic(
         limit: search.maxMatches - matched,
         ...(search.match === undefined ? {} : { match: search.match }),
         maxScan: Math.min(STEP, search.maxScan - scanned),
+        chunk: STEP,
       });
       for (const record of page.records) context.count('matched', 1, `${record.partition}:${record.offset}`);
       matched += page.records.length;

@@ -34,13 +34,15 @@ describe('web console', () => {
     await saveScreenshot(page, name);
     expect(await seriousViolations(page)).toEqual([]);
   };
+  // The page updates on its own (polls, jobs, streams): wait for it, generously on a busy machine.
+  const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 100 });
   const text = (selector: string) => page.locator(selector).first().innerText();
   // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field; the API tests check their shape.
   const api = (path: string): Promise<any> => fetch(`${seeded.url}${path}`).then((r) => r.json());
 
   it('overview: total lag and pending dead letters, publish rate from the live figures, both themes', async () => {
     await open('/');
-    await expect.poll(() => text('[data-stat="Total lag"]')).toBe(String(SEED.lag));
+    await eventually(() => text('[data-stat="Total lag"]')).toBe(String(SEED.lag));
     await expect
       .poll(() => text('[data-stat="Dead letters"]'))
       .toBe(String(SEED.validationFailures + SEED.timeoutFailures));
@@ -52,7 +54,7 @@ describe('web console', () => {
         dateOfBirth: '2000-01-01',
       });
     }
-    await expect.poll(() => text('[data-stat="Published"]'), { timeout: 8000 }).not.toBe('0.0/s');
+    await eventually(() => text('[data-stat="Published"]')).not.toBe('0.0/s');
     expect(await page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
     await check('overview-light');
 
@@ -69,7 +71,7 @@ describe('web console', () => {
   it('topics: each topic with its messages and the lag of its groups', async () => {
     await open('/topics');
     const row = page.getByRole('row', { name: new RegExp(TOPIC) });
-    await expect.poll(() => row.innerText()).toContain('170'); // 150 seeded + 20 published on the overview
+    await eventually(() => row.innerText()).toContain('170'); // 150 seeded + 20 published on the overview
     expect(await row.innerText()).toContain('50'); // lag: 30 + the 20 new
     await check('topics');
     // Keyboard: g then c goes to the catalog, g then t back.
@@ -85,20 +87,20 @@ describe('web console', () => {
 
   it('message browser: filters go in the URL, a shared URL shows the same, keyboard opens a message', async () => {
     await open(`/topics/${TOPIC}`);
-    await expect.poll(() => text('[data-shown]')).toContain('170 shown');
+    await eventually(() => text('[data-shown]')).toContain('170 shown');
     // Virtualized: only the rows in view (and a few around them) are in the page.
     expect(await page.locator('.virtual-row').count()).toBeLessThan(40);
     await page.locator('.virtual').evaluate((list) => list.scrollTo(0, list.scrollHeight));
-    await expect.poll(() => page.locator('.virtual-row').last().innerText()).toMatch(/^\d+:0\b/);
+    await eventually(() => page.locator('.virtual-row').last().innerText()).toMatch(/^\d+:0\b/);
     await page.getByLabel('Key').fill('p-7');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/key=p-7/);
     // p-7 was published twice (in the first 120 and again in the last 30).
-    await expect.poll(() => text('[data-shown]')).toContain('2 shown');
+    await eventually(() => text('[data-shown]')).toContain('2 shown');
     const shared = page.url();
     const second = await context.newPage();
     await second.goto(shared);
-    await expect.poll(() => second.locator('[data-shown]').innerText()).toContain('2 shown');
+    await eventually(() => second.locator('[data-shown]').innerText()).toContain('2 shown');
     expect(await second.getByLabel('Key').inputValue()).toBe('p-7');
     await second.close();
     await check('messages');
@@ -114,7 +116,7 @@ describe('web console', () => {
   it('message: the decoded event as JSON, its headers and raw bytes', async () => {
     const first = (await api(`/v1/topics/${TOPIC}/messages?key=p-7&order=oldest&limit=1`)).items[0];
     await open(`/topics/${TOPIC}/messages/${first.partition}/${first.offset}`);
-    await expect.poll(() => text('pre.json')).toContain('"patientId": "p-7"');
+    await eventually(() => text('pre.json')).toContain('"patientId": "p-7"');
     expect(await text('table')).toContain('ce_type');
     expect(await text('pre.hex')).toMatch(/^000000 {2}7b 22/); // `{"` : the JSON value's first bytes
     await check('message');
@@ -125,27 +127,27 @@ describe('web console', () => {
     await page.getByLabel('CEL expression').fill('data.lastName == "L7" && event.subject.startsWith("p-")');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/cel=/);
-    await expect.poll(() => text('[data-shown]')).toContain('2 shown');
+    await eventually(() => text('[data-shown]')).toContain('2 shown');
     await page.getByLabel('CEL expression').fill('data.lastName ==');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => text('[role="alert"]')).toContain('query.cel');
+    await eventually(() => text('[role="alert"]')).toContain('query.cel');
   });
 
   it('whole-topic search runs as a job with progress and links to what matched; the topic summary', async () => {
     await open(`/topics/${TOPIC}?key=p-7`);
-    await expect.poll(() => text('details.summary-card summary')).toContain('170 messages in 12 partitions');
+    await eventually(() => text('details.summary-card summary')).toContain('170 messages in 12 partitions');
     expect(await text('details.summary-card summary')).toContain(`${GROUP} (lag 50)`);
     await page.getByRole('button', { name: 'Search the whole topic' }).click();
-    await expect.poll(() => text('[data-search-result]')).toBe('2 matched in 170 records.');
+    await eventually(() => text('[data-search-result]')).toBe('2 matched in 170 records.');
     expect(await page.locator('.search progress').getAttribute('value')).toBe('170');
     await check('search');
     await page.locator('.matches a').first().click();
-    await expect.poll(() => text('pre.json')).toContain('"patientId": "p-7"');
+    await eventually(() => text('pre.json')).toContain('"patientId": "p-7"');
   });
 
   it('export downloads the selection as NDJSON, which imports back; a bad file shows what is wrong', async () => {
     await open(`/topics/${TOPIC}?key=p-7`);
-    await expect.poll(() => text('[data-shown]')).toContain('2 shown');
+    await eventually(() => text('[data-shown]')).toContain('2 shown');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Export NDJSON' }).click(),
@@ -162,10 +164,10 @@ describe('web console', () => {
       await page.getByRole('button', { name: 'Import', exact: true }).click();
     };
     await importFile();
-    await expect.poll(() => page.locator('.notice').innerText()).toContain('Imported 2 events');
-    await expect.poll(() => text('[data-shown]')).toContain('4 shown');
+    await eventually(() => page.locator('.notice').innerText()).toContain('Imported 2 events');
+    await eventually(() => text('[data-shown]')).toContain('4 shown');
     await importFile();
-    await expect.poll(() => page.locator('.notice').innerText()).toContain('Imported 0 events');
+    await eventually(() => page.locator('.notice').innerText()).toContain('Imported 0 events');
     expect(await page.locator('.notice').innerText()).toContain('2 already there');
 
     await page.locator('input[name="import"]').setInputFiles({
@@ -174,7 +176,7 @@ describe('web console', () => {
       buffer: Buffer.from('{"not":"an event"}\n'),
     });
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect.poll(() => text('.import [role="alert"]')).toMatch(/line\[1\]/);
+    await eventually(() => text('.import [role="alert"]')).toMatch(/line\[1\]/);
   });
 
   it('live tail shows a message published while it follows', async () => {
@@ -197,11 +199,11 @@ describe('web console', () => {
   it('consumer groups: lag per partition as a chart; a reset shows its dry run, then applies it', async () => {
     await open('/groups');
     const lag = Number((await api(`/v1/groups/${GROUP}`)).lag.total);
-    await expect.poll(() => text(`[data-group-lag="${GROUP}"]`)).toBe(String(lag));
+    await eventually(() => text(`[data-group-lag="${GROUP}"]`)).toBe(String(lag));
     await check('groups');
 
     await open(`/groups/${GROUP}`);
-    await expect.poll(() => text('[data-group-total-lag]')).toBe(String(lag));
+    await eventually(() => text('[data-group-total-lag]')).toBe(String(lag));
     expect(await page.locator('figure.chart canvas').count()).toBe(1);
     await page.getByRole('button', { name: 'Dry run' }).click();
     const plan = page.locator('[data-reset-plan="dry-run"]');
@@ -218,36 +220,36 @@ describe('web console', () => {
       0,
     );
     expect(Number((await api(`/v1/groups/${GROUP}`)).lag.total)).toBe(total);
-    await expect.poll(() => text('[data-group-total-lag]')).toBe(total.toLocaleString('en-US'));
+    await eventually(() => text('[data-group-total-lag]')).toBe(total.toLocaleString('en-US'));
   });
 
   it('dead letters: grouped failures, a bulk retry with its progress, one retried, one discarded with a reason', async () => {
     await open('/dead-letters');
-    await expect.poll(() => text(`[data-dlq-pending="${GROUP}"]`)).toBe('7');
+    await eventually(() => text(`[data-dlq-pending="${GROUP}"]`)).toBe('7');
     await check('dead-letter-groups');
 
     await page.getByRole('link', { name: GROUP }).click();
-    await expect.poll(() => text('[data-dlq-total]')).toBe('7');
+    await eventually(() => text('[data-dlq-total]')).toBe('7');
     await check('dead-letters');
     await page.getByRole('button', { name: `Retry all ${SEED.validationFailures}` }).click();
     await page.locator('[data-job-status="succeeded"]').waitFor();
     const bar = page.locator('.job progress');
     expect([await bar.getAttribute('value'), await bar.getAttribute('max')]).toEqual(['5', '5']);
     expect(await text('[data-job-status]')).toContain('5 retried');
-    await expect.poll(() => text('[data-dlq-total]')).toBe(String(SEED.timeoutFailures));
+    await eventually(() => text('[data-dlq-total]')).toBe(String(SEED.timeoutFailures));
 
     const entries = (await api(`/v1/groups/${GROUP}/dead-letters?status=pending`)).items as { id: string }[];
     await open(`/dead-letters/${GROUP}/${encodeURIComponent(entries[0]!.id)}`);
-    await expect.poll(() => text('pre.json')).toContain('patientId');
+    await eventually(() => text('pre.json')).toContain('patientId');
     await check('dead-letter');
     await page.getByRole('button', { name: 'Retry' }).click();
-    await expect.poll(() => text('[data-dead-letter-status]')).toBe('retried');
+    await eventually(() => text('[data-dead-letter-status]')).toBe('retried');
     expect(await text('main')).toContain('retried by console');
 
     await open(`/dead-letters/${GROUP}/${encodeURIComponent(entries[1]!.id)}`);
     await page.getByLabel('Reason to discard').fill('duplicate of a corrected event');
     await page.getByRole('button', { name: 'Discard' }).click();
-    await expect.poll(() => text('[data-dead-letter-status]')).toBe('discarded');
+    await eventually(() => text('[data-dead-letter-status]')).toBe('discarded');
     expect(await text('main')).toContain('duplicate of a corrected event');
   });
 
@@ -255,7 +257,7 @@ describe('web console', () => {
     const records = await allRecords(seeded.node, TOPIC);
     await seedDeadLetters(seeded.node, GROUP, records.slice(20, 22), 'SchemaError', 'admissions:map');
     await open(`/dead-letters/${GROUP}`);
-    await expect.poll(() => text('[data-dlq-total]')).toBe('2');
+    await eventually(() => text('[data-dlq-total]')).toBe('2');
     // Another failure arrives while the page shows 2.
     await seedDeadLetters(seeded.node, GROUP, records.slice(22, 23), 'SchemaError', 'admissions:map');
     await page.getByRole('button', { name: 'Retry all 2 pending' }).click();
@@ -266,21 +268,21 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Retry all 3 pending' }).click();
     await page.locator('[data-job-status="succeeded"]').waitFor();
     expect(await text('[data-job-status]')).toContain('3 retried');
-    await expect.poll(() => text('.empty strong')).toBe('Nothing waits here');
+    await eventually(() => text('.empty strong')).toBe('Nothing waits here');
   });
 
   it('catalog: event types with their JSON Schema', async () => {
     await open('/catalog');
     const type = page.locator('li', { hasText: PatientCreated.type });
     await type.getByText('JSON Schema').click();
-    await expect.poll(() => type.locator('pre.json').innerText()).toContain('"dateOfBirth"');
+    await eventually(() => type.locator('pre.json').innerText()).toContain('"dateOfBirth"');
     await check('catalog');
   });
 
   it('jobs: the bulk retry with its status, progress and counts', async () => {
     await open('/jobs');
     const row = page.getByRole('row', { name: /dead-letters\.retry/ }).filter({ hasText: '5 retried' });
-    await expect.poll(() => row.innerText()).toContain('succeeded');
+    await eventually(() => row.innerText()).toContain('succeeded');
     expect(await row.innerText()).toContain('5 retried');
     expect(await row.innerText()).toContain('console');
     expect(await page.getByRole('row', { name: /dead-letters\.retry/ }).count()).toBe(2);
@@ -290,10 +292,10 @@ describe('web console', () => {
 
   it('errors say what went wrong; an unknown address is a page that says so', async () => {
     await open('/topics/no-such-topic');
-    await expect.poll(() => text('[role="alert"]')).toContain('Not found (404)');
+    await eventually(() => text('[role="alert"]')).toContain('Not found (404)');
     await check('error');
     await open('/no/such/page');
-    await expect.poll(() => text('h1')).toBe('No such page');
+    await eventually(() => text('h1')).toBe('No such page');
     const api404 = await fetch(`${seeded.url}/v1/nothing`, { headers: { accept: 'text/html' } });
     expect(api404.status).toBe(404);
     expect(api404.headers.get('content-type')).toContain('application/problem+json');

@@ -55,7 +55,7 @@ describe('web console', () => {
       });
     }
     await eventually(() => text('[data-stat="Published"]')).not.toBe('0.0/s');
-    expect(await page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
+    await eventually(() => page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
     await check('overview-light');
 
     const before = await page.evaluate<string>('document.documentElement.dataset.theme');
@@ -204,7 +204,7 @@ describe('web console', () => {
 
     await open(`/groups/${GROUP}`);
     await eventually(() => text('[data-group-total-lag]')).toBe(String(lag));
-    expect(await page.locator('figure.chart canvas').count()).toBe(1);
+    await eventually(() => page.locator('figure.chart canvas').count()).toBe(1);
     await page.getByRole('button', { name: 'Dry run' }).click();
     const plan = page.locator('[data-reset-plan="dry-run"]');
     await plan.waitFor();
@@ -299,5 +299,32 @@ describe('web console', () => {
     const api404 = await fetch(`${seeded.url}/v1/nothing`, { headers: { accept: 'text/html' } });
     expect(api404.status).toBe(404);
     expect(api404.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('every page in the dark theme (taken from the system): no serious or critical accessibility violation', async () => {
+    const dark = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 860 } });
+    const darkPage = await dark.newPage();
+    const entry = (await api(`/v1/groups/${GROUP}/dead-letters?limit=1`)).items[0].id as string;
+    const pages = {
+      overview: '/',
+      topics: '/topics',
+      messages: `/topics/${TOPIC}`,
+      message: `/topics/${TOPIC}/messages/0/0`,
+      groups: '/groups',
+      group: `/groups/${GROUP}`,
+      'dead-letters': `/dead-letters/${GROUP}`,
+      'dead-letter': `/dead-letters/${GROUP}/${encodeURIComponent(entry)}`,
+      catalog: '/catalog',
+      jobs: '/jobs',
+    };
+    for (const [name, path] of Object.entries(pages)) {
+      await darkPage.goto(`${seeded.url}${path}`);
+      await darkPage.locator('main h1').waitFor();
+      await darkPage.waitForFunction(`!document.querySelector('[aria-busy="true"]')`);
+      expect(await darkPage.evaluate<string>('document.documentElement.dataset.theme')).toBe('dark');
+      await saveScreenshot(darkPage, `dark-${name}`);
+      expect([name, await seriousViolations(darkPage)]).toEqual([name, []]);
+    }
+    await dark.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { notice, theme, toggleTheme } from '../state/store';
 
@@ -58,6 +58,10 @@ export function Layout({ children }: { children: ComponentChildren }) {
 
 /** `g` then a page's key goes there; `/` focuses the page's first search or filter box. */
 function useGoToShortcuts(route: (url: string) => void): void {
+  // One listener for the console's life: the latest `route` is read through a ref, so a re-render
+  // between the two keys cannot drop the first.
+  const latestRoute = useRef(route);
+  latestRoute.current = route;
   useEffect(() => {
     let pending = false;
     const onKey = (event: KeyboardEvent) => {
@@ -67,7 +71,7 @@ function useGoToShortcuts(route: (url: string) => void): void {
       if (pending) {
         pending = false;
         const page = PAGES.find((p) => p.key === event.key);
-        if (page) route(page.href);
+        if (page) latestRoute.current(page.href);
         return;
       }
       if (event.key === 'g') pending = true;
@@ -81,5 +85,5 @@ function useGoToShortcuts(route: (url: string) => void): void {
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  }, [route]);
+  }, []);
 }

@@ -179,6 +179,22 @@ describe('web console', () => {
     await eventually(() => text('.import [role="alert"]')).toMatch(/line\[1\]/);
   });
 
+  it('export on a node that forbids it (KEEL_EXPORT_ENABLED=false) says so instead of downloading', async () => {
+    const locked = await startSeededNode({ exportEnabled: false });
+    try {
+      await page.goto(`${locked.url}/topics/${TOPIC}`);
+      let downloads = 0;
+      page.on('download', () => downloads++);
+      await page.getByRole('link', { name: 'Export CSV' }).click();
+      await eventually(() => text('[role="alert"]')).toMatch(/Forbidden \(403\)/);
+      expect(await text('[role="alert"]')).toContain('exports are turned off on this node');
+      expect(downloads).toBe(0);
+      await check('export-forbidden');
+    } finally {
+      await locked.close();
+    }
+  });
+
   it('live tail shows a message published while it follows', async () => {
     await open(`/topics/${TOPIC}`);
     await page.getByRole('checkbox', { name: 'Live tail' }).check();

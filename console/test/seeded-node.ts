@@ -44,7 +44,7 @@ export async function buildConsole(outDir: string): Promise<void> {
 }
 
 /** Starts a node with the example catalog and seeds events, a lagging group and dead letters. */
-export async function startSeededNode(): Promise<SeededNode> {
+export async function startSeededNode(options: { exportEnabled?: boolean } = {}): Promise<SeededNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-console-'));
   const consoleDir = join(dir, 'console');
   await buildConsole(consoleDir);
@@ -53,6 +53,7 @@ export async function startSeededNode(): Promise<SeededNode> {
     logLevel: 'silent',
     sync: 'normal',
     dataDir: join(dir, 'data'),
+    ...options,
   });
   const node = createNode({
     config,

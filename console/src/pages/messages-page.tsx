@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { EmptyState } from '../components/empty-state';
+import { ExportLinks } from '../components/export-links';
 import { ImportForm } from '../components/import-form';
 import { moveFocusInList } from '../components/key-list';
 import { LiveTail } from '../components/live-tail';
@@ -11,12 +12,7 @@ import { TopicSearch } from '../components/topic-search';
 import { TopicSummary } from '../components/topic-summary';
 import { VirtualList } from '../components/virtual-list';
 import { formatCount } from '../lib/format';
-import {
-  exportSearch,
-  filtersFromSearch,
-  type MessageFilters,
-  searchOfFilters,
-} from '../lib/message-filters';
+import { filtersFromSearch, type MessageFilters, searchOfFilters } from '../lib/message-filters';
 import { useMessagePages } from '../lib/use-message-pages';
 
 /** Height of one row of the list, in pixels. */
@@ -35,9 +31,6 @@ export function MessagesPage({ topic }: { topic: string }) {
     const query = searchOfFilters(nextFilters);
     location.route(`/topics/${encodeURIComponent(topic)}${query ? `?${query}` : ''}`);
   };
-  const exportHref = (format: 'ndjson' | 'csv') =>
-    `/v1/topics/${encodeURIComponent(topic)}/export?${exportSearch(filters, { format, ...(filters.from && filters.partition ? { from: filters.from } : {}) })}`;
-
   return (
     <section aria-labelledby="messages-title">
       <p class="crumbs">
@@ -52,12 +45,7 @@ export function MessagesPage({ topic }: { topic: string }) {
           {formatCount(items.length)} shown{next ? ', more as you scroll' : ''} · {formatCount(scanned)}{' '}
           records looked at
         </span>
-        <a class="button secondary" href={exportHref('ndjson')} download={`${topic}.ndjson`}>
-          Export NDJSON
-        </a>
-        <a class="button secondary" href={exportHref('csv')} download={`${topic}.csv`}>
-          Export CSV
-        </a>
+        <ExportLinks topic={topic} filters={filters} />
         <label class="toggle">
           <input type="checkbox" checked={live} onChange={(event) => setLive(event.currentTarget.checked)} />{' '}
           Live tail

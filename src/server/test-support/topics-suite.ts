@@ -180,6 +180,13 @@ export function topicsSuite(fixture: () => ApiFixture): void {
       counts: { scanned: 6, matched: 2 },
     });
     expect(all.progress).toEqual({ done: 6, total: 6 });
+    // Conditions a transport can check where it keeps the records find the same matches.
+    const exact = await search({ where: ['data.lastName==L4', 'data.firstName~=Ad'] });
+    expect(exact.counts).toMatchObject({ scanned: 6, matched: 1 });
+    const oldest = (
+      await get(`/v1/topics/${topic}/messages?order=oldest&where=data.lastName==L5&key=p-5`)
+    ).json() as MessagePage;
+    expect(oldest.items.map((m) => m.key)).toEqual(['p-5']);
     const keys = [];
     for (const where of all.items.matched ?? []) {
       const [partition, offset] = where.split(':');

@@ -29,6 +29,7 @@ import { prepareAppendStatements } from './sql/append-statements.ts';
 import type { GroupStatements } from './sql/group-statements.ts';
 import { prepareGroupStatements } from './sql/group-statements.ts';
 import { prepareMaintenanceStatements } from './sql/maintenance-statements.ts';
+import { prepareMatchingReadStatements } from './sql/matching-read-statements.ts';
 import type { ReadStatements } from './sql/read-statements.ts';
 import { prepareReadStatements } from './sql/read-statements.ts';
 import type { TopicRow, TopicStatements } from './sql/topic-statements.ts';
@@ -56,6 +57,8 @@ export interface EmbeddedTransportOptions {
 export interface EmbeddedTransport extends Transport {
   /** The SQLite file this transport writes. */
   readonly path: string;
+  /** Always offered: conditions are checked with SQLite's JSON functions where the records are. */
+  readMatching: NonNullable<Transport['readMatching']>;
   /**
    * Drops everything at once, like a killed process: pending appends are rejected unwritten,
    * consumers stop heartbeating without leaving their groups (they expire after their session timeout).
@@ -198,6 +201,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
   const db = openDatabase({ path, synchronous: settings.synchronous, busyTimeoutMs: settings.busyTimeoutMs });
   const topicSql = prepareTopicStatements(db);
   const reads = prepareReadStatements(db);
+  const matchingReads = prepareMatchingReadStatements(db);
   const groups = prepareGroupStatements(db);
   const watcher = createChangeWatcher({
     db,
@@ -280,6 +284,21 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       return reads
         .range(row.id, partition, fromOffset, maxRecords)
         .map((stored): StoredRecord => decodeRecord(name, partition, stored));
+    },
+    readMatching: async (name, partition, fromOffset, request) => {
+      ensureOpen('readMatching');
+      const row = existingPartition(name, partition);
+      if (typeof fromOffset !== 'bigint') throw new TypeError('readMatching: fromOffset must be a bigint');
+      if (request.maxScan <= 0 || request.maxRecords <= 0)
+        return { records: [], scanned: 0, next: fromOffset };
+      const found = matchingReads.read(row.id, partition, fromOffset, request);
+      const bounds = reads.bounds(row.id, partition);
+      const after = found.lastLooked === undefined ? fromOffset : found.lastLooked + 1n;
+      return {
+        records: found.rows.map((stored) => decodeRecord(name, partition, stored)),
+        scanned: found.scanned,
+        next: bounds !== undefined && after < bounds.logEnd ? after : null,
+      };
     },
     offsets: async (name) => {
       ensureOpen('offsets');

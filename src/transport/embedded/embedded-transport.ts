@@ -10,6 +10,8 @@ import { anObject, nonNegativeInt } from '../option-schemas.ts';
 import { partitionLag } from '../partition-lag.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type {
+  MatchingRead,
+  MatchingReadRequest,
   PartitionLag,
   PartitionOffsets,
   StoredRecord,
@@ -29,7 +31,10 @@ import { prepareAppendStatements } from './sql/append-statements.ts';
 import type { GroupStatements } from './sql/group-statements.ts';
 import { prepareGroupStatements } from './sql/group-statements.ts';
 import { prepareMaintenanceStatements } from './sql/maintenance-statements.ts';
-import { prepareMatchingReadStatements } from './sql/matching-read-statements.ts';
+import {
+  type MatchingReadStatements,
+  prepareMatchingReadStatements,
+} from './sql/matching-read-statements.ts';
 import type { ReadStatements } from './sql/read-statements.ts';
 import { prepareReadStatements } from './sql/read-statements.ts';
 import type { TopicRow, TopicStatements } from './sql/topic-statements.ts';
@@ -162,6 +167,27 @@ function topicConfig(row: TopicRow): TopicConfig {
 }
 
 /** Log start and end of each partition of a topic. */
+/** `readMatching` of one partition: the candidates SQLite kept, decoded, and where the next look starts. */
+async function readMatching(
+  reads: ReadStatements,
+  matchingReads: MatchingReadStatements,
+  row: TopicRow,
+  partition: number,
+  fromOffset: bigint,
+  request: MatchingReadRequest,
+): Promise<MatchingRead> {
+  if (typeof fromOffset !== 'bigint') throw new TypeError('readMatching: fromOffset must be a bigint');
+  if (request.maxScan <= 0 || request.maxRecords <= 0) return { records: [], scanned: 0, next: fromOffset };
+  const found = matchingReads.read(row.id, partition, fromOffset, request);
+  const bounds = reads.bounds(row.id, partition);
+  const after = found.lastLooked === undefined ? fromOffset : found.lastLooked + 1n;
+  return {
+    records: found.rows.map((stored) => decodeRecord(row.name, partition, stored)),
+    scanned: found.scanned,
+    next: bounds !== undefined && after < bounds.logEnd ? after : null,
+  };
+}
+
 function topicOffsets(reads: ReadStatements, name: string, row: TopicRow): PartitionOffsets[] {
   return reads.allBounds(row.id).map(
     (b): PartitionOffsets => ({
@@ -285,20 +311,16 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
         .range(row.id, partition, fromOffset, maxRecords)
         .map((stored): StoredRecord => decodeRecord(name, partition, stored));
     },
-    readMatching: async (name, partition, fromOffset, request) => {
+    readMatching: (name, partition, fromOffset, request) => {
       ensureOpen('readMatching');
-      const row = existingPartition(name, partition);
-      if (typeof fromOffset !== 'bigint') throw new TypeError('readMatching: fromOffset must be a bigint');
-      if (request.maxScan <= 0 || request.maxRecords <= 0)
-        return { records: [], scanned: 0, next: fromOffset };
-      const found = matchingReads.read(row.id, partition, fromOffset, request);
-      const bounds = reads.bounds(row.id, partition);
-      const after = found.lastLooked === undefined ? fromOffset : found.lastLooked + 1n;
-      return {
-        records: found.rows.map((stored) => decodeRecord(name, partition, stored)),
-        scanned: found.scanned,
-        next: bounds !== undefined && after < bounds.logEnd ? after : null,
-      };
+      return readMatching(
+        reads,
+        matchingReads,
+        existingPartition(name, partition),
+        partition,
+        fromOffset,
+        request,
+      );
     },
     offsets: async (name) => {
       ensureOpen('offsets');

@@ -14,6 +14,7 @@ import type {
   MatchingReadRequest,
   PartitionLag,
   PartitionOffsets,
+  PartitionWrite,
   StoredRecord,
   TopicConfig,
   Transport,
@@ -167,6 +168,19 @@ function topicConfig(row: TopicRow): TopicConfig {
 }
 
 /** Log start and end of each partition of a topic. */
+/** The writes checked (each partition exists) and encoded for the group commit, stamped with one time. */
+function encodeWrites(
+  writes: readonly PartitionWrite[],
+  existingPartition: (topic: string, partition: number) => TopicRow,
+): PartitionBatch[] {
+  const now = Date.now();
+  return writes.map((write) => ({
+    topicId: existingPartition(write.topic, write.partition).id,
+    partition: write.partition,
+    records: write.records.map((record) => encodeRecord(record, now)),
+  }));
+}
+
 /** `readMatching` of one partition: the candidates SQLite kept, decoded, and where the next look starts. */
 async function readMatching(
   reads: ReadStatements,
@@ -286,18 +300,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     append: async (writes) => {
       // Appends made while consumers close (e.g. from a revoke callback) are still flushed.
       ensureOpen('append');
-      const now = Date.now();
-      let records = 0;
-      const batches: PartitionBatch[] = writes.map((write) => {
-        const row = existingPartition(write.topic, write.partition);
-        records += write.records.length;
-        return {
-          topicId: row.id,
-          partition: write.partition,
-          records: write.records.map((record) => encodeRecord(record, now)),
-        };
-      });
-      if (records === 0) return batches.map(() => []);
+      const batches = encodeWrites(writes, existingPartition);
+      if (batches.every((batch) => batch.records.length === 0)) return batches.map(() => []);
       return writer.enqueue(batches);
     },
     // Every append is one SQLite transaction already.

@@ -116,6 +116,12 @@ export interface Consumer {
   close(): Promise<void>;
 }
 
+/** Bytes one partition holds on disk (embedded: its records' keys, values and headers; Kafka: its log). */
+export interface PartitionSize {
+  partition: number;
+  bytes: number;
+}
+
 /** A condition on a record's value read as JSON, for `readMatching`: a path, an operator and a literal. */
 export interface ValueCondition {
   /** Object keys and array indexes from the top of the value. */
@@ -190,6 +196,8 @@ export interface Transport {
   ): Promise<MatchingRead>;
   /** Earliest and latest offsets of each partition of a topic. */
   offsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Bytes each partition of a topic holds, by partition (on Kafka, its largest replica's log). */
+  sizes(topic: string): Promise<PartitionSize[]>;
   /** Joins a consumer group. */
   consumer(options: ConsumerOptions): Consumer;
   /** Committed offsets and lag of a group on every partition of its topics. */

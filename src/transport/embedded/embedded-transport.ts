@@ -330,6 +330,10 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
       ensureOpen('offsets');
       return topicOffsets(reads, name, existingTopic(name));
     },
+    sizes: async (name) => {
+      ensureOpen('sizes');
+      return reads.sizes(existingTopic(name).id);
+    },
     consumer: (consumerOptions) => {
       if (state !== 'open') throw new TransportClosedError('consumer');
       const consumer = createEmbeddedConsumer(

@@ -71,8 +71,10 @@ describe('web console', () => {
   it('topics: each topic with its messages and the lag of its groups', async () => {
     await open('/topics');
     const row = page.getByRole('row', { name: new RegExp(TOPIC) });
-    await eventually(() => row.innerText()).toContain('170'); // 150 seeded + 20 published on the overview
-    expect(await row.innerText()).toContain('50'); // lag: 30 + the 20 new
+    // 150 seeded + 20 published on the overview; the group's lag is its 30 + the 20 new.
+    await eventually(() => text(`[data-topic-messages="${TOPIC}"]`)).toBe('170');
+    expect(await text(`[data-topic-lag="${TOPIC}"]`)).toBe('50');
+    expect(await row.innerText()).toMatch(/\d+\.\d kB/);
     await check('topics');
     // Keyboard: g then c goes to the catalog, g then t back.
     await page.keyboard.press('g');
@@ -135,7 +137,9 @@ describe('web console', () => {
 
   it('whole-topic search runs as a job with progress and links to what matched; the topic summary', async () => {
     await open(`/topics/${TOPIC}?key=p-7`);
-    await eventually(() => text('details.summary-card summary')).toContain('170 messages in 12 partitions');
+    await eventually(() => text('details.summary-card summary')).toMatch(
+      /^170 messages \(\d+\.\d kB\) in 12 partitions/,
+    );
     expect(await text('details.summary-card summary')).toContain(`${GROUP} (lag 50)`);
     await page.getByRole('button', { name: 'Search the whole topic' }).click();
     await eventually(() => text('[data-search-result]')).toBe('2 matched in 170 records.');

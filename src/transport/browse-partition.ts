@@ -1,4 +1,4 @@
-import type { StoredRecord, Transport } from './transport.ts';
+import type { MatchingReadRequest, StoredRecord, Transport } from './transport.ts';
 
 /** How to browse one partition. */
 export interface BrowseRequest {
@@ -16,6 +16,11 @@ export interface BrowseRequest {
   maxScan: number;
   /** Records per call to the transport; default 500 (a page), more for a scan that reads on. */
   chunk?: number;
+  /**
+   * What the transport may skip records by where they are kept (`readMatching`), oldest first; `match`
+   * still decides. Ignored by transports without it.
+   */
+  prefilter?: Pick<MatchingReadRequest, 'conditions' | 'whenHeader' | 'key'>;
 }
 
 /** A page of a partition. */
@@ -37,6 +42,9 @@ const CHUNK = 500;
 export async function browsePartition(transport: Transport, request: BrowseRequest): Promise<BrowseResult> {
   const offsets = (await transport.offsets(request.topic)).find((p) => p.partition === request.partition);
   if (!offsets) return { records: [], next: null, scanned: 0 };
+  if (request.order === 'oldest' && request.prefilter !== undefined && transport.readMatching !== undefined) {
+    return browseUpMatching(transport, request, offsets.earliest, offsets.latest);
+  }
   return request.order === 'oldest'
     ? browseUp(transport, request, offsets.earliest, offsets.latest)
     : browseDown(transport, request, offsets.earliest, offsets.latest);
@@ -63,6 +71,42 @@ async function browseUp(
     }
   }
   return { records, next: position < latest ? position : null, scanned };
+}
+
+/** `browseUp` through the transport's `readMatching`: only records that may match are read back. */
+async function browseUpMatching(
+  transport: Transport,
+  request: BrowseRequest,
+  earliest: bigint,
+  latest: bigint,
+): Promise<BrowseResult> {
+  const records: StoredRecord[] = [];
+  let position: bigint | null =
+    request.from === undefined || request.from < earliest ? earliest : request.from;
+  let scanned = 0;
+  while (
+    position !== null &&
+    position < latest &&
+    records.length < request.limit &&
+    scanned < request.maxScan
+  ) {
+    const read = await transport.readMatching!(request.topic, request.partition, position, {
+      ...request.prefilter!,
+      maxScan: Math.min(request.chunk ?? CHUNK, request.maxScan - scanned),
+      maxRecords: request.limit - records.length,
+    });
+    scanned += read.scanned;
+    position = read.next;
+    for (const record of read.records) {
+      if (request.match === undefined || request.match(record)) records.push(record);
+      if (records.length === request.limit) {
+        // The rest of what was read is looked at again by the next page.
+        position = record.offset + 1n;
+        break;
+      }
+    }
+  }
+  return { records, next: position !== null && position < latest ? position : null, scanned };
 }
 
 async function browseDown(

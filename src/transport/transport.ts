@@ -116,6 +116,41 @@ export interface Consumer {
   close(): Promise<void>;
 }
 
+/** Bytes one partition holds on disk (embedded: its records' keys, values and headers; Kafka: its log). */
+export interface PartitionSize {
+  partition: number;
+  bytes: number;
+}
+
+/** A condition on a record's value read as JSON, for `readMatching`: a path, an operator and a literal. */
+export interface ValueCondition {
+  /** Object keys and array indexes from the top of the value. */
+  path: readonly (string | number)[];
+  operator: '==' | '!=' | '>' | '>=' | '<' | '<=' | '~=';
+  value: string | number | boolean | null;
+}
+
+/** What `readMatching` looks for in one partition. */
+export interface MatchingReadRequest {
+  /** Conditions on the value; records whose value is not JSON are returned as they are. */
+  conditions: readonly ValueCondition[];
+  /** Only records carrying this header are held to the conditions; the others are returned as they are. */
+  whenHeader?: string;
+  /** Only records with this key. */
+  key?: string;
+  /** Most records to look at. */
+  maxScan: number;
+  /** Most records to return. */
+  maxRecords: number;
+}
+
+/** Records `readMatching` kept, how many it looked at, and where the next look starts (null: the log end). */
+export interface MatchingRead {
+  records: StoredRecord[];
+  scanned: number;
+  next: bigint | null;
+}
+
 /** What an adapter can do, so the contract suite runs the tests that apply and says so. */
 export interface TransportCapabilities {
   /** Plain `append` with writes to several partitions is all-or-nothing (`appendAtomically` always is). */
@@ -147,8 +182,22 @@ export interface Transport {
   appendAtomically(writes: readonly PartitionWrite[]): Promise<bigint[][]>;
   /** Reads up to `maxRecords` records of one partition from `fromOffset` on (inclusive). */
   read(topic: string, partition: number, fromOffset: bigint, maxRecords: number): Promise<StoredRecord[]>;
+  /**
+   * Optional: reads one partition from `fromOffset` on, looking at up to `maxScan` records, and returns those
+   * that may meet the request where the records are kept (SQLite's JSON functions), without building the
+   * others. A superset: every record that meets the conditions is returned, and some that do not may be,
+   * so the caller checks what it gets. Adapters without it are read with `read` and filtered by the caller.
+   */
+  readMatching?(
+    topic: string,
+    partition: number,
+    fromOffset: bigint,
+    request: MatchingReadRequest,
+  ): Promise<MatchingRead>;
   /** Earliest and latest offsets of each partition of a topic. */
   offsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Bytes each partition of a topic holds, by partition (on Kafka, its largest replica's log). */
+  sizes(topic: string): Promise<PartitionSize[]>;
   /** Joins a consumer group. */
   consumer(options: ConsumerOptions): Consumer;
   /** Committed offsets and lag of a group on every partition of its topics. */

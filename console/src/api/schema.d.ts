@@ -1878,6 +1878,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            /** @description Bytes the topic holds, over its partitions. */
+                            bytes: number;
                             config: {
                                 /** @description Only the newest record per key is kept. */
                                 compacted: boolean;
@@ -1894,6 +1896,8 @@ export interface operations {
                             messages: string;
                             name: string;
                             offsets: {
+                                /** @description Bytes the partition holds (on Kafka, its largest replica’s log). */
+                                bytes: number;
                                 /** @description Offset of the oldest record still held. */
                                 earliest: string;
                                 /** @description Offset the next record will get (the newest offset + 1). */
@@ -1946,6 +1950,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description Bytes the topic holds, over its partitions. */
+                        bytes: number;
                         config: {
                             /** @description Only the newest record per key is kept. */
                             compacted: boolean;
@@ -1967,6 +1973,8 @@ export interface operations {
                         messages: string;
                         name: string;
                         offsets: {
+                            /** @description Bytes the partition holds (on Kafka, its largest replica’s log). */
+                            bytes: number;
                             /** @description Offset of the oldest record still held. */
                             earliest: string;
                             /** @description Offset the next record will get (the newest offset + 1). */

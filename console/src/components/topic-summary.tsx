@@ -1,5 +1,5 @@
 import { answer, api } from '../api/client';
-import { formatCount } from '../lib/format';
+import { formatBytes, formatCount } from '../lib/format';
 import { useLoad } from '../lib/use-load';
 
 /** A topic's partitions (oldest and next offset of each) and the groups reading it, folded away until opened. */
@@ -13,7 +13,7 @@ export function TopicSummary({ topic }: { topic: string }) {
   return (
     <details class="summary-card">
       <summary>
-        {formatCount(data.messages)} messages in {data.partitions} partitions
+        {formatCount(data.messages)} messages ({formatBytes(data.bytes)}) in {data.partitions} partitions
         {data.groups && data.groups.length > 0
           ? ` · read by ${data.groups.map((g) => `${g.group} (lag ${formatCount(g.lag)})`).join(', ')}`
           : ''}
@@ -34,6 +34,9 @@ export function TopicSummary({ topic }: { topic: string }) {
             <th scope="col" class="num">
               Messages
             </th>
+            <th scope="col" class="num">
+              Size
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -45,6 +48,7 @@ export function TopicSummary({ topic }: { topic: string }) {
               <td class="num">{formatCount(p.earliest)}</td>
               <td class="num">{formatCount(p.latest)}</td>
               <td class="num">{formatCount(BigInt(p.latest) - BigInt(p.earliest))}</td>
+              <td class="num">{formatBytes(p.bytes)}</td>
             </tr>
           ))}
         </tbody>

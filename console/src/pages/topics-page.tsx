@@ -3,7 +3,7 @@ import { EmptyState } from '../components/empty-state';
 import { moveFocusInList } from '../components/key-list';
 import { Loading } from '../components/loading';
 import { ProblemNotice } from '../components/problem-notice';
-import { formatCount, formatMillis } from '../lib/format';
+import { formatBytes, formatCount, formatMillis } from '../lib/format';
 import { useLoad } from '../lib/use-load';
 
 /** Every topic with partitions, messages held, the lag of the groups on it and its retention. */
@@ -33,6 +33,9 @@ export function TopicsPage() {
                 Messages
               </th>
               <th scope="col" class="num">
+                Size
+              </th>
+              <th scope="col" class="num">
                 Lag
               </th>
               <th scope="col">Retention</th>
@@ -51,7 +54,10 @@ export function TopicsPage() {
                 <td class="num" data-topic-messages={topic.name}>
                   {formatCount(topic.messages)}
                 </td>
-                <td class="num">{formatCount(topic.lag)}</td>
+                <td class="num">{formatBytes(topic.bytes)}</td>
+                <td class="num" data-topic-lag={topic.name}>
+                  {formatCount(topic.lag)}
+                </td>
                 <td>
                   {topic.config.retentionMs === null ? 'forever' : formatRetention(topic.config.retentionMs)}
                 </td>

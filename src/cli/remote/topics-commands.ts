@@ -12,9 +12,22 @@ interface TopicView {
     replication: number | null;
   };
   messages: string;
-  offsets: Array<{ partition: number; earliest: string; latest: string }>;
+  bytes: number;
+  offsets: Array<{ partition: number; earliest: string; latest: string; bytes: number }>;
   lag: string;
   groups?: Array<{ group: string; lag: string }>;
+}
+
+/** Bytes for people: 512 B, 1.5 KiB, 12.0 MiB. */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 const retention = (ms: number | null): string => {
@@ -44,6 +57,7 @@ export function registerTopicsRemoteCommands(topics: Command): void {
             { header: 'topic', value: (t) => t.name },
             { header: 'partitions', value: (t) => t.partitions, numeric: true },
             { header: 'messages', value: (t) => t.messages, numeric: true },
+            { header: 'size', value: (t) => humanBytes(t.bytes), numeric: true },
             { header: 'retention', value: (t) => retention(t.config.retentionMs) },
             { header: 'compacted', value: (t) => (t.config.compacted ? 'yes' : 'no') },
             { header: 'lag', value: (t) => t.lag, numeric: true },

@@ -7,7 +7,7 @@ import { cursorParam, limitParam, pageOfList, pageSchema } from '../api/paginati
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
 import type { JobRegistry } from '../jobs/job-registry.ts';
 import { browseMessages, SCAN_LIMITS } from '../topics/browse-messages.ts';
-import { compileMessageFilter, messageFilterSchema } from '../topics/message-filter.ts';
+import { compileMessageFilter, messageFilterSchema, messagePrefilter } from '../topics/message-filter.ts';
 import {
   messageSchema,
   messageView,
@@ -90,7 +90,13 @@ function registerTopicSearch(api: ApiRegistry, options: TopicRoutesOptions): voi
           run: (context) =>
             searchTopic(
               transport,
-              { topic, match, maxScan: body.maxScan, maxMatches: body.maxMatches },
+              {
+                topic,
+                match,
+                prefilter: messagePrefilter(body),
+                maxScan: body.maxScan,
+                maxMatches: body.maxMatches,
+              },
               context,
             ),
         });

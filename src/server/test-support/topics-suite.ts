@@ -17,7 +17,7 @@ interface MessagePage {
 export function topicsSuite(fixture: () => ApiFixture): void {
   const get = (url: string) => request(fixture().node, 'GET', url);
 
-  it('lists topics with partitions, config, message count, newest offsets and lag', async () => {
+  it('lists topics with partitions, config, message count, size in bytes, newest offsets and lag', async () => {
     const { node, topic } = fixture();
     await seedPatients(node, 6);
     const all: { name: string }[] = [];
@@ -39,7 +39,11 @@ export function topicsSuite(fixture: () => ApiFixture): void {
       config: { compacted: false },
       lag: '0',
     });
-    expect((mine as unknown as { offsets: unknown[] }).offsets).toHaveLength(3);
+    const { offsets, bytes } = mine as unknown as { offsets: { bytes: number }[]; bytes: number };
+    expect(offsets).toHaveLength(3);
+    // Six events of a few hundred bytes each, framing on top.
+    expect(bytes).toBeGreaterThan(6 * 200);
+    expect(offsets.reduce((sum, p) => sum + p.bytes, 0)).toBe(bytes);
   });
 
   it('describes one topic with per-partition offsets, and answers 404 naming params.topic for an unknown one', async () => {
@@ -180,6 +184,13 @@ export function topicsSuite(fixture: () => ApiFixture): void {
       counts: { scanned: 6, matched: 2 },
     });
     expect(all.progress).toEqual({ done: 6, total: 6 });
+    // Conditions a transport can check where it keeps the records find the same matches.
+    const exact = await search({ where: ['data.lastName==L4', 'data.firstName~=Ad'] });
+    expect(exact.counts).toMatchObject({ scanned: 6, matched: 1 });
+    const oldest = (
+      await get(`/v1/topics/${topic}/messages?order=oldest&where=data.lastName==L5&key=p-5`)
+    ).json() as MessagePage;
+    expect(oldest.items.map((m) => m.key)).toEqual(['p-5']);
     const keys = [];
     for (const where of all.items.matched ?? []) {
       const [partition, offset] = where.split(':');

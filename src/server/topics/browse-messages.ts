@@ -3,7 +3,7 @@ import { browsePartition } from '../../transport/browse-partition.ts';
 import type { StoredRecord, TopicConfig, Transport } from '../../transport/transport.ts';
 import { RequestInvalidError } from '../api/errors.ts';
 import { decodeCursor, encodeCursor, type Page } from '../api/pagination.ts';
-import { compileMessageFilter, type MessageFilter } from './message-filter.ts';
+import { compileMessageFilter, type MessageFilter, messagePrefilter } from './message-filter.ts';
 
 /** Records a page may look at by default, and at most (bounds a sparse filter's work per request). */
 export const SCAN_LIMITS = { default: 10_000, max: 200_000 } as const;
@@ -30,6 +30,7 @@ export async function browseMessages(
   query: BrowseQuery,
 ): Promise<Page<StoredRecord> & { scanned: number }> {
   const match = compileMessageFilter(query);
+  const prefilter = messagePrefilter(query);
   let partition = query.partition ?? 0;
   let from = query.from === undefined ? undefined : BigInt(query.from);
   if (query.partition !== undefined && query.partition >= topic.partitions) {
@@ -60,6 +61,7 @@ export async function browseMessages(
       ...(from === undefined ? {} : { from }),
       limit: query.limit - records.length,
       ...(match === undefined ? {} : { match }),
+      ...(prefilter === undefined ? {} : { prefilter }),
       maxScan: query.maxScan - scanned,
     });
     records.push(...page.records);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { decodeDataBytes } from '../../events/data-encoding.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
-import type { StoredRecord } from '../../transport/transport.ts';
+import type { MatchingReadRequest, StoredRecord, ValueCondition } from '../../transport/transport.ts';
 import { RequestInvalidError } from '../api/errors.ts';
 import { compileCelFilter, MAX_CEL_LENGTH } from './cel-filter.ts';
 import { type DataCondition, meetsCondition, parseDataCondition } from './data-condition.ts';
@@ -162,4 +162,32 @@ function conditionsOf(where: string | string[] | undefined, part: 'query' | 'bod
   if (where === undefined) return [];
   if (typeof where === 'string') return [parseDataCondition(where, `${part}.where`)];
   return where.map((text, i) => parseDataCondition(text, `${part}.where.${i}`));
+}
+
+/**
+ * What of a filter a transport can check where it keeps the records (`readMatching`): the key, and the
+ * `where` conditions on `data` as conditions on a binary-mode record's value (its data); undefined when
+ * there is nothing to hand over. The compiled filter still decides on every record handed back.
+ */
+export function messagePrefilter(
+  filter: MessageFilter,
+): Pick<MatchingReadRequest, 'conditions' | 'whenHeader' | 'key'> | undefined {
+  const conditions: ValueCondition[] = [];
+  for (const condition of conditionsOf(filter.where, 'query')) {
+    if (condition.path[0] !== 'data' || condition.path.length < 2) continue;
+    const value = condition.value;
+    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) continue;
+    conditions.push({
+      path: condition.path.slice(1),
+      operator: condition.operator,
+      value: value as ValueCondition['value'],
+    });
+  }
+  if (conditions.length === 0 && filter.key === undefined) return undefined;
+  return {
+    conditions,
+    // Structured-mode records hold the whole event in their value: only binary-mode ones hold the data.
+    whenHeader: 'ce_specversion',
+    ...(filter.key === undefined ? {} : { key: filter.key }),
+  };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmbeddedTransport, type EmbeddedTransport } from '../../transport/embedded/index.ts';
 import type { JobContext } from '../jobs/job-registry.ts';
-import { searchTopic } from './search-topic.ts';
+import { SEARCH_STEP, searchTopic } from './search-topic.ts';
 
 const transports: EmbeddedTransport[] = [];
 afterEach(async () => {
@@ -30,7 +30,11 @@ describe('searchTopic', () => {
     const transport = createEmbeddedTransport({ path: ':memory:' });
     transports.push(transport);
     await transport.ensureTopics([{ name: 'big', partitions: 2 }]);
-    const records = Array.from({ length: 6_000 }, (_, i) => ({ key: `k${i}`, value: null, headers: {} }));
+    const records = Array.from({ length: SEARCH_STEP + 1_000 }, (_, i) => ({
+      key: `k${i}`,
+      value: null,
+      headers: {},
+    }));
     await transport.append([
       { topic: 'big', partition: 0, records },
       { topic: 'big', partition: 1, records },
@@ -43,8 +47,8 @@ describe('searchTopic', () => {
       { topic, match: (r) => r.key === 'k7', maxScan: 1e9, maxMatches: 10 },
       whole.context,
     );
-    expect(whole.counts).toEqual({ scanned: 12_000, matched: 2 });
-    expect(whole.progress.at(-1)).toEqual([12_000, 12_000]);
+    expect(whole.counts).toEqual({ scanned: 2 * (SEARCH_STEP + 1_000), matched: 2 });
+    expect(whole.progress.at(-1)).toEqual([2 * (SEARCH_STEP + 1_000), 2 * (SEARCH_STEP + 1_000)]);
     expect(whole.progress.length).toBeGreaterThan(2);
 
     const cancelled = recordingContext(1);
@@ -53,6 +57,6 @@ describe('searchTopic', () => {
       { topic, match: undefined, maxScan: 1e9, maxMatches: 1e9 },
       cancelled.context,
     );
-    expect(cancelled.counts.scanned).toBe(5_000);
+    expect(cancelled.counts.scanned).toBe(SEARCH_STEP);
   });
 });

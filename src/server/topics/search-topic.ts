@@ -1,14 +1,16 @@
-import { browsePartition } from '../../transport/browse-partition.ts';
+import { type BrowseRequest, browsePartition } from '../../transport/browse-partition.ts';
 import type { StoredRecord, TopicConfig, Transport } from '../../transport/transport.ts';
 import type { JobContext } from '../jobs/job-registry.ts';
 
 /** Records looked at per step of a search; progress and cancellation are checked between steps. */
-const STEP = 5_000;
+export const SEARCH_STEP = 20_000;
 
 /** What a whole-topic search looks at and keeps. */
 export interface TopicSearch {
   topic: TopicConfig;
   match: ((record: StoredRecord) => boolean) | undefined;
+  /** What the transport may check where it keeps the records (see `messagePrefilter`). */
+  prefilter?: BrowseRequest['prefilter'];
   /** Most records to look at in all. */
   maxScan: number;
   /** Most matches to keep; the search stops once it has them. */
@@ -42,8 +44,9 @@ export async function searchTopic(
         ...(from === undefined ? {} : { from }),
         limit: search.maxMatches - matched,
         ...(search.match === undefined ? {} : { match: search.match }),
-        maxScan: Math.min(STEP, search.maxScan - scanned),
-        chunk: STEP,
+        maxScan: Math.min(SEARCH_STEP, search.maxScan - scanned),
+        chunk: SEARCH_STEP,
+        ...(search.prefilter === undefined ? {} : { prefilter: search.prefilter }),
       });
       for (const record of page.records) context.count('matched', 1, `${record.partition}:${record.offset}`);
       matched += page.records.length;

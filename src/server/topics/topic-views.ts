@@ -24,6 +24,7 @@ export const partitionOffsetsSchema = z.object({
   partition: z.int(),
   earliest: digits.describe('Offset of the oldest record still held.'),
   latest: digits.describe('Offset the next record will get (the newest offset + 1).'),
+  bytes: z.int().nonnegative().describe('Bytes the partition holds (on Kafka, its largest replica’s log).'),
 });
 
 /** JSON shape of one group's lag on a topic. */
@@ -35,6 +36,7 @@ export const topicSummarySchema = z.object({
   partitions: z.int(),
   config: topicConfigSchema,
   messages: digits.describe('Records held (latest − earliest over partitions; compaction gaps count).'),
+  bytes: z.int().nonnegative().describe('Bytes the topic holds, over its partitions.'),
   offsets: z.array(partitionOffsetsSchema),
   lag: digits
     .nullable()
@@ -78,7 +80,8 @@ export async function topicView(
   config: TopicConfig,
   groups: readonly string[] | undefined,
 ): Promise<z.input<typeof topicDetailSchema>> {
-  const offsets = await transport.offsets(config.name);
+  const [offsets, sizes] = await Promise.all([transport.offsets(config.name), transport.sizes(config.name)]);
+  const bytes = new Map(sizes.map((s) => [s.partition, s.bytes]));
   const lags =
     groups === undefined
       ? null
@@ -98,12 +101,13 @@ export async function topicView(
       replication: config.replication ?? null,
     },
     messages: offsets.reduce((sum, p) => sum + (p.latest - p.earliest), 0n).toString(),
-    offsets: offsets.map(offsetsView),
+    bytes: sizes.reduce((sum, s) => sum + s.bytes, 0),
+    offsets: offsets.map((p) => offsetsView(p, bytes.get(p.partition) ?? 0)),
     lag: lags === null ? null : lags.reduce((sum, l) => sum + l.lag, 0n).toString(),
     groups: lags === null ? null : lags.map((l) => ({ group: l.group, lag: l.lag.toString() })),
   };
 }
 
-function offsetsView(p: PartitionOffsets): z.input<typeof partitionOffsetsSchema> {
-  return { partition: p.partition, earliest: p.earliest.toString(), latest: p.latest.toString() };
+function offsetsView(p: PartitionOffsets, bytes: number): z.input<typeof partitionOffsetsSchema> {
+  return { partition: p.partition, earliest: p.earliest.toString(), latest: p.latest.toString(), bytes };
 }

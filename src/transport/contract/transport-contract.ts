@@ -168,6 +168,29 @@ export function describeTransportContract(name: string, setup: () => Promise<Con
       });
     });
 
+    describe('sizes', () => {
+      it('sizes reports the bytes each partition holds, growing with what is appended', async () => {
+        const name = await topic('sized', 2);
+        expect(await transport.sizes(name)).toEqual([
+          { partition: 0, bytes: 0 },
+          { partition: 1, bytes: 0 },
+        ]);
+        const value = new Uint8Array(10_000).fill(7);
+        await transport.append([
+          {
+            topic: name,
+            partition: 1,
+            records: Array.from({ length: 5 }, () => ({ key: 'k', value, headers: {} })),
+          },
+        ]);
+        const sizes = await transport.sizes(name);
+        expect(sizes[0]).toEqual({ partition: 0, bytes: 0 });
+        // At least the values; the adapter's own framing (Kafka batches, SQLite rows) on top.
+        expect(sizes[1]!.bytes).toBeGreaterThanOrEqual(5 * value.byteLength);
+        await expect(transport.sizes(h.topicName('absent'))).rejects.toThrow();
+      });
+    });
+
     describe('append and read', () => {
       it('append to a partition returns consecutive offsets and read returns the records intact', async () => {
         const name = await topic('append', 2);

@@ -10,8 +10,11 @@ import { anObject, nonNegativeInt } from '../option-schemas.ts';
 import { partitionLag } from '../partition-lag.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type {
+  MatchingRead,
+  MatchingReadRequest,
   PartitionLag,
   PartitionOffsets,
+  PartitionWrite,
   StoredRecord,
   TopicConfig,
   Transport,
@@ -29,6 +32,10 @@ import { prepareAppendStatements } from './sql/append-statements.ts';
 import type { GroupStatements } from './sql/group-statements.ts';
 import { prepareGroupStatements } from './sql/group-statements.ts';
 import { prepareMaintenanceStatements } from './sql/maintenance-statements.ts';
+import {
+  type MatchingReadStatements,
+  prepareMatchingReadStatements,
+} from './sql/matching-read-statements.ts';
 import type { ReadStatements } from './sql/read-statements.ts';
 import { prepareReadStatements } from './sql/read-statements.ts';
 import type { TopicRow, TopicStatements } from './sql/topic-statements.ts';
@@ -56,6 +63,8 @@ export interface EmbeddedTransportOptions {
 export interface EmbeddedTransport extends Transport {
   /** The SQLite file this transport writes. */
   readonly path: string;
+  /** Always offered: conditions are checked with SQLite's JSON functions where the records are. */
+  readMatching: NonNullable<Transport['readMatching']>;
   /**
    * Drops everything at once, like a killed process: pending appends are rejected unwritten,
    * consumers stop heartbeating without leaving their groups (they expire after their session timeout).
@@ -159,6 +168,40 @@ function topicConfig(row: TopicRow): TopicConfig {
 }
 
 /** Log start and end of each partition of a topic. */
+/** The writes checked (each partition exists) and encoded for the group commit, stamped with one time. */
+function encodeWrites(
+  writes: readonly PartitionWrite[],
+  existingPartition: (topic: string, partition: number) => TopicRow,
+): PartitionBatch[] {
+  const now = Date.now();
+  return writes.map((write) => ({
+    topicId: existingPartition(write.topic, write.partition).id,
+    partition: write.partition,
+    records: write.records.map((record) => encodeRecord(record, now)),
+  }));
+}
+
+/** `readMatching` of one partition: the candidates SQLite kept, decoded, and where the next look starts. */
+async function readMatching(
+  reads: ReadStatements,
+  matchingReads: MatchingReadStatements,
+  row: TopicRow,
+  partition: number,
+  fromOffset: bigint,
+  request: MatchingReadRequest,
+): Promise<MatchingRead> {
+  if (typeof fromOffset !== 'bigint') throw new TypeError('readMatching: fromOffset must be a bigint');
+  if (request.maxScan <= 0 || request.maxRecords <= 0) return { records: [], scanned: 0, next: fromOffset };
+  const found = matchingReads.read(row.id, partition, fromOffset, request);
+  const bounds = reads.bounds(row.id, partition);
+  const after = found.lastLooked === undefined ? fromOffset : found.lastLooked + 1n;
+  return {
+    records: found.rows.map((stored) => decodeRecord(row.name, partition, stored)),
+    scanned: found.scanned,
+    next: bounds !== undefined && after < bounds.logEnd ? after : null,
+  };
+}
+
 function topicOffsets(reads: ReadStatements, name: string, row: TopicRow): PartitionOffsets[] {
   return reads.allBounds(row.id).map(
     (b): PartitionOffsets => ({
@@ -198,6 +241,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
   const db = openDatabase({ path, synchronous: settings.synchronous, busyTimeoutMs: settings.busyTimeoutMs });
   const topicSql = prepareTopicStatements(db);
   const reads = prepareReadStatements(db);
+  const matchingReads = prepareMatchingReadStatements(db);
   const groups = prepareGroupStatements(db);
   const watcher = createChangeWatcher({
     db,
@@ -256,18 +300,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     append: async (writes) => {
       // Appends made while consumers close (e.g. from a revoke callback) are still flushed.
       ensureOpen('append');
-      const now = Date.now();
-      let records = 0;
-      const batches: PartitionBatch[] = writes.map((write) => {
-        const row = existingPartition(write.topic, write.partition);
-        records += write.records.length;
-        return {
-          topicId: row.id,
-          partition: write.partition,
-          records: write.records.map((record) => encodeRecord(record, now)),
-        };
-      });
-      if (records === 0) return batches.map(() => []);
+      const batches = encodeWrites(writes, existingPartition);
+      if (batches.every((batch) => batch.records.length === 0)) return batches.map(() => []);
       return writer.enqueue(batches);
     },
     // Every append is one SQLite transaction already.
@@ -281,9 +315,24 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
         .range(row.id, partition, fromOffset, maxRecords)
         .map((stored): StoredRecord => decodeRecord(name, partition, stored));
     },
+    readMatching: (name, partition, fromOffset, request) => {
+      ensureOpen('readMatching');
+      return readMatching(
+        reads,
+        matchingReads,
+        existingPartition(name, partition),
+        partition,
+        fromOffset,
+        request,
+      );
+    },
     offsets: async (name) => {
       ensureOpen('offsets');
       return topicOffsets(reads, name, existingTopic(name));
+    },
+    sizes: async (name) => {
+      ensureOpen('sizes');
+      return reads.sizes(existingTopic(name).id);
     },
     consumer: (consumerOptions) => {
       if (state !== 'open') throw new TransportClosedError('consumer');

@@ -14,6 +14,7 @@ import {
 import { createKafkaConsumer, type KafkaConsumer } from './kafka-consumer.ts';
 import { type KafkaTransportOptions, parseKafkaOptions } from './kafka-options.ts';
 import { createPartitionLookup, partitionRange } from './partition-lookup.ts';
+import { partitionSizes } from './partition-sizes.ts';
 import { CLIENT_RETRY_DELAY_MS, createProducerSession, prepareWrites } from './producer-session.ts';
 import { createRangeReader } from './range-reader.ts';
 import { deleteTopics, describeTopicConfig, ensureTopics, listTopics } from './topic-admin.ts';
@@ -144,6 +145,10 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     offsets: async (topic) => {
       ensureOpen('offsets');
       return topicOffsets(admin, topic, await existingTopic(topic));
+    },
+    sizes: async (topic) => {
+      ensureOpen('sizes');
+      return partitionSizes(admin, topic, await existingTopic(topic));
     },
     consumer: (consumerOptions) => {
       if (state !== 'open') throw new TransportClosedError('consumer');

@@ -25,6 +25,8 @@ export interface ReadStatements {
   bounds(topicId: number, partition: number): PartitionBounds | undefined;
   /** Bounds of every partition of a topic, by partition. */
   allBounds(topicId: number): PartitionBounds[];
+  /** Bytes held by every partition of a topic, by partition (kept up to date by appends and retention). */
+  sizes(topicId: number): Array<{ partition: number; bytes: number }>;
 }
 
 type RawRow = [bigint, bigint, string | null, string | null, Buffer | null];
@@ -56,6 +58,11 @@ export function prepareReadStatements(db: Database): ReadStatements {
     )
     .raw(true)
     .safeIntegers(true);
+  const sizes = db
+    .prepare<[number], [number, number]>(
+      'SELECT partition_index, size_bytes FROM partitions WHERE topic_id = ? ORDER BY partition_index',
+    )
+    .raw(true);
   return {
     range: (topicId, partition, from, limit) =>
       range.all(topicId, partition, from, limit).map((raw) => ({
@@ -71,5 +78,6 @@ export function prepareReadStatements(db: Database): ReadStatements {
       return raw === undefined ? undefined : toBounds(raw);
     },
     allBounds: (topicId) => allBounds.all(topicId).map(toBounds),
+    sizes: (topicId) => sizes.all(topicId).map(([partition, bytes]) => ({ partition, bytes })),
   };
 }

@@ -20,9 +20,12 @@ import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerStoreRoutes } from './routes/store.ts';
+import { registerStoreJobRoutes } from './routes/store-jobs.ts';
 import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import type { NodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
 /** What the HTTP API is built from. */
@@ -48,6 +51,8 @@ export interface AppOptions {
   exportEnabled?: boolean;
   /** Live tails of topics; a fresh tracker with the default options when absent. */
   liveTails?: LiveTails;
+  /** The event store and the workflow engine; without it there are no store, trace or workflow routes. */
+  store?: NodeStore;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -55,7 +60,8 @@ export const API_INFO = {
   title: 'Keel platform node',
   version: '1.0.0',
   description:
-    'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters and jobs. ' +
+    'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters, jobs, the event ' +
+    'store, traces and workflows. ' +
     'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
 } as const;
 
@@ -130,7 +136,26 @@ export function createApp(options: AppOptions): FastifyInstance {
     jobs,
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
+  if (options.store) registerNodeStoreRoutes(api, options.store, { ...options, jobs });
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);
   return app;
+}
+
+/** The routes on the event store and the workflow engine. */
+function registerNodeStoreRoutes(
+  api: ReturnType<typeof createApiRegistry>,
+  nodeStore: NodeStore,
+  options: AppOptions & { jobs: JobRegistry },
+): void {
+  const { store } = nodeStore;
+  registerStoreRoutes(api, store);
+  registerStoreJobRoutes(api, {
+    store,
+    jobs: options.jobs,
+    projections: nodeStore.projections,
+    transport: options.transport,
+    catalog: options.catalog,
+    publisher: options.publisher,
+  });
 }

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { type ApiFixture, patientCatalog } from '../../src/server/test-support/api-fixture.ts';
+import { patientCounts, storeSuite } from '../../src/server/test-support/store-suite.ts';
+import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
+import {
+  adminConnection,
+  dropSchema,
+  postgresUrl,
+  testSchemaName,
+} from '../../src/test-support/postgres-database.ts';
+import { usePostgresTestLock } from '../../src/test-support/postgres-lock.ts';
+import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
+
+// The store routes on the other pair: the bus on the Kafka test cluster, the event store on PostgreSQL.
+usePostgresTestLock();
+const harness = kafkaTestHarness('store-api');
+const schema = testSchemaName('api');
+let temp: TempNode | undefined;
+let fixture: ApiFixture;
+
+beforeAll(async () => {
+  const topic = harness.topic('patients');
+  temp = await startTempNode({
+    catalog: patientCatalog(topic),
+    config: {
+      transport: 'kafka',
+      kafkaBrokers: testBrokers(),
+      store: 'postgres',
+      postgresUrl,
+      postgresSchema: schema,
+    },
+    projections: [patientCounts],
+  });
+  const node = temp.node;
+  fixture = {
+    node,
+    topic,
+    group: (label) => harness.group(label),
+    totalRecords: async () => 0n,
+    close: async () => temp?.close(),
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await temp?.close();
+  await harness.cleanup();
+  const admin = adminConnection();
+  await dropSchema(admin, schema);
+  await admin.end();
+}, 60_000);
+
+describe('HTTP API: event store on PostgreSQL (Kafka transport)', () => {
+  storeSuite(() => fixture);
+});

@@ -25,6 +25,7 @@ import { registerStoreJobRoutes } from './routes/store-jobs.ts';
 import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { registerTraceRoutes } from './routes/trace.ts';
 import type { NodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
@@ -157,5 +158,11 @@ function registerNodeStoreRoutes(
     transport: options.transport,
     catalog: options.catalog,
     publisher: options.publisher,
+  });
+  registerTraceRoutes(api, {
+    store,
+    transport: options.transport,
+    groupAdmin: options.groupAdmin,
+    topics: options.catalog.topics.map((topic) => topic.name),
   });
 }

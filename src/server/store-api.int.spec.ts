@@ -3,17 +3,19 @@ import type { ApiFixture } from './test-support/api-fixture.ts';
 import { patientCatalog } from './test-support/api-fixture.ts';
 import { patientCounts, storeSuite } from './test-support/store-suite.ts';
 import { startTempNode, type TempNode } from './test-support/temp-node.ts';
+import { traceSuite } from './test-support/trace-suite.ts';
 
 // The store routes on the embedded default: the event store in the node's own SQLite file.
 let temp: TempNode;
 let fixture: ApiFixture;
+let sequence = 0;
 beforeAll(async () => {
   const topic = 'api.store.patients';
   temp = await startTempNode({ catalog: patientCatalog(topic), projections: [patientCounts] });
   fixture = {
     node: temp.node,
     topic,
-    group: (label) => `store-${label}`,
+    group: (label) => `store-${label}-${++sequence}`,
     totalRecords: () => temp.totalRecords(),
     close: () => temp.close(),
   };
@@ -23,5 +25,6 @@ afterAll(async () => {
 });
 
 describe('HTTP API: event store on SQLite (embedded transport)', () => {
-  storeSuite(() => fixture);
+  describe('store', () => storeSuite(() => fixture));
+  describe('trace', () => traceSuite(() => fixture));
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { type ApiFixture, patientCatalog } from '../../src/server/test-support/api-fixture.ts';
 import { patientCounts, storeSuite } from '../../src/server/test-support/store-suite.ts';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
+import { traceSuite } from '../../src/server/test-support/trace-suite.ts';
 import {
   adminConnection,
   dropSchema,
@@ -50,5 +51,6 @@ afterAll(async () => {
 }, 60_000);
 
 describe('HTTP API: event store on PostgreSQL (Kafka transport)', () => {
-  storeSuite(() => fixture);
+  describe('store', () => storeSuite(() => fixture));
+  describe('trace', () => traceSuite(() => fixture));
 });

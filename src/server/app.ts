@@ -26,6 +26,7 @@ import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
+import { registerWorkflowRoutes } from './routes/workflows.ts';
 import type { NodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
@@ -164,5 +165,10 @@ function registerNodeStoreRoutes(
     transport: options.transport,
     groupAdmin: options.groupAdmin,
     topics: options.catalog.topics.map((topic) => topic.name),
+  });
+  registerWorkflowRoutes(api, {
+    engine: nodeStore.workflows,
+    definitions: nodeStore.workflowDefinitions,
+    slaRiskWindowMs: nodeStore.slaRiskWindowMs,
   });
 }

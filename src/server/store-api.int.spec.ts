@@ -4,6 +4,7 @@ import { patientCatalog } from './test-support/api-fixture.ts';
 import { patientCounts, storeSuite } from './test-support/store-suite.ts';
 import { startTempNode, type TempNode } from './test-support/temp-node.ts';
 import { traceSuite } from './test-support/trace-suite.ts';
+import { apiWorkflows, workflowsSuite } from './test-support/workflows-suite.ts';
 
 // The store routes on the embedded default: the event store in the node's own SQLite file.
 let temp: TempNode;
@@ -11,7 +12,11 @@ let fixture: ApiFixture;
 let sequence = 0;
 beforeAll(async () => {
   const topic = 'api.store.patients';
-  temp = await startTempNode({ catalog: patientCatalog(topic), projections: [patientCounts] });
+  temp = await startTempNode({
+    catalog: patientCatalog(topic),
+    projections: [patientCounts],
+    workflows: apiWorkflows,
+  });
   fixture = {
     node: temp.node,
     topic,
@@ -27,4 +32,5 @@ afterAll(async () => {
 describe('HTTP API: event store on SQLite (embedded transport)', () => {
   describe('store', () => storeSuite(() => fixture));
   describe('trace', () => traceSuite(() => fixture));
+  describe('workflows', () => workflowsSuite(() => fixture));
 });

@@ -3,6 +3,7 @@ import { type ApiFixture, patientCatalog } from '../../src/server/test-support/a
 import { patientCounts, storeSuite } from '../../src/server/test-support/store-suite.ts';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
 import { traceSuite } from '../../src/server/test-support/trace-suite.ts';
+import { apiWorkflows, workflowsSuite } from '../../src/server/test-support/workflows-suite.ts';
 import {
   adminConnection,
   dropSchema,
@@ -31,6 +32,7 @@ beforeAll(async () => {
       postgresSchema: schema,
     },
     projections: [patientCounts],
+    workflows: apiWorkflows,
   });
   const node = temp.node;
   fixture = {
@@ -53,4 +55,5 @@ afterAll(async () => {
 describe('HTTP API: event store on PostgreSQL (Kafka transport)', () => {
   describe('store', () => storeSuite(() => fixture));
   describe('trace', () => traceSuite(() => fixture));
+  describe('workflows', () => workflowsSuite(() => fixture));
 });

@@ -14,6 +14,9 @@ import type { WorkflowEngine } from '../../workflows/engine-types.ts';
 import { createPostgresWorkflowBackend } from '../../workflows/postgres/postgres-backend.ts';
 import { createSqliteWorkflowBackend } from '../../workflows/sqlite/sqlite-backend.ts';
 
+/** Milliseconds before its SLA deadline an instance counts as at risk in the node's API: 5 minutes. */
+export const SLA_RISK_WINDOW_MS = 300_000;
+
 /** What the node runs beside the bus: the event store and the workflow engine on its database. */
 export interface NodeStore {
   /** The event store (`KEEL_STORE`): the node's SQLite file, or PostgreSQL in `KEEL_POSTGRES_SCHEMA`. */
@@ -22,6 +25,8 @@ export interface NodeStore {
   readonly workflows: WorkflowEngine;
   /** Workflow definitions this node runs (every version), as given. */
   readonly workflowDefinitions: readonly WorkflowDefinition[];
+  /** Milliseconds before its SLA deadline an unended instance counts as at risk. */
+  readonly slaRiskWindowMs: number;
   /** Projection definitions this node can rebuild, by name. */
   readonly projections: ReadonlyMap<string, ProjectionDefinition>;
   /** Starts the workflow worker when the node has definitions. */
@@ -55,6 +60,7 @@ export function openNodeStore(options: NodeStoreOptions): NodeStore {
     store,
     backend,
     workflows: definitions,
+    slaRiskWindowMs: SLA_RISK_WINDOW_MS,
     ...(definitions.length > 0
       ? { bus: { transport: options.bus.transport, catalog, publisher: options.bus.publisher } }
       : {}),
@@ -65,6 +71,7 @@ export function openNodeStore(options: NodeStoreOptions): NodeStore {
     store,
     workflows,
     workflowDefinitions: definitions,
+    slaRiskWindowMs: SLA_RISK_WINDOW_MS,
     projections,
     async start() {
       if (definitions.length > 0) await workflows.startWorker();

@@ -116,7 +116,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   const api = createApiRegistry(app, { checkAnswers: options.checkAnswers ?? false });
   const jobs = options.jobs ?? createJobRegistry();
   const { transport, groupAdmin } = options;
-  registerCatalogRoutes(api, options.catalog);
+  registerCatalogRoutes(api, options.catalog, { transport, groupAdmin });
   registerJobRoutes(api, jobs);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
   registerTopicTransferRoutes(api, {

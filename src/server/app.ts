@@ -10,6 +10,7 @@ import { apiProblemOf } from './api/api-problems.ts';
 import { createApiRegistry } from './api/route.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
+import { createFigureStreams } from './live/figure-streams.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
@@ -19,6 +20,7 @@ import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerStoreRoutes } from './routes/store.ts';
 import { registerStoreJobRoutes } from './routes/store-jobs.ts';
@@ -128,9 +130,18 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   const tails = options.liveTails ?? createLiveTails();
   // Streams stay open until their client goes: end them first, or closing would wait for them.
+  const figureSources = {
+    transport,
+    groupAdmin,
+    catalog: options.catalog,
+    metrics: options.metrics,
+    workflows: options.store?.workflows,
+  };
+  const figureStreams = createFigureStreams(figureSources);
   app.addHook('preClose', async () => {
-    await tails.closeAll();
+    await Promise.all([tails.closeAll(), figureStreams.closeAll()]);
   });
+  registerFigureRoutes(api, figureSources, figureStreams);
   registerTopicLiveRoute(api, { transport, tails });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
   registerDeadLetterRoutes(api, {

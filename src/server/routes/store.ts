@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { EventStore, ReadAllOptions } from '../../store/event-store.ts';
-import { ResourceNotFoundError } from '../api/errors.ts';
+import type { EventStore, ReadAllOptions, StoredEvent } from '../../store/event-store.ts';
+import { RequestInvalidError, ResourceNotFoundError } from '../api/errors.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, pageSchema } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
 import {
@@ -11,6 +11,8 @@ import {
   streamSchema,
   streamView,
 } from '../store/store-views.ts';
+import { meetsCondition, parseDataCondition } from '../topics/data-condition.ts';
+import { messageFilterSchema } from '../topics/message-filter.ts';
 
 const afterKey = z.strictObject({ after: z.string() });
 const fromVersionKey = z.strictObject({ from: z.int().min(0) });
@@ -142,21 +144,118 @@ export function registerStoreRoutes(api: ApiRegistry, store: EventStore): void {
       url: '/v1/store/events',
       operationId: 'readAllEvents',
       summary: "Every stored event in the store's global order, filtered",
+      description:
+        'The store filters by `type`, `tenant`, `correlationId`, `streamPrefix` and time with its indexes. ' +
+        '`subject` and `where` conditions (as in the message browser: `data.vitals.heartRate>=120`) are ' +
+        'checked on each event read, looking at no more than `maxScan` events per page: a sparse filter ' +
+        'answers with fewer items and a `next` to go on, `scanned` says how many were looked at.',
       tag: 'store',
-      query: z.strictObject({ ...storeEventFilterFields, limit: limitParam(), cursor: cursorParam }),
-      answer: pageSchema(storedEventSchema),
+      query: z.strictObject({
+        ...storeEventFilterFields,
+        subject: z.string().min(1).optional().describe('CloudEvents `subject`, exactly.'),
+        where: messageFilterSchema.shape.where,
+        maxScan: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(10_000)
+          .describe('Most events looked at per page when `subject` or `where` is given; default 10 000.'),
+        limit: limitParam(),
+        cursor: cursorParam,
+      }),
+      answer: pageSchema(storedEventSchema).extend({
+        scanned: z.int().describe('Events looked at for this page.'),
+      }),
+      problems: [422],
       handler: async ({ query }) => {
         const after = query.cursor === undefined ? undefined : decodeCursor(afterKey, query.cursor).after;
-        const page = await store.readAll({
-          ...storeFilterOf(query),
-          maxCount: query.limit,
-          ...(after === undefined ? {} : { after }),
+        const page = await readFiltered(store, {
+          filter: storeFilterOf(query),
+          match: storedEventMatcher(query),
+          after,
+          limit: query.limit,
+          maxScan: query.maxScan,
         });
         return {
           items: page.events.map(storedEventView),
-          next: page.hasMore && page.next !== undefined ? encodeCursor({ after: page.next }) : null,
+          next: page.next === undefined ? null : encodeCursor({ after: page.next }),
+          scanned: page.scanned,
         };
       },
     }),
   );
+}
+
+/** The `subject` and `where` conditions on a stored event, parsed (errors name `query.where`); undefined when none. */
+function storedEventMatcher(query: {
+  subject?: string | undefined;
+  where?: string | string[] | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+}): ((stored: StoredEvent) => boolean) | undefined {
+  if (
+    query.since !== undefined &&
+    query.until !== undefined &&
+    Date.parse(query.until) <= Date.parse(query.since)
+  ) {
+    throw new RequestInvalidError(
+      [{ path: 'query.until', rule: 'after_since', message: 'must be later than `since`' }],
+      422,
+    );
+  }
+  const texts =
+    query.where === undefined ? [] : typeof query.where === 'string' ? [query.where] : query.where;
+  const conditions = texts.map((text, i) =>
+    parseDataCondition(text, typeof query.where === 'string' ? 'query.where' : `query.where.${i}`),
+  );
+  const { subject } = query;
+  if (subject === undefined && conditions.length === 0) return undefined;
+  return (stored) =>
+    (subject === undefined || stored.event.subject === subject) &&
+    conditions.every((condition) =>
+      meetsCondition(stored.event as unknown as Record<string, unknown>, condition),
+    );
+}
+
+/** One page of read-all, the events checked by `match` (within `maxScan`); `next` resumes after what was looked at. */
+async function readFiltered(
+  store: EventStore,
+  options: {
+    filter: ReadAllOptions;
+    match: ((stored: StoredEvent) => boolean) | undefined;
+    after: string | undefined;
+    limit: number;
+    maxScan: number;
+  },
+): Promise<{ events: StoredEvent[]; next: string | undefined; scanned: number }> {
+  const { filter, match, limit } = options;
+  if (match === undefined) {
+    const page = await store.readAll({
+      ...filter,
+      maxCount: limit,
+      ...(options.after === undefined ? {} : { after: options.after }),
+    });
+    return { events: page.events, next: page.hasMore ? page.next : undefined, scanned: page.events.length };
+  }
+  const events: StoredEvent[] = [];
+  let after = options.after;
+  let scanned = 0;
+  for (;;) {
+    const page = await store.readAll({
+      ...filter,
+      maxCount: Math.min(500, options.maxScan - scanned),
+      ...(after === undefined ? {} : { after }),
+    });
+    for (const stored of page.events) {
+      scanned += 1;
+      if (!match(stored)) continue;
+      events.push(stored);
+      // Full: the next page starts right after this event (those after it in the page are read again).
+      if (events.length === limit) return { events, next: stored.checkpoint, scanned };
+    }
+    after = page.next;
+    if (!page.hasMore) return { events, next: undefined, scanned };
+    if (scanned >= options.maxScan) return { events, next: after, scanned };
+  }
 }

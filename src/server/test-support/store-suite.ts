@@ -157,6 +157,41 @@ export function storeSuite(fixture: () => ApiFixture): void {
     expect(updates.json().items).toHaveLength(2);
   });
 
+  it('filters read-all by subject and data conditions within a bound, never evaluating them', async () => {
+    const { node } = fixture();
+    const streams = async (query: string) =>
+      (await request(node, 'GET', `/v1/store/events?${query}`))
+        .json()
+        .items.map((e: { streamId: string }) => e.streamId);
+    expect(await streams('where=data.lastName=="Byron"')).toEqual(['patient-b']);
+    expect(await streams('subject=o')).toEqual(['order/1']);
+    expect(await streams('where=data.changes.lastName~=Ki&where=data.patientId==a')).toEqual(['patient-a']);
+    // One event looked at: nothing found yet, and a cursor to go on from there.
+    const bounded = await request(node, 'GET', '/v1/store/events?where=data.lastName=="Babbage"&maxScan=1');
+    expect(bounded.json()).toMatchObject({ items: [], scanned: 1 });
+    expect(bounded.json().next).not.toBeNull();
+    const rest = await request(
+      node,
+      'GET',
+      `/v1/store/events?where=data.lastName=="Babbage"&cursor=${bounded.json().next}`,
+    );
+    expect(rest.json().items.map((e: { streamId: string }) => e.streamId)).toEqual(['order/1']);
+
+    const code = await request(node, 'GET', '/v1/store/events?where=data.x==process.exit(1)');
+    expect(code.statusCode).toBe(200);
+    expect(code.json().items).toEqual([]);
+    const broken = await request(node, 'GET', '/v1/store/events?where=data.lastName=');
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().errors[0]).toMatchObject({ path: 'query.where', rule: 'filter_syntax' });
+    const backwards = await request(
+      node,
+      'GET',
+      '/v1/store/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z',
+    );
+    expect(backwards.statusCode).toBe(422);
+    expect(backwards.json().errors[0].path).toBe('query.until');
+  });
+
   it('shows projections with checkpoint, lag and status, and rebuilds one as a job', async () => {
     const { node } = fixture();
     const { store } = node.store;

@@ -7,7 +7,7 @@ import type { KeelMetrics } from '../observability/metrics.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
-import { createApiRegistry } from './api/route.ts';
+import { type ApiRegistry, createApiRegistry } from './api/route.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
@@ -157,7 +157,7 @@ export function createApp(options: AppOptions): FastifyInstance {
 
 /** The routes on the event store and the workflow engine. */
 function registerNodeStoreRoutes(
-  api: ReturnType<typeof createApiRegistry>,
+  api: ApiRegistry,
   nodeStore: NodeStore,
   options: AppOptions & { jobs: JobRegistry },
 ): void {

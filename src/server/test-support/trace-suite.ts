@@ -118,6 +118,10 @@ export function traceSuite(fixture: () => ApiFixture): void {
     const bounded = await request(node, 'GET', `/v1/trace?correlationId=${root.id}&maxEvents=1`);
     expect(bounded.json()).toMatchObject({ complete: false });
     expect(bounded.json().events).toHaveLength(1);
+    // One topic record looked at: the store's events are all there, the topics' are not.
+    const scanned = await request(node, 'GET', `/v1/trace?correlationId=${root.id}&maxScan=1`);
+    expect(scanned.json()).toMatchObject({ complete: false, scanned: 1 });
+    expect(scanned.json().events.map((e: TraceNode) => e.id)).toContain(stored.id);
     const bad = await request(node, 'GET', '/v1/trace?correlationId=x&maxScan=0');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0].path).toBe('query.maxScan');

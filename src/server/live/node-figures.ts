@@ -49,6 +49,9 @@ export const figuresSchema = z.object({
         .describe('Records the consumer groups committed past, all groups together.'),
       publishedPerSecond: z.number().describe('Events this node published (its HTTP API).'),
       publishErrorsPerSecond: z.number(),
+      deadLetteredPerSecond: z
+        .number()
+        .describe("Records added to the groups' dead-letter topics: failures."),
     })
     .nullable()
     .describe('Rates since the previous figures; null for the first.'),
@@ -137,12 +140,12 @@ export async function sampleFigures(sources: FigureSources): Promise<FiguresSamp
   };
 }
 
-/** Records committed past per second, over the groups seen in both looks (a new group is no burst). */
-function consumedRate(current: FiguresSample, previous: FiguresSample, seconds: number): number {
+/** How fast per-group totals grew, over the groups seen in both looks (a group that appears is no burst). */
+function groupRate(current: Map<string, bigint>, previous: Map<string, bigint>, seconds: number): number {
   if (seconds <= 0) return 0;
   let moved = 0n;
-  for (const [group, now] of current.committed) {
-    const before = previous.committed.get(group);
+  for (const [group, now] of current) {
+    const before = previous.get(group);
     if (before !== undefined && now > before) moved += now - before;
   }
   return Number(moved) / seconds;
@@ -162,9 +165,10 @@ export function figuresView(current: FiguresSample, previous?: FiguresSample): z
         ? null
         : {
             appendedPerSecond: rate(current.appended, previous.appended),
-            consumedPerSecond: consumedRate(current, previous, seconds),
+            consumedPerSecond: groupRate(current.committed, previous.committed, seconds),
             publishedPerSecond: rate(current.published, previous.published),
             publishErrorsPerSecond: rate(current.publishErrors, previous.publishErrors),
+            deadLetteredPerSecond: groupRate(current.deadLetters, previous.deadLetters, seconds),
           },
     lag: {
       total: Number(sum(current.lag.values())),

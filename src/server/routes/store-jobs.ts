@@ -172,17 +172,23 @@ function registerReplayRoute(api: ApiRegistry, options: StoreJobRoutesOptions): 
         'Takes exactly the events that match when it starts, in global order. Without `toTopic` each ' +
         'event goes to its catalog topic; with it, to that topic. `dryRun` only counts (`counts.matched`). ' +
         'Cancel with `POST /v1/jobs/:id/cancel`: it stops after the chunk in flight, and `counts.replayed` ' +
-        'says how many went.',
+        "says how many went. With `expectedCount` (the dry run's `counts.matched`), a selection that changed " +
+        'since is refused with 409 and nothing is replayed.',
       tag: 'store',
       body: z.strictObject({
         ...storeEventFilterFields,
         toTopic: z.string().min(1).optional().describe('Republish to this topic (it must exist).'),
         dryRun: z.boolean().default(false),
         ratePerSecond: z.number().positive().optional().describe('Most events per second; default no limit.'),
+        expectedCount: z
+          .int()
+          .min(0)
+          .optional()
+          .describe('Events the caller expects to match (from a dry run).'),
       }),
       answer: jobSchema,
       status: 202,
-      problems: [422],
+      problems: [409, 422],
       handler: async ({ body, request }) => {
         if (body.toTopic !== undefined && (await transport.describeTopic(body.toTopic)) === undefined) {
           throw new RequestInvalidError(
@@ -190,7 +196,16 @@ function registerReplayRoute(api: ApiRegistry, options: StoreJobRoutesOptions): 
             422,
           );
         }
-        const { toTopic, dryRun, ratePerSecond, ...selection } = body;
+        const { toTopic, dryRun, ratePerSecond, expectedCount, ...selection } = body;
+        if (expectedCount !== undefined) {
+          const now = await store.countEvents(storeFilterOf(selection));
+          if (now !== expectedCount) {
+            throw new ResourceConflictError(
+              `the selection changed: ${now} stored events match, not ${expectedCount}; nothing was replayed`,
+              'body.expectedCount',
+            );
+          }
+        }
         return jobs.start({
           kind: 'store.replay',
           params: body,

@@ -83,6 +83,15 @@ export function figuresSuite(fixture: () => ApiFixture): void {
       const moved = await stream.until((frame) => (rates(frame)?.consumedPerSecond ?? 0) > 0, 15_000, before);
       const mine = figures(moved).lag.groups.find((g: GroupFigure) => g.group === group);
       expect(mine).toEqual({ group, lag: 0 });
+      const failed = stream.frames.length;
+      await seedDeadLetters(
+        node,
+        group,
+        (await allRecords(node, fixture().topic)).slice(0, 1),
+        'TypeError',
+        'admit',
+      );
+      await stream.until((frame) => (rates(frame)?.deadLetteredPerSecond ?? 0) > 0, 15_000, failed);
       expect(figures(moved).intervalMs).toBeGreaterThanOrEqual(200);
     } finally {
       stream.close();

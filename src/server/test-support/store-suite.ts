@@ -258,6 +258,15 @@ export function storeSuite(fixture: () => ApiFixture): void {
     const records = await allRecords(node, topic);
     expect(records.length).toBe(before + 2);
 
+    const changed = await request(node, 'POST', '/v1/store/replays', {
+      correlationId: 'trace-1',
+      toTopic: topic,
+      expectedCount: 3,
+    });
+    expect(changed.statusCode).toBe(409);
+    expect(changed.json().errors[0].path).toBe('body.expectedCount');
+    expect((await allRecords(node, topic)).length).toBe(before + 2);
+
     const missing = await request(node, 'POST', '/v1/store/replays', { toTopic: 'no.such.topic' });
     expect(missing.statusCode).toBe(422);
     expect(missing.json().errors[0].path).toBe('body.toTopic');

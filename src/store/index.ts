@@ -24,6 +24,7 @@ export {
   InvalidAppendError,
   InvalidCheckpointError,
   ProjectionNotRunningError,
+  ProjectionRebuildAbortedError,
   ProjectionRebuildConflictError,
   ProjectionScopeError,
   StoreClosedError,

@@ -128,7 +128,8 @@ function registerProjectionRoutes(api: ApiRegistry, options: StoreJobRoutesOptio
       description:
         'Readers keep reading the live table until the rebuild swaps the view to the new one in one ' +
         'transaction. Only projections whose definition this node holds can be rebuilt here (409 otherwise). ' +
-        'A rebuild runs to its end once started: cancelling the job does not stop it part-way.',
+        'Cancelling the job stops the rebuild after the batch in flight and drops its shadow table: readers ' +
+        'keep the live table, as if it had not started.',
       tag: 'store',
       params: nameParam,
       answer: jobSchema,
@@ -151,6 +152,7 @@ function registerProjectionRoutes(api: ApiRegistry, options: StoreJobRoutesOptio
           run: async (context) => {
             const report = await createAsyncProjection({ store, projection: definition }).rebuild({
               onProgress: ({ processed, total }) => context.progress(processed, total),
+              signal: context.signal,
             });
             context.count('applied', report.processed);
           },

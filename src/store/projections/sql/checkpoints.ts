@@ -168,6 +168,25 @@ export async function promoteRebuild(
   return rows.length === 1;
 }
 
+/** Forgets the rebuild filling `rebuildGeneration` (it was aborted); false when another rebuild holds the row now. */
+export async function abandonRebuild(
+  transaction: StoreTransaction,
+  name: string,
+  rebuildGeneration: number,
+): Promise<boolean> {
+  const rows = await transaction.query(
+    text(
+      transaction.dialect,
+      `UPDATE ${transaction.table('store_projections')} SET rebuild_generation = NULL, rebuild_checkpoint = NULL, updated_at = now()
+        WHERE name = $1 AND rebuild_generation = $2 RETURNING 1`,
+      `UPDATE ${transaction.table('store_projections')} SET rebuild_generation = NULL, rebuild_checkpoint = NULL, updated_at = ?3
+        WHERE name = ?1 AND rebuild_generation = ?2 RETURNING 1`,
+    ),
+    [name, rebuildGeneration, ...now(transaction)],
+  );
+  return rows.length === 1;
+}
+
 /** Points the view readers query at a table (drop and create: a new table may have other columns). */
 export async function pointView(transaction: StoreTransaction, view: string, table: string): Promise<void> {
   await transaction.query(`DROP VIEW IF EXISTS ${view}`);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatientCreated } from '../../../examples/catalog.ts';
 import { createEvent } from '../../events/create-event.ts';
-import { createAsyncProjection } from '../../store/projections/async-projection.ts';
 import { patientCatalog } from '../../server/test-support/api-fixture.ts';
 import { patientCounts } from '../../server/test-support/store-suite.ts';
 import { startTempNode, type TempNode } from '../../server/test-support/temp-node.ts';
 import { apiWorkflows } from '../../server/test-support/workflows-suite.ts';
+import { createAsyncProjection } from '../../store/projections/async-projection.ts';
 import { runCli } from '../test-support/run-cli.ts';
 
 const TOPIC = 'cli.store.patients';

@@ -86,6 +86,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Event types with their schema, an example payload, the producers seen and the consumer groups */
+        get: operations["listCatalogTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/types/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event type: schema, example payload, producers seen, consumer groups */
+        get: operations["getCatalogType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -102,6 +136,23 @@ export interface paths {
          *     **Idempotent**: an event whose `source` + `id` was stored within the retention window (`KEEL_IDEMPOTENCY_RETENTION_MS`, default 24 h) with the same content is not stored again: its receipt is the first one, marked `replayed`, and the answer is 201 as the first time (header `idempotent-replayed: true` when every event was replayed). The same `source` + `id` with different content is refused with 409 (`idempotency-conflict`, naming the id) and nothing of the request is written. Trace context (`traceparent`, `tracestate`) is not part of the content.
          */
         post: operations["publishEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The node's figures now: lag per group, dead letters, breakers, workflows at risk (rates need the stream) */
+        get: operations["getFigures"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -318,6 +369,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/live/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The node's figures as server-sent events: rates, lag, dead letters, breakers, workflows at risk
+         * @description A `text/event-stream` that stays open: one `figures` event at once (rates null), then one every `intervalMs` with the rates since the one before (appended and consumed records per second on the catalog topics, the node's own publishes and publish errors). `id` counts the events from 1.
+         */
+        get: operations["streamFigures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every stored event in the store's global order, filtered
+         * @description The store filters by `type`, `tenant`, `correlationId`, `streamPrefix` and time with its indexes. `subject` and `where` conditions (as in the message browser: `data.vitals.heartRate>=120`) are checked on each event read, looking at no more than `maxScan` events per page: a sparse filter answers with fewer items and a `next` to go on, `scanned` says how many were looked at.
+         */
+        get: operations["readAllEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/projections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Async projections run against the store: checkpoint, lag and status */
+        get: operations["listProjections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/projections/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One projection's checkpoint, lag and status */
+        get: operations["getProjection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/projections/{name}/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild a projection from the first event into a shadow table, as a job with progress
+         * @description Readers keep reading the live table until the rebuild swaps the view to the new one in one transaction. Only projections whose definition this node holds can be rebuilt here (409 otherwise). Cancelling the job stops the rebuild after the batch in flight and drops its shadow table: readers keep the live table, as if it had not started.
+         */
+        post: operations["rebuildProjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay stored events onto the bus, as a job: a selection, a dry run, progress, cancel
+         * @description Takes exactly the events that match when it starts, in global order. Without `toTopic` each event goes to its catalog topic; with it, to that topic. `dryRun` only counts (`counts.matched`). Cancel with `POST /v1/jobs/:id/cancel`: it stops after the chunk in flight, and `counts.replayed` says how many went. With `expectedCount` (the dry run's `counts.matched`), a selection that changed since is refused with 409 and nothing is replayed.
+         */
+        post: operations["startReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List streams in id order, filtered by tenant, id prefix and the event types they hold */
+        get: operations["listStreams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/streams/{streamId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One stream: its version, the snapshots in force, and a page of its events with versions
+         * @description Events oldest first from `from` (a version, default 1), or newest first (`order=newest`). The snapshots are the latest one per aggregate type (`name`): a load starts after its `streamVersion`. A stream that has no events, or was deleted, is 404.
+         */
+        get: operations["getStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/topics": {
         parameters: {
             query?: never;
@@ -463,6 +665,154 @@ export interface paths {
          * @description Matches are listed in the job as `items.matched` (`<partition>:<offset>`); counts `scanned` and `matched`. Filters are those of the message browser.
          */
         post: operations["searchTopic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything with one correlation id, as a causation tree
+         * @description Everything with the same correlation id: the event store (its correlation index) and the catalog topics (records scanned newest first, within `maxScan`), merged by event id and ordered as a causation tree by `causationid`. Each event lists where it is (topic records with the consumer groups whose committed offset is past it, store streams with versions) and its times. `complete: false` says a bound stopped the search.
+         */
+        get: operations["traceCorrelation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trace/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An event's trace: everything with its correlation id, as a causation tree
+         * @description Everything with the same correlation id: the event store (its correlation index) and the catalog topics (records scanned newest first, within `maxScan`), merged by event id and ordered as a causation tree by `causationid`. Each event lists where it is (topic records with the consumer groups whose committed offset is past it, store streams with versions) and its times. `complete: false` says a bound stopped the search.
+         */
+        get: operations["traceEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Workflow definitions this node runs, each with its versions (steps, SLA, time-out, triggers) */
+        get: operations["listWorkflowDefinitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workflow instances in creation order, filtered by status, definition, tenant and SLA state
+         * @description SLA states: `breached` (flagged, or past its deadline unended), `at-risk` (unended, within the risk window of its deadline, 5 minutes), `on-time`, `none` (no SLA).
+         */
+        get: operations["listWorkflowInstances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/instances/{instanceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One instance: its state and its timeline (steps' attempts, outputs, timers, signals, compensations) */
+        get: operations["getWorkflowInstance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/instances/{instanceId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an unended instance: its completed steps are compensated, then it ends as cancelled */
+        post: operations["cancelWorkflowInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/instances/{instanceId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try the failing step of an instance that needs an operator again
+         * @description An instance whose compensation kept failing waits for an operator (`needs_operator`): this tries that compensation again. A failed forward step is retried by its retry policy, then compensated; an ended instance cannot be retried (409): start a new one.
+         */
+        post: operations["retryWorkflowStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/instances/{instanceId}/signal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signal (a name and a JSON payload) to an unended instance */
+        post: operations["signalWorkflowInstance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -731,6 +1081,152 @@ export interface operations {
             };
         };
     };
+    listCatalogTypes: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+                /** @description Newest records looked at per topic for the producers seen; default 10 000, 0 looks at none. */
+                maxScan?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Event types with their schema, an example payload, the producers seen and the consumer groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Consumer groups on its topic (subscribed, or with committed offsets). */
+                            consumerGroups: string[];
+                            description: string | null;
+                            /** @description Example data generated from the schema (deterministic); null when none could be. */
+                            example: unknown;
+                            /** @description The type's own schema accepts the example. */
+                            exampleValid: boolean;
+                            /** @description CloudEvents sources seen among the newest records of its topic, most records first. */
+                            producers: {
+                                count: number;
+                                /** Format: date-time */
+                                lastSeen: string;
+                                source: string;
+                            }[];
+                            /** @description JSON Schema (2020-12) of the type's data. */
+                            schema: {
+                                [key: string]: unknown;
+                            };
+                            topic: string | null;
+                            type: string;
+                            version: number;
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCatalogType: {
+        parameters: {
+            query?: {
+                /** @description Newest records looked at per topic for the producers seen; default 10 000, 0 looks at none. */
+                maxScan?: number;
+            };
+            header?: never;
+            path: {
+                /** @description CloudEvents type. */
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One event type: schema, example payload, producers seen, consumer groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Consumer groups on its topic (subscribed, or with committed offsets). */
+                        consumerGroups: string[];
+                        description: string | null;
+                        /** @description Example data generated from the schema (deterministic); null when none could be. */
+                        example: unknown;
+                        /** @description The type's own schema accepts the example. */
+                        exampleValid: boolean;
+                        /** @description CloudEvents sources seen among the newest records of its topic, most records first. */
+                        producers: {
+                            count: number;
+                            /** Format: date-time */
+                            lastSeen: string;
+                            source: string;
+                        }[];
+                        /** @description JSON Schema (2020-12) of the type's data. */
+                        schema: {
+                            [key: string]: unknown;
+                        };
+                        topic: string | null;
+                        type: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     publishEvents: {
         parameters: {
             query?: never;
@@ -828,6 +1324,88 @@ export interface operations {
             };
             /** @description The node cannot serve the request now (starting, shutting down, transport unavailable). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFigures: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node's figures now: lag per group, dead letters, breakers, workflows at risk (rates need the stream) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        at: string;
+                        /** @description Circuit breakers of the routers running in this node's process. */
+                        breakers: {
+                            name: string;
+                            /** @enum {string} */
+                            state: "closed" | "open" | "half-open";
+                        }[];
+                        /** @description Records in each group's dead-letter topic (pending, retried and discarded alike). */
+                        deadLetters: {
+                            groups: {
+                                group: string;
+                                held: number;
+                            }[];
+                            total: number;
+                        };
+                        /** @description Milliseconds since the previous figures (null for the first). */
+                        intervalMs: number | null;
+                        lag: {
+                            groups: {
+                                group: string;
+                                lag: number;
+                            }[];
+                            total: number;
+                        };
+                        /** @description Rates since the previous figures; null for the first. */
+                        rates: {
+                            /** @description Records appended to the catalog topics, by anyone. */
+                            appendedPerSecond: number;
+                            /** @description Records the consumer groups committed past, all groups together. */
+                            consumedPerSecond: number;
+                            /** @description Records added to the groups' dead-letter topics: failures. */
+                            deadLetteredPerSecond: number;
+                            /** @description Events this node published (its HTTP API). */
+                            publishedPerSecond: number;
+                            publishErrorsPerSecond: number;
+                        } | null;
+                        /** @description Unended instances at risk, breached, and needing an operator (each counted up to 1000). */
+                        workflows: {
+                            atRisk: number;
+                            breached: number;
+                            needsOperator: number;
+                        } | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1854,6 +2432,655 @@ export interface operations {
             };
         };
     };
+    streamFigures: {
+        parameters: {
+            query?: {
+                /** @description Milliseconds between two figures; 250 to 15 000, default 2 000. */
+                intervalMs?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node's figures as server-sent events: rates, lag, dead letters, breakers, workflows at risk */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readAllEvents: {
+        parameters: {
+            query?: {
+                /** @description The `correlationid` extension, exactly. */
+                correlationId?: string;
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+                /** @description Most events looked at per page when `subject` or `where` is given; default 10 000. */
+                maxScan?: number;
+                /** @description Recorded at or after this time. */
+                since?: string;
+                /** @description Streams whose id starts with this text. */
+                streamPrefix?: string;
+                /** @description CloudEvents `subject`, exactly. */
+                subject?: string;
+                /** @description Owning tenant. */
+                tenant?: string;
+                /** @description CloudEvents type, exactly. */
+                type?: string;
+                /** @description Recorded before this time. */
+                until?: string;
+                /** @description Conditions on the event, all must hold; repeat for several. `<path><op><value>`: a path such as `data.vitals.heartRate` or `data.items[0].code`, an operator `==` `!=` `>` `>=` `<` `<=` `~=` (contains), a JSON literal or bare text, e.g. `data.status=="admitted"`, `data.age>=65`. */
+                where?: string | string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every stored event in the store's global order, filtered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Opaque: where a read-all resumes right after this event. */
+                            checkpoint: string;
+                            /** @description The CloudEvent (upcast to the current version). */
+                            event: {
+                                [key: string]: unknown;
+                            };
+                            /** @description Global position (64-bit, as digits); may have gaps. */
+                            position: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                            streamId: string;
+                            tenantId: string;
+                            /** @description Version in its stream, from 1. */
+                            version: number;
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                        /** @description Events looked at for this page. */
+                        scanned: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjections: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Async projections run against the store: checkpoint, lag and status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Where the live table is up to; null before the first event. */
+                            checkpoint: string | null;
+                            /** @description Generation of the live table the view reads. */
+                            generation: number;
+                            /** @description Events stored after its checkpoint (of its types when this node holds its definition). */
+                            lag: number;
+                            name: string;
+                            /** @description The rebuild in progress, or null. */
+                            rebuild: {
+                                checkpoint: string | null;
+                                generation: number;
+                            } | null;
+                            /** @description This node holds its definition, so it can rebuild it. */
+                            rebuildable: boolean;
+                            /** @description `*` for the whole store, else the tenant whose events it reads. */
+                            scope: string;
+                            /**
+                             * @description `rebuilding` while a rebuild fills a shadow table; otherwise by its lag.
+                             * @enum {string}
+                             */
+                            status: "caught-up" | "behind" | "rebuilding";
+                            /**
+                             * Format: date-time
+                             * @description When its checkpoint (or a rebuild) last moved.
+                             */
+                            updatedAt: string;
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Projection name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One projection's checkpoint, lag and status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Where the live table is up to; null before the first event. */
+                        checkpoint: string | null;
+                        /** @description Generation of the live table the view reads. */
+                        generation: number;
+                        /** @description Events stored after its checkpoint (of its types when this node holds its definition). */
+                        lag: number;
+                        name: string;
+                        /** @description The rebuild in progress, or null. */
+                        rebuild: {
+                            checkpoint: string | null;
+                            generation: number;
+                        } | null;
+                        /** @description This node holds its definition, so it can rebuild it. */
+                        rebuildable: boolean;
+                        /** @description `*` for the whole store, else the tenant whose events it reads. */
+                        scope: string;
+                        /**
+                         * @description `rebuilding` while a rebuild fills a shadow table; otherwise by its lag.
+                         * @enum {string}
+                         */
+                        status: "caught-up" | "behind" | "rebuilding";
+                        /**
+                         * Format: date-time
+                         * @description When its checkpoint (or a rebuild) last moved.
+                         */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rebuildProjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Projection name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rebuild a projection from the first event into a shadow table, as a job with progress */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Who started it (the `keel-actor` header). */
+                        actor: string | null;
+                        cancelledBy: string | null;
+                        /** @description Counts by outcome, e.g. `{ "retried": 12 }`. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        endedAt: string | null;
+                        /** @description Why the job failed, or null. */
+                        error: string | null;
+                        id: string;
+                        /** @description Items touched, by outcome (e.g. the ids retried). */
+                        items: {
+                            [key: string]: string[];
+                        };
+                        /** @description What the job does, e.g. `dead-letters.retry`. */
+                        kind: string;
+                        /** @description What the job was asked to do. */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        progress: {
+                            /** @description Items handled so far. */
+                            done: number;
+                            /** @description Items in all, or null while unknown. */
+                            total: number | null;
+                        };
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "cancelled";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The `correlationid` extension, exactly. */
+                    correlationId?: string;
+                    /** @default false */
+                    dryRun?: boolean;
+                    /** @description Events the caller expects to match (from a dry run). */
+                    expectedCount?: number;
+                    /** @description Most events per second; default no limit. */
+                    ratePerSecond?: number;
+                    /**
+                     * Format: date-time
+                     * @description Recorded at or after this time.
+                     */
+                    since?: string;
+                    /** @description Streams whose id starts with this text. */
+                    streamPrefix?: string;
+                    /** @description Owning tenant. */
+                    tenant?: string;
+                    /** @description Republish to this topic (it must exist). */
+                    toTopic?: string;
+                    /** @description CloudEvents type, exactly. */
+                    type?: string;
+                    /**
+                     * Format: date-time
+                     * @description Recorded before this time.
+                     */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Replay stored events onto the bus, as a job: a selection, a dry run, progress, cancel */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Who started it (the `keel-actor` header). */
+                        actor: string | null;
+                        cancelledBy: string | null;
+                        /** @description Counts by outcome, e.g. `{ "retried": 12 }`. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        endedAt: string | null;
+                        /** @description Why the job failed, or null. */
+                        error: string | null;
+                        id: string;
+                        /** @description Items touched, by outcome (e.g. the ids retried). */
+                        items: {
+                            [key: string]: string[];
+                        };
+                        /** @description What the job does, e.g. `dead-letters.retry`. */
+                        kind: string;
+                        /** @description What the job was asked to do. */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        progress: {
+                            /** @description Items handled so far. */
+                            done: number;
+                            /** @description Items in all, or null while unknown. */
+                            total: number | null;
+                        };
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "cancelled";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStreams: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Include deleted (tombstoned) streams. */
+                includeDeleted?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+                /** @description Streams whose id starts with this text. */
+                prefix?: string;
+                /** @description Owning tenant. */
+                tenant?: string;
+                /** @description Streams holding at least one event of this type. */
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List streams in id order, filtered by tenant, id prefix and the event types they hold */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description When it was deleted (tombstoned), or null. */
+                            deletedAt: string | null;
+                            streamId: string;
+                            tenantId: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description Version of its last event. */
+                            version: number;
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStream: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description First version read. */
+                from?: number;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+                order?: "oldest" | "newest";
+            };
+            header?: never;
+            path: {
+                /** @description Stream id (URL-encoded: `/` as `%2F`). */
+                streamId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One stream: its version, the snapshots in force, and a page of its events with versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Opaque: where a read-all resumes right after this event. */
+                            checkpoint: string;
+                            /** @description The CloudEvent (upcast to the current version). */
+                            event: {
+                                [key: string]: unknown;
+                            };
+                            /** @description Global position (64-bit, as digits); may have gaps. */
+                            position: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                            streamId: string;
+                            tenantId: string;
+                            /** @description Version in its stream, from 1. */
+                            version: number;
+                        }[];
+                        next: string | null;
+                        snapshots: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description Aggregate type the state belongs to. */
+                            name: string;
+                            state: unknown;
+                            /** @description Version of the state's shape. */
+                            stateVersion: number;
+                            /** @description Version of the last event folded into the state. */
+                            streamVersion: number;
+                        }[];
+                        streamId: string;
+                        /** @description Version of its last event. */
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listTopics: {
         parameters: {
             query?: {
@@ -2585,6 +3812,723 @@ export interface operations {
             };
             /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    traceCorrelation: {
+        parameters: {
+            query: {
+                /** @description The `correlationid` to follow. */
+                correlationId: string;
+                /** @description Most events in the trace; default 1 000. */
+                maxEvents?: number;
+                /** @description Most topic records looked at, across the catalog topics (newest first); default 200 000. */
+                maxScan?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything with one correlation id, as a causation tree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description False when a bound (`maxScan`, `maxEvents`) stopped the search early. */
+                        complete: boolean;
+                        correlationId: string;
+                        /** @description Every event, depth first from each root, children oldest first. */
+                        events: {
+                            /** @description The `causationid` extension: the id of the event that caused it. */
+                            causationId: string | null;
+                            /** @description Ids of the events it caused, oldest first. */
+                            children: string[];
+                            /** @description 0 for a root, then 1, 2, ... down the causation tree. */
+                            depth: number;
+                            /** @description The CloudEvent. */
+                            event: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            /** @description The causing event when it is in this trace; null for a root. */
+                            parentId: string | null;
+                            source: string;
+                            /** @description Where it is in the event store. */
+                            store: {
+                                /** @description Global position, as digits. */
+                                position: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                streamId: string;
+                                version: number;
+                            }[];
+                            /** @description The CloudEvents `time`, as the producer set it. */
+                            time: string | null;
+                            /** @description Where it is on the bus. */
+                            topics: {
+                                /** Format: date-time */
+                                appendedAt: string;
+                                /** @description Consumer groups whose committed offset on the partition is past this record. */
+                                handledBy: string[];
+                                /** @description Offset in the partition, as digits. */
+                                offset: string;
+                                partition: number;
+                                topic: string;
+                            }[];
+                            type: string;
+                        }[];
+                        /** @description Events whose cause is not in the trace, oldest first. */
+                        roots: string[];
+                        /** @description Topic records looked at. */
+                        scanned: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    traceEvent: {
+        parameters: {
+            query?: {
+                /** @description Most events in the trace; default 1 000. */
+                maxEvents?: number;
+                /** @description Most topic records looked at, across the catalog topics (newest first); default 200 000. */
+                maxScan?: number;
+            };
+            header?: never;
+            path: {
+                /** @description CloudEvents id of any event of the trace. */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event's trace: everything with its correlation id, as a causation tree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description False when a bound (`maxScan`, `maxEvents`) stopped the search early. */
+                        complete: boolean;
+                        correlationId: string;
+                        /** @description The event asked for. */
+                        eventId: string;
+                        /** @description Every event, depth first from each root, children oldest first. */
+                        events: {
+                            /** @description The `causationid` extension: the id of the event that caused it. */
+                            causationId: string | null;
+                            /** @description Ids of the events it caused, oldest first. */
+                            children: string[];
+                            /** @description 0 for a root, then 1, 2, ... down the causation tree. */
+                            depth: number;
+                            /** @description The CloudEvent. */
+                            event: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            /** @description The causing event when it is in this trace; null for a root. */
+                            parentId: string | null;
+                            source: string;
+                            /** @description Where it is in the event store. */
+                            store: {
+                                /** @description Global position, as digits. */
+                                position: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                streamId: string;
+                                version: number;
+                            }[];
+                            /** @description The CloudEvents `time`, as the producer set it. */
+                            time: string | null;
+                            /** @description Where it is on the bus. */
+                            topics: {
+                                /** Format: date-time */
+                                appendedAt: string;
+                                /** @description Consumer groups whose committed offset on the partition is past this record. */
+                                handledBy: string[];
+                                /** @description Offset in the partition, as digits. */
+                                offset: string;
+                                partition: number;
+                                topic: string;
+                            }[];
+                            type: string;
+                        }[];
+                        /** @description Events whose cause is not in the trace, oldest first. */
+                        roots: string[];
+                        /** @description Topic records looked at. */
+                        scanned: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWorkflowDefinitions: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Workflow definitions this node runs, each with its versions (steps, SLA, time-out, triggers) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** @description Newest first. */
+                            versions: {
+                                description: string | null;
+                                /** @description Milliseconds from start to the SLA deadline; null is none. */
+                                slaMs: number | null;
+                                steps: {
+                                    /** @description The command type a `command` step publishes. */
+                                    command: string | null;
+                                    /** @description The step has a compensation. */
+                                    compensates: boolean;
+                                    /** @enum {string} */
+                                    kind: "action" | "command" | "signal" | "sleep";
+                                    maxAttempts: number;
+                                    name: string;
+                                    /** @description The signal a `signal` step waits for. */
+                                    signal: string | null;
+                                    slaMs: number | null;
+                                    timeoutMs: number | null;
+                                }[];
+                                /** @description Milliseconds from start to the time-out; null is none. */
+                                timeoutMs: number | null;
+                                /** @description Event types that start an instance of this version. */
+                                triggers: string[];
+                                version: number;
+                            }[];
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWorkflowInstances: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Workflow id. */
+                definition?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+                /** @description SLA state now. */
+                sla?: "none" | "on-time" | "at-risk" | "breached";
+                status?: "running" | "waiting" | "compensating" | "needs_operator" | "completed" | "compensated" | "failed" | "timed_out" | "cancelled";
+                tenant?: string;
+                /** @description Definition version (with `definition`). */
+                version?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Workflow instances in creation order, filtered by status, definition, tenant and SLA state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            endedAt: string | null;
+                            instanceId: string;
+                            /** @description The process running it now. */
+                            leaseOwner: string | null;
+                            slaDeadline: string | null;
+                            /** @enum {string} */
+                            slaState: "none" | "on-time" | "at-risk" | "breached";
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** @enum {string} */
+                            status: "running" | "waiting" | "compensating" | "needs_operator" | "completed" | "compensated" | "failed" | "timed_out" | "cancelled";
+                            /** @description The step it is on (or compensating). */
+                            step: string | null;
+                            tenantId: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            workflowId: string;
+                            workflowVersion: number;
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWorkflowInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Instance id. */
+                instanceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One instance: its state and its timeline (steps' attempts, outputs, timers, signals, compensations) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Why it compensates and the steps to undo, in order. */
+                        compensation: {
+                            /** @enum {string} */
+                            reason: "failed" | "timed_out" | "cancelled";
+                            steps: string[];
+                        } | null;
+                        currentStep: string | null;
+                        /** @description The instance's time-out. */
+                        deadline: string | null;
+                        endedAt: string | null;
+                        error: {
+                            code?: string;
+                            message: string;
+                            name: string;
+                        } | null;
+                        input: unknown;
+                        instanceId: string;
+                        leaseOwner: string | null;
+                        output: unknown;
+                        slaBreached: boolean;
+                        slaDeadline: string | null;
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "waiting" | "compensating" | "needs_operator" | "completed" | "compensated" | "failed" | "timed_out" | "cancelled";
+                        tenantId: string;
+                        timeline: {
+                            history: {
+                                data: unknown;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                type: string;
+                                version: number;
+                            }[];
+                            signals: {
+                                /** @description The step that took it, or null while it waits. */
+                                consumedBy: string | null;
+                                name: string;
+                                payload: unknown;
+                                /** Format: date-time */
+                                receivedAt: string;
+                                seq: number;
+                            }[];
+                            steps: {
+                                attempts: {
+                                    /** @description From 1. */
+                                    attempt: number;
+                                    durationMs: number | null;
+                                    /** @description When it completed or failed; null while it runs. */
+                                    endedAt: string | null;
+                                    /** @description The error, or null. */
+                                    error: {
+                                        code?: string;
+                                        message: string;
+                                        name: string;
+                                    } | null;
+                                    /** @enum {string} */
+                                    outcome: "running" | "completed" | "failed";
+                                    /** @description What it returned (completed attempts). */
+                                    output: unknown;
+                                    /** @description Why it failed: `error`, `timeout`, `reply` or `interrupted`. */
+                                    reason: string | null;
+                                    /** @description When the next attempt is due, after a failure that is not final. */
+                                    retryAt: string | null;
+                                    startedAt: string | null;
+                                }[];
+                                /** @description Attempts to undo the step, oldest first. */
+                                compensation: {
+                                    /** Format: date-time */
+                                    at: string;
+                                    attempt: number;
+                                    /** @description The error, or null. */
+                                    error: {
+                                        code?: string;
+                                        message: string;
+                                        name: string;
+                                    } | null;
+                                    /** @enum {string} */
+                                    outcome: "compensated" | "failed";
+                                    retryAt: string | null;
+                                }[];
+                                name: string;
+                                output: unknown;
+                                /** @description `pending`, `started`, `completed`, `failed`, `compensated`, ... */
+                                status: string;
+                            }[];
+                            /** @description Every timer the instance set, in the order it set them. */
+                            timers: {
+                                /** Format: date-time */
+                                dueAt: string;
+                                /** @enum {string} */
+                                kind: "sleep" | "step-timeout" | "retry" | "compensation-retry" | "sla" | "timeout";
+                                /**
+                                 * Format: date-time
+                                 * @description When the history recorded it.
+                                 */
+                                setAt: string;
+                                step: string | null;
+                            }[];
+                        };
+                        workflowId: string;
+                        workflowVersion: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelWorkflowInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Instance id. */
+                instanceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why, for the history. */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Cancel an unended instance: its completed steps are compensated, then it ends as cancelled */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "signal" | "cancel" | "retry";
+                        /** @description Who asked (the `keel-actor` header). */
+                        actor: string | null;
+                        instanceId: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryWorkflowStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Instance id. */
+                instanceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why, for the history. */
+                    detail?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Try the failing step of an instance that needs an operator again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "signal" | "cancel" | "retry";
+                        /** @description Who asked (the `keel-actor` header). */
+                        actor: string | null;
+                        instanceId: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signalWorkflowInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Instance id. */
+                instanceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Signal name, as the step waits for it. */
+                    name: string;
+                    /** @description JSON payload; the waiting step outputs it. */
+                    payload?: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Send a signal (a name and a JSON payload) to an unended instance */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "signal" | "cancel" | "retry";
+                        /** @description Who asked (the `keel-actor` header). */
+                        actor: string | null;
+                        instanceId: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -40,7 +40,7 @@ describe('web console', () => {
   // biome-ignore lint/suspicious/noExplicitAny: answers are read field by field; the API tests check their shape.
   const api = (path: string): Promise<any> => fetch(`${seeded.url}${path}`).then((r) => r.json());
 
-  it('overview: total lag and pending dead letters, publish rate from the live figures, both themes', async () => {
+  it('overview: total lag, dead letters and the write rate from the live figures stream, both themes', async () => {
     await open('/');
     await eventually(() => text('[data-stat="Total lag"]')).toBe(String(SEED.lag));
     await expect
@@ -54,7 +54,8 @@ describe('web console', () => {
         dateOfBirth: '2000-01-01',
       });
     }
-    await eventually(() => text('[data-stat="Published"]')).not.toBe('0.0/s');
+    await eventually(() => text('[data-stat="Written"]')).not.toBe('0.0/s');
+    await page.locator('[data-figures-stream="open"]').waitFor();
     await eventually(() => page.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
     await check('overview-light');
 

@@ -1,52 +1,46 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiProblem } from '../api/client';
 import { Chart } from '../components/chart';
-import { ProblemNotice } from '../components/problem-notice';
 import { StatCard } from '../components/stat-card';
 import { formatCount, formatRate } from '../lib/format';
-import { asProblem } from '../lib/use-load';
-import { breakers, overviewSeries } from '../state/store';
-import { POLL_MS, readOverview } from './overview-figures';
+import { overviewSeries, workflowsAtRisk } from '../state/store';
+import { followFigures, INTERVAL_MS } from './overview-figures';
 
-const BREAKER_STATES = ['closed', 'open', 'half-open'];
-
-/** The node at a glance: publish and consume rates, errors, total lag, pending dead letters, breakers. */
+/** The node at a glance, live: write, consume and failure rates, total lag, dead letters, breakers, workflows at risk. */
 export function OverviewPage() {
-  const [error, setError] = useState<ApiProblem | undefined>();
-  useEffect(() => {
-    let stopped = false;
-    const tick = () =>
-      readOverview().then(
-        () => setError(undefined),
-        (failure: unknown) => !stopped && setError(asProblem(failure)),
-      );
-    tick();
-    const timer = setInterval(tick, POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, []);
+  const [stream, setStream] = useState<'open' | 'connecting' | 'closed'>('connecting');
+  useEffect(() => followFigures(setStream), []);
 
   const series = overviewSeries.value;
   const latest = series.at(-1);
   const x = series.map((p) => p.at);
-  const breakerList = Object.entries(breakers.value);
+  const breakers = Object.entries(latest?.breakers ?? {});
+  const workflows = workflowsAtRisk.value;
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
-      <p class="muted note">
-        Figures are read from the node every {POLL_MS / 1000} s (<code>/metrics</code>, consumer groups, dead
-        letters): the node has no live figures stream yet. Rates count what this node published and consumed.
+      <p class="muted note" data-figures-stream={stream}>
+        {stream === 'open'
+          ? `Live: the node sends its figures every ${INTERVAL_MS / 1000} s (/v1/live/figures).`
+          : stream === 'connecting'
+            ? 'Connecting to the node’s figures…'
+            : 'The node closed the figures stream; reload the page to follow it again.'}
       </p>
-      {error && <ProblemNotice error={error} />}
       <div class="stats">
-        <StatCard label="Published" value={latest ? formatRate(latest.publishRate) : '…'} />
-        <StatCard label="Consumed" value={latest ? formatRate(latest.consumeRate) : '…'} />
         <StatCard
-          label="Errors"
-          value={latest ? formatRate(latest.errorRate) : '…'}
-          tone={latest && latest.errorRate > 0 ? 'warn' : undefined}
+          label="Written"
+          value={latest ? formatRate(latest.appendRate) : '…'}
+          hint="records appended to the catalog topics"
+        />
+        <StatCard
+          label="Consumed"
+          value={latest ? formatRate(latest.consumeRate) : '…'}
+          hint="records the groups committed past"
+        />
+        <StatCard
+          label="Failures"
+          value={latest ? formatRate(latest.failureRate) : '…'}
+          hint="dead-lettered and failed publishes"
+          tone={latest && latest.failureRate > 0 ? 'warn' : undefined}
         />
         <StatCard
           label="Total lag"
@@ -55,19 +49,27 @@ export function OverviewPage() {
         />
         <StatCard
           label="Dead letters"
-          value={latest ? formatCount(latest.dlqPending) : '…'}
-          hint="pending, all groups"
-          tone={latest && latest.dlqPending > 0 ? 'warn' : undefined}
+          value={latest ? formatCount(latest.deadLetters) : '…'}
+          hint="held in the groups' DLQs"
+          tone={latest && latest.deadLetters > 0 ? 'warn' : undefined}
         />
+        {workflows && (
+          <StatCard
+            label="Workflows at risk"
+            value={formatCount(workflows.atRisk + workflows.breached)}
+            hint={`${workflows.breached} breached, ${workflows.needsOperator} need an operator`}
+            tone={workflows.atRisk + workflows.breached + workflows.needsOperator > 0 ? 'warn' : undefined}
+          />
+        )}
       </div>
       <div class="charts">
         <Chart
-          title="Events per second"
+          title="Records per second"
           x={x}
           series={[
-            { label: 'published', values: series.map((p) => p.publishRate) },
+            { label: 'written', values: series.map((p) => p.appendRate) },
             { label: 'consumed', values: series.map((p) => p.consumeRate), colour: '#16a34a' },
-            { label: 'errors', values: series.map((p) => p.errorRate), colour: '#dc2626' },
+            { label: 'failures', values: series.map((p) => p.failureRate), colour: '#dc2626' },
           ]}
         />
         <Chart
@@ -75,20 +77,20 @@ export function OverviewPage() {
           x={x}
           series={[
             { label: 'total lag', values: series.map((p) => p.totalLag) },
-            { label: 'dead letters', values: series.map((p) => p.dlqPending), colour: '#d97706' },
+            { label: 'dead letters', values: series.map((p) => p.deadLetters), colour: '#d97706' },
           ]}
         />
       </div>
       <h2>Circuit breakers</h2>
-      {breakerList.length === 0 ? (
+      {breakers.length === 0 ? (
         <p class="muted">
-          No circuit breakers on this node: they appear here once a router with a breaker runs in it.
+          No circuit breakers in this node: they appear here once a router with a breaker runs in it.
         </p>
       ) : (
         <ul class="breakers">
-          {breakerList.map(([name, state]) => (
-            <li key={name} class={`breaker ${BREAKER_STATES[state] ?? ''}`}>
-              {name}: {BREAKER_STATES[state] ?? state}
+          {breakers.map(([name, state]) => (
+            <li key={name} class={`breaker ${state}`}>
+              {name}: {state}
             </li>
           ))}
         </ul>

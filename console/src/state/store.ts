@@ -41,19 +41,26 @@ export function announce(kind: Notice['kind'], text: string): void {
 export interface OverviewPoint {
   /** Seconds since the epoch. */
   at: number;
-  publishRate: number;
+  /** Records appended to the catalog topics per second, by anyone. */
+  appendRate: number;
+  /** Records the consumer groups committed past per second. */
   consumeRate: number;
-  /** Failed publishes and failed handler runs per second. */
-  errorRate: number;
+  /** Failures per second: records dead-lettered and publishes that failed. */
+  failureRate: number;
   totalLag: number;
-  dlqPending: number;
+  /** Records held in the groups' dead-letter topics. */
+  deadLetters: number;
+  /** Circuit breakers by name. */
+  breakers: Record<string, 'closed' | 'open' | 'half-open'>;
 }
+
+/** Unended workflow instances at risk, breached and needing an operator; null when the node runs no workflows. */
+export const workflowsAtRisk = signal<{ atRisk: number; breached: number; needsOperator: number } | null>(
+  null,
+);
 
 /** The last readings (two minutes at one every two seconds), oldest first. */
 export const overviewSeries = signal<OverviewPoint[]>([]);
-
-/** Breakers by name: 0 closed, 1 open, 2 half-open. */
-export const breakers = signal<Record<string, number>>({});
 
 /** Readings kept for the charts. */
 export const OVERVIEW_POINTS = 60;

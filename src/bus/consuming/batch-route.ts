@@ -6,6 +6,7 @@ import type { HandlerCircuitBreaker } from '../middleware/circuit-breaker.ts';
 import type { HandlerFunction } from '../middleware/middleware.ts';
 import { attemptsMade } from '../middleware/retry.ts';
 import { checkEventData } from '../middleware/validation.ts';
+import type { PartitionProgress } from '../partition-progress.ts';
 import type { BatchHandler } from '../router-port.ts';
 import { contextFor, type Route, type RouteDeps } from './route.ts';
 
@@ -14,6 +15,7 @@ interface Pending {
   event: CloudEvent;
   record: StoredRecord;
   previous: FailureInfo | undefined;
+  progress: PartitionProgress;
   resolve: (handled: boolean) => void;
 }
 
@@ -59,10 +61,9 @@ export function createBatchRoute(
       for (const item of items) {
         if (deps.signal.aborted) item.resolve(false);
         else {
-          const { record, event, previous } = item;
-          item.resolve(
-            await deps.escalation.escalate({ record, event, error, handler: name, previous, attempts }),
-          );
+          const { record, event, previous, progress } = item;
+          const failure = { record, event, error, handler: name, previous, attempts, progress };
+          item.resolve(await deps.escalation.escalate(failure));
         }
       }
     } finally {
@@ -74,17 +75,18 @@ export function createBatchRoute(
     definition,
     name,
     breaker,
-    accept(event, record, previous) {
+    accept(event, record, previous, progress) {
       let checked = event;
       if (options.validate) {
         try {
           checked = checkEventData(definition, event);
         } catch (error) {
-          return deps.escalation.escalate({ record, event, error, handler: name, previous, attempts: 0 });
+          const failure = { record, event, error, handler: name, previous, attempts: 0, progress };
+          return deps.escalation.escalate(failure);
         }
       }
       return new Promise<boolean>((resolve) => {
-        pending.push({ event: checked, record, previous, resolve });
+        pending.push({ event: checked, record, previous, progress, resolve });
         if (pending.length >= options.maxEvents) route.flush();
         else timer ??= setTimeout(() => route.flush(), options.maxWaitMs);
       });

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Consumer, OffsetCommit } from '../../transport/transport.ts';
+import { NotAssignedError } from '../../transport/errors.ts';
+import type { Consumer, OffsetCommit, PartitionWrite } from '../../transport/transport.ts';
+import { abortableSleep } from '../abortable-sleep.ts';
 import { createPartitionProgress, type PartitionProgress } from '../partition-progress.ts';
 import { partitionId } from './partition-id.ts';
 
@@ -11,6 +13,12 @@ export interface CommitLoop {
   handled(progress: PartitionProgress, offset: bigint): void;
   /** Commits what every partition handled since the last commit, after the commits before it. */
   commit(): Promise<void>;
+  /**
+   * Moves a record on: once every earlier record of its partition is done, appends `writes` and commits past
+   * the record in one atomic step, after the commits before it. Resolves true once moved; false when the
+   * partition is no longer this member's (nothing was written; its next owner gets the record again).
+   */
+  move(progress: PartitionProgress, offset: bigint, writes: readonly PartitionWrite[]): Promise<boolean>;
   /** Whether a partition matching `which` has records started and not finished. */
   busy(which: (progress: PartitionProgress) => boolean): boolean;
   /** Stops tracking partitions taken from this member: completions there never commit. */
@@ -26,6 +34,8 @@ export interface CommitLoopOptions {
   /** Milliseconds between commits of handled records. */
   intervalMs: number;
   logger: Logger;
+  /** Aborted on shutdown: a failing move stops being retried. */
+  signal: AbortSignal;
 }
 
 /**
@@ -63,6 +73,21 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
     }
   };
 
+  /** One attempt at an atomic move; true once done, false when the partition is gone, throws to try again. */
+  const moveOnce = async (tracker: PartitionProgress, offset: bigint, writes: readonly PartitionWrite[]) => {
+    const consumer = options.consumer();
+    if (!consumer || tracker.revoked) return false;
+    const { topic, partition } = tracker;
+    try {
+      await consumer.appendAndCommit(writes, [{ topic, partition, offset: offset + 1n }]);
+    } catch (error) {
+      if (error instanceof NotAssignedError) return false;
+      throw error;
+    }
+    tracker.committedUpTo(offset + 1n);
+    return true;
+  };
+
   const loop: CommitLoop = {
     progressOf(topic, partition) {
       const id = partitionId(topic, partition);
@@ -84,11 +109,31 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
       committing = committing.then(commitNow);
       return committing;
     },
+    async move(tracker, offset, writes) {
+      for (let attempt = 0; !options.signal.aborted; attempt++) {
+        await untilSettledOrAborted(tracker, offset, options.signal);
+        if (options.signal.aborted) break;
+        const moved = committing.then(() => moveOnce(tracker, offset, writes));
+        committing = moved.then(
+          () => {},
+          () => {},
+        );
+        try {
+          return await moved;
+        } catch (error) {
+          options.logger.error(
+            { err: error, topic: tracker.topic, partition: tracker.partition, attempt },
+            'cannot move a record to a retry or dead-letter topic; retrying',
+          );
+          await abortableSleep(Math.min(5_000, 100 * 2 ** attempt), options.signal);
+        }
+      }
+      return false;
+    },
     busy: (which) => [...progress.values()].some((tracker) => which(tracker) && tracker.inFlight() > 0),
     forget(ids) {
       for (const id of ids) {
-        const tracker = progress.get(id);
-        if (tracker) tracker.revoked = true;
+        progress.get(id)?.revoke();
         progress.delete(id);
       }
     },
@@ -98,4 +143,20 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
     },
   };
   return loop;
+}
+
+/** Waits for every record before `offset` to be done, or for shutdown; leaves no listener behind. */
+function untilSettledOrAborted(
+  tracker: PartitionProgress,
+  offset: bigint,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void tracker.settledBefore(offset).then(done);
+  });
 }

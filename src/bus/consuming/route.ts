@@ -81,7 +81,15 @@ export function createSingleRoute(
         // Shutdown interrupted the work: leave the record uncommitted for the next member.
         if (deps.signal.aborted || progress.revoked) return false;
         const attempts = attemptsMade(error);
-        return deps.escalation.escalate({ record, event, error, handler: name, previous, attempts });
+        return deps.escalation.escalate({
+          record,
+          event,
+          error,
+          handler: name,
+          previous,
+          attempts,
+          progress,
+        });
       } finally {
         deps.slots.release();
       }

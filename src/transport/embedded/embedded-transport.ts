@@ -12,6 +12,7 @@ import { validateTopicConfig } from '../topic-config.ts';
 import type {
   PartitionLag,
   PartitionOffsets,
+  PartitionWrite,
   StoredRecord,
   TopicConfig,
   Transport,
@@ -228,6 +229,14 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
   const ensureOpen = (operation: string): void => {
     if (state === 'closed') throw new TransportClosedError(operation);
   };
+  const prepareWrites = (writes: readonly PartitionWrite[]): PartitionBatch[] => {
+    const now = Date.now();
+    return writes.map((write) => ({
+      topicId: existingPartition(write.topic, write.partition).id,
+      partition: write.partition,
+      records: write.records.map((record) => encodeRecord(record, now)),
+    }));
+  };
   const shutdown = (): void => {
     state = 'closed';
     if (maintenanceTimer !== undefined) clearInterval(maintenanceTimer);
@@ -256,18 +265,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     append: async (writes) => {
       // Appends made while consumers close (e.g. from a revoke callback) are still flushed.
       ensureOpen('append');
-      const now = Date.now();
-      let records = 0;
-      const batches: PartitionBatch[] = writes.map((write) => {
-        const row = existingPartition(write.topic, write.partition);
-        records += write.records.length;
-        return {
-          topicId: row.id,
-          partition: write.partition,
-          records: write.records.map((record) => encodeRecord(record, now)),
-        };
-      });
-      if (records === 0) return batches.map(() => []);
+      const batches = prepareWrites(writes);
+      if (batches.every((batch) => batch.records.length === 0)) return batches.map(() => []);
       return writer.enqueue(batches);
     },
     // Every append is one SQLite transaction already.
@@ -297,6 +296,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
           watcher,
           logger,
           forget: (c) => consumers.delete(c),
+          prepareWrites,
+          writeWithin: (batches) => void writer.writeWithin(batches),
         },
         consumerOptions,
       );

@@ -204,7 +204,9 @@ export function createRouter(options: RouterOptions): Router {
         onPartitionsRevoked: onRevoked,
         onPartitionsAssigned: async (assigned) => {
           if (paused) consumer?.pause(assigned);
-          // Before any record of these partitions is handled: which of their keys wait behind a failed event.
+          // Before any record of these partitions is handled: which of their keys wait behind a failed event
+          // (anything known of them from an earlier holding, which may have been lost unnoticed, is dropped).
+          parking.drop(new Set(assigned.map((tp) => sourcePartitionId(tp.topic, tp.partition))));
           await recover(assigned);
         },
       });

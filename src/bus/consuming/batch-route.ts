@@ -53,22 +53,30 @@ export function createBatchRoute(
       batch: items.map((item) => item.event),
     };
     await deps.slots.acquire();
+    let failed: { error: unknown } | undefined;
     try {
       await run(first.event, context);
-      for (const item of items) item.resolve(true);
     } catch (error) {
-      const attempts = attemptsMade(error);
-      for (const item of items) {
-        if (deps.signal.aborted) item.resolve(false);
-        else {
-          const { record, event, previous, progress } = item;
-          const failure = { record, event, error, handler: name, previous, attempts, progress };
-          item.resolve(await deps.escalation.escalate(failure));
-        }
-      }
+      failed = { error };
     } finally {
       deps.slots.release();
     }
+    if (failed === undefined) {
+      for (const item of items) item.resolve(true);
+      return;
+    }
+    // Outside the slot, and all at once: each move waits for the earlier records of its partition, which
+    // may need a slot or sit later in this batch.
+    const { error } = failed;
+    const attempts = attemptsMade(error);
+    await Promise.all(
+      items.map(async (item) => {
+        if (deps.signal.aborted) return item.resolve(false);
+        const { record, event, previous, progress } = item;
+        const failure = { record, event, error, handler: name, previous, attempts, progress };
+        item.resolve(await deps.escalation.escalate(failure));
+      }),
+    );
   };
 
   const route: Route = {

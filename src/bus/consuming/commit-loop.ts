@@ -81,8 +81,11 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
     try {
       await consumer.appendAndCommit(writes, [{ topic, partition, offset: offset + 1n }]);
     } catch (error) {
-      if (error instanceof NotAssignedError) return false;
-      throw error;
+      if (!(error instanceof NotAssignedError)) throw error;
+      // The partition was lost (a rebalance this member missed): its records in flight here, and the
+      // moves waiting behind this one, end now; a later owner (or this member again) reads them anew.
+      loop.forget([partitionId(topic, partition)]);
+      return false;
     }
     tracker.committedUpTo(offset + 1n);
     return true;

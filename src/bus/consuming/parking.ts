@@ -229,7 +229,8 @@ function chainListener(book: ChainBook, options: ParkingOptions): EscalationList
   return {
     escalating(failure: Failure, step: number) {
       const place = book.placeOf(failure.record);
-      if (place === undefined) return undefined;
+      // A record of a partition taken away: its move will be refused, and its chain is its new owner's.
+      if (place === undefined || failure.progress.revoked) return undefined;
       book.moved.add(failure.record);
       const chain = book.chainFor(place, failure.previous?.sourcePartition ?? failure.record.partition);
       if (typeof place.step === 'number' && place.step > 0) book.leave(chain, place.step);

@@ -137,7 +137,11 @@ export function createDeadLetterQueue(options: DeadLetterQueueOptions): DeadLett
   /** Pending entries targeted, with the chains they head; parked entries are skipped (refused by id). */
   const targets = async (target: string | DeadLetterFilter) => {
     const all = await scan();
-    const chainOf = (head: DeadLetterEntry) => all.filter((e) => e.parkedBehindEntry === head.id);
+    // In source order: a chain's entries may sit in the DLQ in another order after a failed release.
+    const chainOf = (head: DeadLetterEntry) =>
+      all
+        .filter((e) => e.parkedBehindEntry === head.id)
+        .sort((a, b) => Number(a.failure.sourceOffset - b.failure.sourceOffset));
     if (typeof target !== 'string') {
       const chosen = all.filter(
         (e) => e.status === 'pending' && e.parkedBehindEntry === undefined && matches(e, target),

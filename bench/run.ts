@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
+import { orderedRetries } from './ordered-retries.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
 import type { BenchResult } from './stats.ts';
@@ -20,6 +21,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['e2e-full', () => endToEnd('full')],
   ['request-reply', () => requestReply()],
   ['router', () => handlerThroughput()],
+  ['ordered-retries', () => orderedRetries()],
   ['store', async () => [...(await storeBenchmarks()), ...(await sqliteStoreBenchmarks())]],
   ['workflows-sqlite', () => workflowBenchmarks('sqlite')],
   ['workflows-postgres', () => workflowBenchmarks('postgres')],

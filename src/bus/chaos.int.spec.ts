@@ -98,7 +98,8 @@ describe.each(scenarios)('chaos on $name: ordered retries through SIGKILLs and a
     const db = new Database(path);
     db.pragma('busy_timeout = 5000');
     db.exec(`CREATE TABLE IF NOT EXISTS chaos_effects (
-      id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL)`);
+      id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL,
+      pid INTEGER NOT NULL DEFAULT 0, topic TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL DEFAULT 0)`);
     db.exec('CREATE TABLE IF NOT EXISTS chaos_healed (healed INTEGER NOT NULL)');
     const effects = () => db.prepare<[], { n: number }>('SELECT count(*) AS n FROM chaos_effects').get()!.n;
     const dlq = createDeadLetterQueue({ transport, group: `${prefix}-chaos` });
@@ -111,14 +112,21 @@ describe.each(scenarios)('chaos on $name: ordered retries through SIGKILLs and a
       );
 
     // Killed once; a second member joins while chains are in flight; the first of those two is killed.
+    const marks: string[] = [];
+    const mark = (what: string) => marks.push(`${what} at ${Date.now()}`);
     const first = await startConsumer(prefix);
+    mark(`first ${first.pid}`);
     await untilEffects(total * 0.2);
     await killed(first);
+    mark('first killed');
     const second = await startConsumer(prefix);
+    mark(`second ${second.pid}`);
     await untilEffects(total * 0.4);
     const third = await startConsumer(prefix);
+    mark(`third ${third.pid}`);
     await untilEffects(total * 0.6);
     await killed(second);
+    mark('second killed');
     await until(async () => effects() + (await pending()) >= total, 120_000);
 
     const parked = await parkedSnapshot(db, dlq, total);
@@ -151,13 +159,16 @@ describe.each(scenarios)('chaos on $name: ordered retries through SIGKILLs and a
     await killed(third);
 
     const rows = db
-      .prepare<[], { seq: number; key: string }>('SELECT seq, key FROM chaos_effects ORDER BY id')
+      .prepare<[], { seq: number; key: string; pid: number; topic: string; at: number }>(
+        'SELECT seq, key, pid, topic, at FROM chaos_effects ORDER BY id',
+      )
       .all();
     const counts = new Map<number, number>();
     for (const row of rows) counts.set(row.seq, (counts.get(row.seq) ?? 0) + 1);
     const missing = Array.from({ length: total }, (_, seq) => seq).filter((seq) => !counts.has(seq));
     const doubles = [...counts.values()].filter((n) => n > 1).length;
-    expect({ missing: missing.length, doubles, orderViolations: orderViolations(rows) }).toEqual({
+    expect({ missing: missing.length, doubles, orderViolations: orderViolations(rows), marks }).toEqual({
+      marks,
       missing: 0,
       doubles: 0,
       orderViolations: [],
@@ -169,13 +180,18 @@ describe.each(scenarios)('chaos on $name: ordered retries through SIGKILLs and a
 });
 
 /** Effects of a key out of publish order (a seq handled after a later one of its key). */
-function orderViolations(rows: readonly { seq: number; key: string }[]): string[] {
-  const last = new Map<string, number>();
+function orderViolations(
+  rows: readonly { seq: number; key: string; pid?: number; topic?: string; at?: number }[],
+): string[] {
+  const last = new Map<string, (typeof rows)[number]>();
   const violations: string[] = [];
-  for (const { seq, key } of rows) {
-    const before = last.get(key) ?? -1;
-    if (before > seq) violations.push(`${key}: ${seq} after ${before}`);
-    last.set(key, Math.max(seq, before));
+  for (const row of rows) {
+    const before = last.get(row.key);
+    if (before !== undefined && before.seq > row.seq) {
+      const where = (r: typeof row) => `${r.seq} (pid ${r.pid}, ${r.topic}, at ${r.at})`;
+      violations.push(`${row.key}: ${where(row)} after ${where(before)}`);
+    }
+    if (before === undefined || row.seq > before.seq) last.set(row.key, row);
   }
   return violations;
 }

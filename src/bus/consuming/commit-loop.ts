@@ -73,23 +73,7 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
     }
   };
 
-  /** One attempt at an atomic move; true once done, false when the partition is gone, throws to try again. */
-  const moveOnce = async (tracker: PartitionProgress, offset: bigint, writes: readonly PartitionWrite[]) => {
-    const consumer = options.consumer();
-    if (!consumer || tracker.revoked) return false;
-    const { topic, partition } = tracker;
-    try {
-      await consumer.appendAndCommit(writes, [{ topic, partition, offset: offset + 1n }]);
-    } catch (error) {
-      if (!(error instanceof NotAssignedError)) throw error;
-      // The partition was lost (a rebalance this member missed): its records in flight here, and the
-      // moves waiting behind this one, end now; a later owner (or this member again) reads them anew.
-      loop.forget([partitionId(topic, partition)]);
-      return false;
-    }
-    tracker.committedUpTo(offset + 1n);
-    return true;
-  };
+  const moves = createMoveBatcher(options.consumer, (id) => loop.forget([id]));
 
   const loop: CommitLoop = {
     progressOf(topic, partition) {
@@ -116,11 +100,9 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
       for (let attempt = 0; !options.signal.aborted; attempt++) {
         await untilSettledOrAborted(tracker, offset, options.signal);
         if (options.signal.aborted) break;
-        const moved = committing.then(() => moveOnce(tracker, offset, writes));
-        committing = moved.then(
-          () => {},
-          () => {},
-        );
+        // Moves ready together share one atomic step (one fsync, one transaction), after the commits before.
+        const moved = moves.add(tracker, offset, writes);
+        committing = committing.then(moves.flush);
         try {
           return await moved;
         } catch (error) {
@@ -162,4 +144,76 @@ function untilSettledOrAborted(
     signal.addEventListener('abort', done, { once: true });
     void tracker.settledBefore(offset).then(done);
   });
+}
+
+interface QueuedMove {
+  tracker: PartitionProgress;
+  offset: bigint;
+  writes: readonly PartitionWrite[];
+  resolve: (moved: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit of moves: the moves queued when the commit loop gets to them go in one `appendAndCommit`
+ * (each commits past its record; a partition's moves never queue together, as each waits for the one
+ * before). Refused as a whole (a partition was lost), they are tried one by one, so only the lost
+ * partition's moves end, and that partition is forgotten.
+ */
+function createMoveBatcher(consumer: () => Consumer | undefined, forget: (id: string) => void) {
+  let queue: QueuedMove[] = [];
+
+  const attempt = async (batch: readonly QueuedMove[]) => {
+    const member = consumer();
+    const live = batch.filter((m) => !m.tracker.revoked);
+    for (const m of batch) if (m.tracker.revoked || !member) m.resolve(false);
+    if (!member || live.length === 0) return;
+    const offsets = live.map(({ tracker, offset }) => ({
+      topic: tracker.topic,
+      partition: tracker.partition,
+      offset: offset + 1n,
+    }));
+    await member.appendAndCommit(
+      live.flatMap((m) => m.writes),
+      offsets,
+    );
+    for (const m of live) {
+      m.tracker.committedUpTo(m.offset + 1n);
+      m.resolve(true);
+    }
+  };
+
+  const one = async (m: QueuedMove) => {
+    try {
+      await attempt([m]);
+    } catch (error) {
+      if (!(error instanceof NotAssignedError)) return m.reject(error);
+      // The partition was lost (a rebalance this member missed): its records in flight here, and the
+      // moves waiting behind this one, end now; a later owner (or this member again) reads them anew.
+      forget(partitionId(m.tracker.topic, m.tracker.partition));
+      m.resolve(false);
+    }
+  };
+
+  return {
+    add: (tracker: PartitionProgress, offset: bigint, writes: readonly PartitionWrite[]) =>
+      new Promise<boolean>((resolve, reject) => {
+        queue.push({ tracker, offset, writes, resolve, reject });
+      }),
+    flush: async (): Promise<void> => {
+      const batch = queue;
+      queue = [];
+      if (batch.length === 0) return;
+      if (batch.length === 1) return one(batch[0]!);
+      try {
+        await attempt(batch);
+      } catch (error) {
+        if (!(error instanceof NotAssignedError)) {
+          for (const m of batch) m.reject(error);
+          return;
+        }
+        for (const m of batch) await one(m);
+      }
+    },
+  };
 }

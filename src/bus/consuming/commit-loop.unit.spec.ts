@@ -119,4 +119,26 @@ describe('commit loop', () => {
     });
     expect(await closing.move(closing.progressOf('t', 1), 0n, [])).toBe(false);
   });
+
+  it('moves ready together share one atomic step; refused as a whole, they are tried one by one', async () => {
+    const consumer = fakeConsumer();
+    const calls: bigint[][] = [];
+    consumer.appendAndCommit = async (_writes, offsets) => {
+      // Partition 9 was lost: any step carrying it is refused.
+      if (offsets.some((o) => o.partition === 9)) throw new NotAssignedError('g', 'm', offsets);
+      calls.push(offsets.map((o) => o.offset));
+    };
+    const commits = createCommitLoop({ consumer: () => consumer, intervalMs: 60_000, logger, signal });
+    const [p0, p1] = [commits.progressOf('t', 0), commits.progressOf('t', 1)];
+    p0.started(4n);
+    p1.started(7n);
+    expect(await Promise.all([commits.move(p0, 4n, []), commits.move(p1, 7n, [])])).toEqual([true, true]);
+    expect(calls).toEqual([[5n, 8n]]);
+    const lost = commits.progressOf('t', 9);
+    const p2 = commits.progressOf('t', 2);
+    lost.started(0n);
+    p2.started(0n);
+    expect(await Promise.all([commits.move(lost, 0n, []), commits.move(p2, 0n, [])])).toEqual([false, true]);
+    expect(lost.revoked).toBe(true);
+  });
 });

@@ -24,9 +24,12 @@ const transport: Transport =
     : createEmbeddedTransport({ path, logger });
 const inbox = createSqliteInbox({ path: kind === 'kafka' ? path : path });
 inbox.db.exec(`CREATE TABLE IF NOT EXISTS chaos_effects (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL)`);
+  id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL,
+  pid INTEGER NOT NULL DEFAULT 0, topic TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL DEFAULT 0)`);
 inbox.db.exec('CREATE TABLE IF NOT EXISTS chaos_healed (healed INTEGER NOT NULL)');
-const recordEffect = inbox.db.prepare('INSERT INTO chaos_effects (event_id, key, seq) VALUES (?, ?, ?)');
+const recordEffect = inbox.db.prepare(
+  'INSERT INTO chaos_effects (event_id, key, seq, pid, topic, at) VALUES (?, ?, ?, ?, ?, ?)',
+);
 const healed = inbox.db.prepare<[], { healed: number }>('SELECT healed FROM chaos_healed LIMIT 1');
 const { catalog } = counterCatalogFor(prefix, 6);
 const group = `${prefix}-chaos`;
@@ -42,14 +45,16 @@ const router = createRouter({
   delayedRetries: [50, 100],
   circuitBreaker: false,
 });
-router.on(CounterIncremented, async (event) => {
+router.on(CounterIncremented, async (event, context) => {
   const { key, seq } = event.data!;
   // Handled before (a redelivery after a kill): done, whatever the dice say now.
   if (await inbox.seen(group, event.id)) return;
   if (mode === 'slow' && /^k\d$/.test(key)) await new Promise((resolve) => setTimeout(resolve, 200));
   if (seq % 1999 === 7 && healed.get() === undefined) throw new Error(`event ${seq} is poison`);
   if (Math.random() < 0.2) throw new Error('transient failure');
-  inbox.runOnce(group, event.id, () => recordEffect.run(event.id, key, seq));
+  inbox.runOnce(group, event.id, () =>
+    recordEffect.run(event.id, key, seq, process.pid, `${context.topic}/${context.delivery}`, Date.now()),
+  );
 });
 await router.start();
 process.stdout.write('ready\n');

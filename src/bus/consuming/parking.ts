@@ -142,6 +142,9 @@ function createChainBook(options: ParkingOptions): ChainBook {
       return chain;
     },
     forgetIfEmpty(id, chain) {
+      // Only the chain the map still holds: a record of an earlier holding of the partition, finishing
+      // after its chain was dropped and rebuilt, must not remove the rebuilt one.
+      if (chains.get(id) !== chain) return;
       if (chain.inDlq.size === 0 && chain.inRetry.every((n) => !n)) chains.delete(id);
     },
     higherStep(chain, step) {
@@ -192,7 +195,9 @@ function parkingHandler(book: ChainBook, options: ParkingOptions, inner: RecordH
 
   return async (record, progress) => {
     const place = book.placeOf(record);
-    if (place === undefined) return inner(record, progress);
+    // A record of a partition taken away (its route does nothing with it) must not touch the chains, which
+    // its partition's next holding rebuilds.
+    if (place === undefined || progress.revoked) return inner(record, progress);
     if (place.step === 0) {
       const lowest = chains.has(place.id) ? await lowestStepOf(place) : undefined;
       if (!lowest) return inner(record, progress);

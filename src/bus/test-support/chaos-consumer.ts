@@ -39,7 +39,8 @@ const router = createRouter({
   group,
   logger,
   concurrency: 32,
-  sessionTimeoutMs: kind === 'kafka' ? 6_000 : 1_000,
+  // Long enough that a member starved of CPU on a loaded machine is not expelled while it still works.
+  sessionTimeoutMs: kind === 'kafka' ? 6_000 : 3_000,
   commitIntervalMs: 20,
   retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
   delayedRetries: [50, 100],

@@ -18,8 +18,13 @@ export interface Chain {
   /** Partition of the source topic; the chain's retry and dead-letter records sit in the same partition number. */
   partition: number;
   key: string;
-  /** Records in each delayed-retry step, by step (1-based). */
+  /** Records in each delayed-retry step, by step (1-based); a record moving up counts where it goes. */
   inRetry: number[];
+  /**
+   * Records moving up out of each step and not there yet: still physically in it, so a fresh record of the
+   * key goes no higher than that step (it would overtake them).
+   */
+  leaving: number[];
   /** Source offsets of its records in the DLQ. */
   inDlq: Set<bigint>;
   /** A release from the DLQ whose first record failed again: the rest of it goes back behind it. */
@@ -99,6 +104,14 @@ interface ChainBook {
   higherStep(chain: Chain, step: number): number | undefined;
   /** One record fewer in a delayed-retry step. */
   leave(chain: Chain, step: number): void;
+  /** The lowest step where a fresh record of the chain must go (behind its last record, wherever that is). */
+  lowestStep(chain: Chain): number | undefined;
+  /** Records moving out of a step, by record: their move is under way. */
+  inTransit: WeakMap<StoredRecord, { chain: Chain; step: number }>;
+  /** Marks a record as leaving `step` until `arrived` is called. */
+  departing(chain: Chain, record: StoredRecord, step: number): void;
+  /** Its move ended (done or not): it is no longer leaving its step. */
+  arrived(record: StoredRecord): void;
   /** Moves a record unhandled to `step`, behind the chain's record before it. */
   follow(
     chain: Chain,
@@ -115,6 +128,7 @@ function createChainBook(options: ParkingOptions): ChainBook {
   const dlqStep = delays.length + 1;
   const chains = new Map<string, Chain>();
   const moved = new WeakSet<StoredRecord>();
+  const inTransit = new WeakMap<StoredRecord, { chain: Chain; step: number }>();
   const book: ChainBook = {
     chains,
     moved,
@@ -136,7 +150,15 @@ function createChainBook(options: ParkingOptions): ChainBook {
       let chain = chains.get(place.id);
       if (!chain) {
         const { sourceTopic, key } = place;
-        chain = { sourceTopic, partition, key, inRetry: [], inDlq: new Set(), since: Date.now() };
+        chain = {
+          sourceTopic,
+          partition,
+          key,
+          inRetry: [],
+          leaving: [],
+          inDlq: new Set(),
+          since: Date.now(),
+        };
         chains.set(place.id, chain);
       }
       return chain;
@@ -145,7 +167,8 @@ function createChainBook(options: ParkingOptions): ChainBook {
       // Only the chain the map still holds: a record of an earlier holding of the partition, finishing
       // after its chain was dropped and rebuilt, must not remove the rebuilt one.
       if (chains.get(id) !== chain) return;
-      if (chain.inDlq.size === 0 && chain.inRetry.every((n) => !n)) chains.delete(id);
+      const empty = (counts: number[]) => counts.every((n) => !n);
+      if (chain.inDlq.size === 0 && empty(chain.inRetry) && empty(chain.leaving)) chains.delete(id);
     },
     higherStep(chain, step) {
       for (let s = step + 1; s <= delays.length; s++) if (chain.inRetry[s]) return s;
@@ -154,8 +177,25 @@ function createChainBook(options: ParkingOptions): ChainBook {
     leave(chain, step) {
       chain.inRetry[step] = Math.max(0, (chain.inRetry[step] ?? 0) - 1);
     },
+    lowestStep(chain) {
+      for (let s = 1; s <= delays.length; s++) if (chain.inRetry[s] || chain.leaving[s]) return s;
+      return chain.inDlq.size > 0 ? dlqStep : undefined;
+    },
+    inTransit,
+    departing(chain, record, step) {
+      if (step <= 0) return;
+      chain.leaving[step] = (chain.leaving[step] ?? 0) + 1;
+      inTransit.set(record, { chain, step });
+    },
+    arrived(record) {
+      const transit = inTransit.get(record);
+      if (!transit) return;
+      inTransit.delete(record);
+      transit.chain.leaving[transit.step] = Math.max(0, (transit.chain.leaving[transit.step] ?? 0) - 1);
+    },
     follow(chain, place, record, progress, step) {
       const info = followerInfo(record, place, step, delays.length);
+      if (typeof place.step === 'number') book.departing(chain, record, place.step);
       if (step < dlqStep) chain.inRetry[step] = (chain.inRetry[step] ?? 0) + 1;
       else chain.inDlq.add(info.sourceOffset);
       moved.add(record);
@@ -165,7 +205,7 @@ function createChainBook(options: ParkingOptions): ChainBook {
         partition: info.sourcePartition % options.partitionsOf(topic),
         records: [withFailure(record, info)],
       };
-      return options.move(progress, record.offset, [write]);
+      return options.move(progress, record.offset, [write]).finally(() => book.arrived(record));
     },
   };
   return book;
@@ -184,11 +224,11 @@ function parkingHandler(book: ChainBook, options: ParkingOptions, inner: RecordH
   const lowestStepOf = async (place: Place) => {
     const chain = chains.get(place.id);
     if (!chain) return undefined;
-    let step = book.higherStep(chain, 0);
+    let step = book.lowestStep(chain);
     if (step === dlqStep) {
       for (const offset of await options.discardedInDlq(chain)) chain.inDlq.delete(offset);
       book.forgetIfEmpty(place.id, chain);
-      step = book.higherStep(chain, 0);
+      step = book.lowestStep(chain);
     }
     return step === undefined ? undefined : { chain, step };
   };
@@ -220,7 +260,7 @@ function parkingHandler(book: ChainBook, options: ParkingOptions, inner: RecordH
       book.leave(chain, step);
       return book.follow(chain, place, record, progress, higher);
     }
-    const handled = await inner(record, progress);
+    const handled = await inner(record, progress).finally(() => book.arrived(record));
     if (handled && !book.moved.has(record)) {
       book.leave(chain, step);
       book.forgetIfEmpty(place.id, chain);
@@ -238,7 +278,11 @@ function chainListener(book: ChainBook, options: ParkingOptions): EscalationList
       if (place === undefined || failure.progress.revoked) return undefined;
       book.moved.add(failure.record);
       const chain = book.chainFor(place, failure.previous?.sourcePartition ?? failure.record.partition);
-      if (typeof place.step === 'number' && place.step > 0) book.leave(chain, place.step);
+      if (typeof place.step === 'number' && place.step > 0) {
+        book.leave(chain, place.step);
+        // Until its move is done it is still in its step: fresh records of the key go no higher.
+        book.departing(chain, failure.record, place.step);
+      }
       if (step < book.dlqStep) {
         chain.inRetry[step] = (chain.inRetry[step] ?? 0) + 1;
         return undefined;

@@ -111,4 +111,36 @@ describe('parking', () => {
     await parking.wrap(async () => false)(inRetry(1, 1, 2, 'follower'), stale);
     expect(rebuilt?.inRetry[1]).toBe(2);
   });
+
+  it('sends a fresh event no higher than a record of its key still moving up, so it never overtakes it', async () => {
+    const moves: string[] = [];
+    let arrive: (moved: boolean) => void = () => {};
+    const parking = createParking({
+      delays: [10, 20],
+      retryTopicOf: (step) => `g.retry.${step}`,
+      dlqTopic: 'g.dlq',
+      partitionsOf: () => 1,
+      isRetryTopic: (topic) => topic.startsWith('g.retry.'),
+      orderedHandler: () => 'g:t.happened',
+      onDeadLetter: 'park',
+      move: (_progress, _offset, writes) => {
+        moves.push(writes[0]!.topic);
+        // The first move (a follower leaving step 1) takes its time; the others are done at once.
+        return moves.length === 1
+          ? new Promise<boolean>((resolve) => (arrive = resolve))
+          : Promise.resolve(true);
+      },
+      discardedInDlq: async () => new Set(),
+      logger: pino({ level: 'silent' }),
+    });
+    const handle = parking.wrap(async () => true);
+    // The chain: its head already in step 2, a follower in step 1.
+    parking.restore(inRetry(0, 2, 1));
+    parking.restore(inRetry(5, 1, 2, 'follower'));
+    const following = handle(inRetry(5, 1, 2, 'follower'), createPartitionProgress('g.retry.1', 0));
+    await handle(source(3), createPartitionProgress('src', 0));
+    expect(moves).toEqual(['g.retry.2', 'g.retry.1']);
+    arrive(true);
+    expect(await following).toBe(true);
+  });
 });

@@ -203,7 +203,9 @@ export function createRouter(options: RouterOptions): Router {
         coPartitioned: true,
         onPartitionsRevoked: onRevoked,
         onPartitionsAssigned: async (assigned) => {
+          // A retry partition paused for a due time under an earlier holding has no waiting queue any more.
           if (paused) consumer?.pause(assigned);
+          else consumer?.resume(assigned);
           // Before any record of these partitions is handled: which of their keys wait behind a failed event
           // (anything known of them from an earlier holding, which may have been lost unnoticed, is dropped).
           parking.drop(new Set(assigned.map((tp) => sourcePartitionId(tp.topic, tp.partition))));

@@ -220,17 +220,24 @@ function createChainBook(options: ParkingOptions): ChainBook {
 function parkingHandler(book: ChainBook, options: ParkingOptions, inner: RecordHandler): RecordHandler {
   const { chains, dlqStep } = book;
 
-  /** The chain's lowest step for a fresh record, after dropping its dead letters that were discarded. */
-  const lowestStepOf = async (place: Place) => {
-    const chain = chains.get(place.id);
-    if (!chain) return undefined;
-    let step = book.lowestStep(chain);
-    if (step === dlqStep) {
-      for (const offset of await options.discardedInDlq(chain)) chain.inDlq.delete(offset);
-      book.forgetIfEmpty(place.id, chain);
-      step = book.lowestStep(chain);
+  /**
+   * Where a fresh record of a parked key goes: the chain's lowest step, after dropping its dead letters that
+   * were discarded. The decision and the count it adds are made in one synchronous stretch (after the only
+   * await, a DLQ lookup, the chain is looked up again): a head finishing in between must not empty and forget
+   * the chain this record then counts itself into.
+   */
+  const followFresh = async (place: Place, record: StoredRecord, progress: PartitionProgress) => {
+    let chain = chains.get(place.id);
+    if (chain && book.lowestStep(chain) === dlqStep) {
+      const discarded = await options.discardedInDlq(chain);
+      chain = chains.get(place.id);
+      if (chain) for (const offset of discarded) chain.inDlq.delete(offset);
+      if (chain) book.forgetIfEmpty(place.id, chain);
+      chain = chains.get(place.id);
     }
-    return step === undefined ? undefined : { chain, step };
+    const step = chain && book.lowestStep(chain);
+    if (!chain || step === undefined) return undefined;
+    return book.follow(chain, place, record, progress, step);
   };
 
   return async (record, progress) => {
@@ -239,9 +246,8 @@ function parkingHandler(book: ChainBook, options: ParkingOptions, inner: RecordH
     // its partition's next holding rebuilds.
     if (place === undefined || progress.revoked) return inner(record, progress);
     if (place.step === 0) {
-      const lowest = chains.has(place.id) ? await lowestStepOf(place) : undefined;
-      if (!lowest) return inner(record, progress);
-      return book.follow(lowest.chain, place, record, progress, lowest.step);
+      const followed = chains.has(place.id) ? await followFresh(place, record, progress) : undefined;
+      return followed ?? inner(record, progress);
     }
     const chain = chains.get(place.id);
     if (place.step === 'released') {

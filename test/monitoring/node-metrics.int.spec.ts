@@ -35,4 +35,21 @@ describe("a node's /metrics", () => {
     expect(run.output.trim()).toBe('');
     expect(run.status).toBe(0);
   });
+
+  it("counts the records on each group's dead-letter topic, read at scrape time", async () => {
+    const { transport } = temp.node;
+    await transport.ensureTopics([{ name: 'billing.dlq', partitions: 2 }]);
+    const record = { key: null, value: new TextEncoder().encode('{}'), headers: {} };
+    await transport.append([
+      { topic: 'billing.dlq', partition: 0, records: [record, record] },
+      { topic: 'billing.dlq', partition: 1, records: [record] },
+    ]);
+    const text = await (await fetch(`${temp.node.url}/metrics`)).text();
+    expect(text).toMatch(/^keel_dlq_records\{group="billing"\} 3$/m);
+    // Every other topic, dead-letter or not, is left out: only `<group>.dlq` topics are dead-letter queues.
+    expect(text.match(/^keel_dlq_records\{/gm)).toHaveLength(1);
+    const run = promtool(['check', 'metrics'], text);
+    expect(run.output.trim()).toBe('');
+    expect(run.status).toBe(0);
+  });
 });

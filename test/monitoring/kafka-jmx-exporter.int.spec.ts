@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,16 @@ async function startBroker(metricsPort: number): Promise<void> {
   broker = spawn(javaBin(), args, { stdio: 'ignore' });
 }
 
+/** The `kafka_*` metric names the Kafka alert rules and the Kafka dashboard query. */
+function brokerMetricNames(): string[] {
+  const files = [
+    new URL('../../infra/monitoring/prometheus/kafka.rules.yml', import.meta.url),
+    new URL('../../infra/monitoring/grafana/dashboards/kafka-cluster.json', import.meta.url),
+  ];
+  const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+  return [...new Set(text.match(/\bkafka_[a-z_]+/g) ?? [])].sort();
+}
+
 async function scrapeWhen(url: string, ready: RegExp, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -103,6 +113,12 @@ describe('the Kafka JMX exporter agent and its config', () => {
       /^# TYPE kafka_server_replicamanager_isrshrinks_total counter$/m,
     ]) {
       expect(text).toMatch(metric);
+    }
+    // Every broker metric the Kafka rules and the Kafka dashboard read is served (the request-time percentiles
+    // appear once a request of that kind was served, so they are checked by name only where present).
+    for (const name of brokerMetricNames()) {
+      if (name.startsWith('kafka_network_')) continue;
+      expect(text, name).toMatch(new RegExp(`^${name}(\\{| )`, 'm'));
     }
     // The include list keeps the scrape small: no topic-partition log metrics, no per-topic series.
     expect(text).not.toMatch(/^kafka_log_/m);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
 import type { Consumer } from '../../src/transport/transport.ts';
@@ -18,6 +19,22 @@ let published = 0;
 let load: Promise<void> = Promise.resolve();
 let consumer: Consumer | undefined;
 let consuming: Promise<void> = Promise.resolve();
+
+/** Every panel query of infra/monitoring/grafana/dashboards/*.json. */
+function dashboardQueries() {
+  const dir = new URL('../../infra/monitoring/grafana/dashboards/', import.meta.url);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => {
+      const dashboard = JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as {
+        panels: { title: string; targets: { expr: string }[] }[];
+      };
+      return {
+        file,
+        queries: dashboard.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr }))),
+      };
+    });
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,6 +114,22 @@ describe('a real Prometheus scraping a node under load', () => {
     expect(Number(total?.value[1])).toBeLessThanOrEqual(published);
     expect(Number(total?.value[1])).toBeGreaterThan(published - clientRate * 3);
   }, 30_000);
+
+  it("answers every query of the Grafana dashboards, with data for the node's own panels", async () => {
+    const dashboards = dashboardQueries();
+    expect(dashboards.length).toBeGreaterThanOrEqual(2);
+    for (const { dashboard, title, expr } of dashboards.flatMap((d) =>
+      d.queries.map((q) => ({ dashboard: d.file, ...q })),
+    )) {
+      await expect(prometheus!.query(expr), `${dashboard}: ${title}`).resolves.toBeDefined();
+    }
+    const overview = dashboards.find((d) => d.file === 'keel-overview.json');
+    for (const title of ['Events published /s by topic', 'Consumer lag, records', 'Nodes up']) {
+      const query = overview?.queries.find((q) => q.title === title);
+      expect(query, title).toBeDefined();
+      expect(await prometheus!.query(query!.expr), title).not.toHaveLength(0);
+    }
+  });
 
   it('keeps the lag alert silent while the consumer keeps up', async () => {
     const [lag] = await prometheus!.query(`keel:consumer_group_lag_seconds:estimate{group="${GROUP}"}`);

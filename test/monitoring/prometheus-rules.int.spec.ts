@@ -11,6 +11,12 @@ describe('Prometheus alert rules (real promtool)', () => {
     expect(run.status, run.output).toBe(0);
   });
 
+  it('are what the laptop Prometheus config (docker-compose.yml) loads, and that config is valid', () => {
+    const run = promtool(['check', 'config', 'prometheus.yml']);
+    expect(run.status, run.output).toBe(0);
+    expect(run.output.match(/SUCCESS: \d+ rules found/g)).toHaveLength(ruleFiles().length);
+  });
+
   it('pass their unit tests: every alert firing and not firing', () => {
     const run = promtool(['test', 'rules', ...ruleTestFiles()]);
     expect(run.status, run.output).toBe(0);

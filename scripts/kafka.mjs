@@ -432,6 +432,17 @@ function portOpen(port, timeoutMs = 500) {
   });
 }
 
+/** Whether a node's JMX exporter answers (a node started before the agent was added has none until restarted). */
+async function exporterState(id) {
+  const url = `http://${HOST}:${metricsPort(id)}/metrics`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return `${url} (JMX exporter, HTTP ${response.status})`;
+  } catch {
+    return `${url} does not answer: the node runs without the JMX exporter until its next start`;
+  }
+}
+
 function heapOpts() {
   return (process.env.KEEL_KAFKA_HEAP_OPTS || DEFAULT_HEAP_OPTS).split(/\s+/).filter(Boolean);
 }
@@ -1036,6 +1047,7 @@ async function main(argv) {
     }
     for (const n of h.nodes)
       if (n.running) console.log(`log ${n.id}: ${path.relative(process.cwd(), n.logFile)}`);
+    for (const n of h.nodes) if (n.running) console.log(`metrics ${n.id}: ${await exporterState(n.id)}`);
     process.exitCode = h.healthy ? 0 : 1;
   } else {
     console.error('usage: node scripts/kafka.mjs up | down [--purge] | status');

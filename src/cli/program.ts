@@ -5,7 +5,10 @@ import { packageVersion } from './package-version.ts';
 import { registerDlqCommands } from './remote/dlq-commands.ts';
 import { registerEventCommands } from './remote/event-commands.ts';
 import { registerGroupsCommands } from './remote/groups-commands.ts';
+import { registerStoreCommands } from './remote/store-commands.ts';
 import { registerTopicsRemoteCommands } from './remote/topics-commands.ts';
+import { registerTraceCommand } from './remote/trace-command.ts';
+import { registerWorkflowCommands } from './remote/workflow-commands.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerTopicsCommand } from './topics-command.ts';
 
@@ -124,6 +127,9 @@ export function createProgram(): Command {
   registerEventCommands(program);
   registerGroupsCommands(program);
   registerDlqCommands(program);
+  registerStoreCommands(program);
+  registerWorkflowCommands(program);
+  registerTraceCommand(program);
 
   return program;
 }

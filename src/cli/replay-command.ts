@@ -60,7 +60,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--rate <events-per-second>', 'deliver at most this many events per second')
     .option('--dry-run', 'only count the events a replay would deliver')
     .option('--batch-size <n>', 'events read per query (default 500)')
-    .option('--schema <name>', 'PostgreSQL schema of the store (default keel)')
+    .option('--schema <name>', 'PostgreSQL schema of the store (default KEEL_POSTGRES_SCHEMA, else keel)')
     .addOption(new Option('-c, --config <file>', 'configuration file (also KEEL_CONFIG)'))
     .addHelpText('after', HELP)
     .action(async (flags: ReplayFlags) => {
@@ -175,7 +175,11 @@ async function openStore(
   }
   const { createPostgresEventStore } = await import('../store/postgres/index.ts');
   return {
-    store: createPostgresEventStore({ url: connection.url, schema: flags.schema, maxConnections: 2 }),
+    store: createPostgresEventStore({
+      url: connection.url,
+      schema: flags.schema ?? connection.schema,
+      maxConnections: 2,
+    }),
     config: loaded,
   };
 }

@@ -3,6 +3,7 @@ import { loadCatalog } from '../config/load-catalog.ts';
 import type { ConfigFlags } from '../config/load-config.ts';
 import { describeKey, loadConfig } from '../config/load-config.ts';
 import { createNode, type KeelNode } from '../server/node.ts';
+import { nodeDefinitionsOf } from '../server/node-definitions.ts';
 import { EXIT_FAILURE, reportFailure } from './fail.ts';
 import { createGatedStream } from './gated-stream.ts';
 
@@ -82,13 +83,15 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
   logger = pino({ name: 'keel', level: config.logLevel }, gate);
 
   try {
-    const { catalog, label } = await loadCatalog({
+    const key = describeKey('catalog', sources.catalog);
+    const { catalog, label, exports } = await loadCatalog({
       path: config.catalog,
       allowUntyped: config.allowUntyped,
-      key: describeKey('catalog', sources.catalog),
+      key,
     });
     if (stopping) return;
-    node = createNode({ config, catalog, logger, sources });
+    const { workflows, projections } = nodeDefinitionsOf(exports, label, key);
+    node = createNode({ config, catalog, logger, sources, workflows, projections });
     await node.start();
     if (stopping) return;
     process.stdout.write(`${startupLine(node, label, config.kafkaBrokers)}\n`);

@@ -65,6 +65,11 @@ export const configSchema = z.strictObject({
     .string({ error: 'expected a postgres:// connection string' })
     .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'expected a postgres:// connection string' })
     .optional(),
+  /** PostgreSQL schema of the event store and the workflow tables (`KEEL_POSTGRES_SCHEMA`). */
+  postgresSchema: z
+    .string({ error: 'expected a schema name' })
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "expected lower-case letters, digits and '_' (at most 63)" })
+    .default('keel'),
   /** Module exporting the Catalog, as default or named `catalog` (`KEEL_CATALOG`); unset loads the example catalog. */
   catalog: z
     .string({ error: 'expected a module path' })
@@ -121,6 +126,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   kafkaSaslPassword: { env: 'KEEL_KAFKA_SASL_PASSWORD', kind: 'string' },
   store: { env: 'KEEL_STORE', kind: 'string' },
   postgresUrl: { env: 'KEEL_POSTGRES_URL', kind: 'string' },
+  postgresSchema: { env: 'KEEL_POSTGRES_SCHEMA', kind: 'string' },
   catalog: { env: 'KEEL_CATALOG', flag: '--catalog', kind: 'string' },
   maxEventBytes: { env: 'KEEL_MAX_EVENT_BYTES', kind: 'integer' },
   allowUntyped: { env: 'KEEL_ALLOW_UNTYPED', kind: 'boolean' },

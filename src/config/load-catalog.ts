@@ -42,6 +42,8 @@ export interface LoadedCatalog {
   path: string;
   /** The path as shown to operators (relative to the working directory when inside it). */
   label: string;
+  /** Every export of the module: it may also export the node's `workflows` and `projections`. */
+  exports: Readonly<Record<string, unknown>>;
 }
 
 /** Imports the catalog module (its default export or the named export `catalog`); throws ConfigError naming the setting. */
@@ -66,7 +68,7 @@ export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<Loa
     ]);
   }
   const catalog = options.allowUntyped && !loaded.untypedTopic ? withUntypedTopic(loaded) : loaded;
-  return { catalog, path, label };
+  return { catalog, path, label, exports: module };
 }
 
 /** The same catalog plus the `keel.untyped` topic for events of unknown types. */

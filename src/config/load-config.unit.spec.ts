@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       dataDir: join(cwd, '.keel'),
       transport: 'embedded',
       store: 'sqlite',
+      postgresSchema: 'keel',
       maxEventBytes: 1048576,
       allowUntyped: false,
       logLevel: 'info',
@@ -77,6 +78,7 @@ describe('loadConfig environment variables', () => {
     ['KEEL_IDEMPOTENCY_RETENTION_MS', '3600000', 'idempotencyRetentionMs', 3_600_000],
     ['KEEL_IDEMPOTENCY_RETENTION_MS', '0', 'idempotencyRetentionMs', 0],
     ['KEEL_EXPORT_ENABLED', 'false', 'exportEnabled', false],
+    ['KEEL_POSTGRES_SCHEMA', 'clinic_a', 'postgresSchema', 'clinic_a'],
   ] as const)('%s=%s sets %s', async (name, text, key, expected) => {
     const { config, sources } = await loadConfig({ cwd, env: { [name]: text } });
     const want = typeof expected === 'string' ? expected.replace('<cwd>', cwd) : expected;

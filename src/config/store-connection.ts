@@ -8,7 +8,12 @@ export type StoreConnection =
       store: 'sqlite' /** The SQLite file, `<dataDir>/keel.db`, shared with the embedded transport. */;
       path: string;
     }
-  | { store: 'postgres' /** `KEEL_POSTGRES_URL`. */; url: string };
+  | {
+      store: 'postgres' /** `KEEL_POSTGRES_URL`. */;
+      url: string;
+      /** `KEEL_POSTGRES_SCHEMA`: the schema of the store's (and the workflows') tables. */
+      schema: string;
+    };
 
 /**
  * The event store the configuration describes. Throws ConfigError naming `KEEL_POSTGRES_URL` (or where
@@ -30,5 +35,5 @@ export function storeConnection(
         : describeKey('postgresUrl', sources.postgresUrl, cwd);
     throw new ConfigError([{ key, message: `required ${requiredBy}: a postgres:// connection string` }]);
   }
-  return { store: 'postgres', url: config.postgresUrl };
+  return { store: 'postgres', url: config.postgresUrl, schema: config.postgresSchema };
 }

@@ -36,6 +36,26 @@ describe('API conventions', () => {
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining(['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/cancel']),
     );
+    // The event store, trace and workflow operations are in the document too.
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/store/streams',
+        '/v1/store/streams/{streamId}',
+        '/v1/store/events',
+        '/v1/store/projections',
+        '/v1/store/projections/{name}',
+        '/v1/store/projections/{name}/rebuild',
+        '/v1/store/replays',
+        '/v1/trace',
+        '/v1/trace/{eventId}',
+        '/v1/workflows/definitions',
+        '/v1/workflows/instances',
+        '/v1/workflows/instances/{instanceId}',
+        '/v1/workflows/instances/{instanceId}/signal',
+        '/v1/workflows/instances/{instanceId}/cancel',
+        '/v1/workflows/instances/{instanceId}/retry',
+      ]),
+    );
     const getJob = document.paths['/v1/jobs/{id}']?.get as {
       parameters: { name: string; in: string; required: boolean }[];
       responses: Record<string, { content: Record<string, unknown> }>;

@@ -7,9 +7,10 @@ import type { KeelMetrics } from '../observability/metrics.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
-import { createApiRegistry } from './api/route.ts';
+import { type ApiRegistry, createApiRegistry } from './api/route.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
+import { createFigureStreams } from './live/figure-streams.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
@@ -19,10 +20,16 @@ import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerStoreRoutes } from './routes/store.ts';
+import { registerStoreJobRoutes } from './routes/store-jobs.ts';
 import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { registerTraceRoutes } from './routes/trace.ts';
+import { registerWorkflowRoutes } from './routes/workflows.ts';
+import type { NodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
 /** What the HTTP API is built from. */
@@ -48,6 +55,8 @@ export interface AppOptions {
   exportEnabled?: boolean;
   /** Live tails of topics; a fresh tracker with the default options when absent. */
   liveTails?: LiveTails;
+  /** The event store and the workflow engine; without it there are no store, trace or workflow routes. */
+  store?: NodeStore;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -55,7 +64,8 @@ export const API_INFO = {
   title: 'Keel platform node',
   version: '1.0.0',
   description:
-    'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters and jobs. ' +
+    'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters, jobs, the event ' +
+    'store, traces and workflows. ' +
     'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
 } as const;
 
@@ -108,7 +118,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   const api = createApiRegistry(app, { checkAnswers: options.checkAnswers ?? false });
   const jobs = options.jobs ?? createJobRegistry();
   const { transport, groupAdmin } = options;
-  registerCatalogRoutes(api, options.catalog);
+  registerCatalogRoutes(api, options.catalog, { transport, groupAdmin });
   registerJobRoutes(api, jobs);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
   registerTopicTransferRoutes(api, {
@@ -120,9 +130,18 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   const tails = options.liveTails ?? createLiveTails();
   // Streams stay open until their client goes: end them first, or closing would wait for them.
+  const figureSources = {
+    transport,
+    groupAdmin,
+    catalog: options.catalog,
+    metrics: options.metrics,
+    workflows: options.store?.workflows,
+  };
+  const figureStreams = createFigureStreams(figureSources);
   app.addHook('preClose', async () => {
-    await tails.closeAll();
+    await Promise.all([tails.closeAll(), figureStreams.closeAll()]);
   });
+  registerFigureRoutes(api, figureSources, figureStreams);
   registerTopicLiveRoute(api, { transport, tails });
   if (groupAdmin) registerGroupRoutes(api, { transport, groupAdmin });
   registerDeadLetterRoutes(api, {
@@ -130,7 +149,37 @@ export function createApp(options: AppOptions): FastifyInstance {
     jobs,
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
+  if (options.store) registerNodeStoreRoutes(api, options.store, { ...options, jobs });
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);
   return app;
+}
+
+/** The routes on the event store and the workflow engine. */
+function registerNodeStoreRoutes(
+  api: ApiRegistry,
+  nodeStore: NodeStore,
+  options: AppOptions & { jobs: JobRegistry },
+): void {
+  const { store } = nodeStore;
+  registerStoreRoutes(api, store);
+  registerStoreJobRoutes(api, {
+    store,
+    jobs: options.jobs,
+    projections: nodeStore.projections,
+    transport: options.transport,
+    catalog: options.catalog,
+    publisher: options.publisher,
+  });
+  registerTraceRoutes(api, {
+    store,
+    transport: options.transport,
+    groupAdmin: options.groupAdmin,
+    topics: options.catalog.topics.map((topic) => topic.name),
+  });
+  registerWorkflowRoutes(api, {
+    engine: nodeStore.workflows,
+    definitions: nodeStore.workflowDefinitions,
+    slaRiskWindowMs: nodeStore.slaRiskWindowMs,
+  });
 }

@@ -10,17 +10,20 @@ import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
+import type { ProjectionDefinition } from '../store/projections/projection.ts';
 import { createEmbeddedGroupAdmin } from '../transport/embedded/embedded-group-admin.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import { createKafkaTransport } from '../transport/kafka/index.ts';
 import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
+import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
@@ -42,6 +45,10 @@ export interface NodeOptions {
   checkAnswers?: boolean;
   /** Live tail tuning (heartbeat, poll, slow-client bounds); the defaults otherwise. */
   liveTail?: LiveTailOptions;
+  /** Workflow definitions the node runs (the catalog module's `workflows` export); none: it only shows instances. */
+  workflows?: readonly WorkflowDefinition[];
+  /** Projection definitions the API may rebuild (the catalog module's `projections` export). */
+  projections?: readonly ProjectionDefinition[];
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -59,6 +66,8 @@ export interface KeelNode {
   readonly liveTails: LiveTails;
   /** The (source, id) table of idempotent publish; undefined when turned off (retention 0). */
   readonly idempotency: IdempotencyStore | undefined;
+  /** The event store and the workflow engine on it (`KEEL_STORE`). */
+  readonly store: NodeStore;
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -93,6 +102,16 @@ export function createNode(options: NodeOptions): KeelNode {
     maxEventBytes: config.maxEventBytes,
   });
 
+  const nodeStore = openNodeStore({
+    connection: storeConnection(config, options.sources),
+    synchronous: config.sync,
+    catalog,
+    ...(options.workflows ? { workflows: options.workflows } : {}),
+    ...(options.projections ? { projections: options.projections } : {}),
+    bus: { transport, publisher },
+    logger: logger.child({ component: 'store' }),
+  });
+
   const idempotency = openNodeIdempotency({
     path: dataFile,
     synchronous: config.sync,
@@ -111,6 +130,7 @@ export function createNode(options: NodeOptions): KeelNode {
     liveTails,
     jobs,
     groupAdmin,
+    store: nodeStore,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
     exportEnabled: config.exportEnabled,
@@ -135,6 +155,9 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        await nodeStore
+          .close()
+          .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
         idempotency?.close();
         await groupAdmin.close();
         await transport.close();
@@ -154,6 +177,7 @@ export function createNode(options: NodeOptions): KeelNode {
     jobs,
     liveTails,
     idempotency: idempotency?.store,
+    store: nodeStore,
     dataFile,
     get url() {
       return url;
@@ -172,6 +196,7 @@ export function createNode(options: NodeOptions): KeelNode {
           minInsyncReplicas: topic.minInsyncReplicas,
         })),
       );
+      await nodeStore.start();
       await app.listen({
         port: config.port,
         host: config.host,
@@ -202,10 +227,7 @@ function openTransport(
   return { transport, groupAdmin: createEmbeddedGroupAdmin({ path: dataFile }) };
 }
 
-/**
- * Rejects settings the node cannot honour. The node runs on the transport only; the store setting is
- * still checked, so a postgres store configured for the CLI (`keel replay`) is complete before anything starts.
- */
+/** Rejects settings the node cannot honour (a postgres store without its connection string) before anything opens. */
 function assertAvailableAdapters(config: KeelConfig, sources: ConfigSources | undefined): void {
   storeConnection(config, sources);
 }

@@ -172,6 +172,22 @@ export class ProjectionRebuildConflictError extends KeelError {
   }
 }
 
+/** A projection rebuild stopped by its signal: its shadow table was dropped, readers keep the live table. */
+export class ProjectionRebuildAbortedError extends KeelError {
+  readonly code = 'KEEL_STORE_PROJECTION_REBUILD_ABORTED';
+  readonly projection: string;
+  /** Events applied to the shadow table before it stopped (now dropped with it). */
+  readonly processed: number;
+
+  constructor(projection: string, processed: number) {
+    super(
+      `projection "${projection}": rebuild aborted after ${processed} events; the live table is unchanged`,
+    );
+    this.projection = projection;
+    this.processed = processed;
+  }
+}
+
 /** `caughtUp()` of an async projection that is not running (not started, or stopped). */
 export class ProjectionNotRunningError extends KeelError {
   readonly code = 'KEEL_STORE_PROJECTION_NOT_RUNNING';

@@ -250,6 +250,36 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** Which streams `listStreams` returns, in stream id order; every given criterion must hold. */
+export interface ListStreamsOptions {
+  /** Owning tenant (a tenant-scoped handle always lists only its own). */
+  tenantId?: string;
+  /** Streams whose id starts with this text (exact prefix, no wildcards). */
+  streamPrefix?: string;
+  /** Streams holding at least one event of one of these CloudEvents types. */
+  types?: readonly string[];
+  /** Stream ids after this one (the last id of the previous page). */
+  after?: string;
+  /** Most streams returned; default 100. */
+  maxCount?: number;
+  /** Include deleted (tombstoned) streams; default false. */
+  includeDeleted?: boolean;
+}
+
+/** A stream as `listStreams` shows it. */
+export interface StreamInfo {
+  streamId: string;
+  tenantId: string;
+  /** Version of its last event. */
+  version: number;
+  /** When its first event was stored. */
+  createdAt: Date;
+  /** When its last append (or deletion) was stored. */
+  updatedAt: Date;
+  /** When it was deleted; undefined for a live stream. */
+  deletedAt: Date | undefined;
+}
+
 /** Which events `countEvents` counts. */
 export interface CountEventsOptions extends EventFilter, CheckpointRange {}
 
@@ -369,6 +399,12 @@ export interface EventStore {
    * reader sees only later events; as `endAt`, it bounds a read to what exists now.
    */
   headCheckpoint(): Promise<string | undefined>;
+  /** Streams with at least one event, in stream id order, filtered by tenant, prefix and event types. */
+  listStreams(options?: ListStreamsOptions): Promise<StreamInfo[]>;
+  /** Every snapshot of a visible stream (one per aggregate type), by name; empty when none. */
+  listSnapshots(streamId: string): Promise<Snapshot[]>;
+  /** The stored event with this CloudEvents id (visible to this handle's tenant); undefined when none. */
+  readEvent(eventId: string): Promise<StoredEvent | undefined>;
   /** Counts the events a `readAll` with these options would return across all its pages. */
   countEvents(options?: CountEventsOptions): Promise<number>;
   /**

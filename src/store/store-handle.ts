@@ -15,8 +15,10 @@ import type {
   ReadStreamOptions,
   Snapshot,
   SnapshotInput,
+  StoredEvent,
   StoreTransaction,
   StreamDeletion,
+  StreamInfo,
   StreamPage,
   Subscription,
 } from './event-store.ts';
@@ -32,8 +34,10 @@ import {
   checkStreamId,
   deletionExpected,
   emptyArchiveReport,
+  type StreamListQuery,
   type StreamQuery,
   scoped,
+  streamListQuery,
   streamQuery,
 } from './store-queries.ts';
 import { startSubscription, type WaitForAppends } from './subscription.ts';
@@ -43,6 +47,7 @@ export {
   type AllQuery,
   type ArchiveQuery,
   DEFAULT_READ_ALL_COUNT,
+  type StreamListQuery,
   type StreamQuery,
 } from './store-queries.ts';
 
@@ -55,6 +60,9 @@ export interface StoreCore {
   readAll(query: AllQuery): Promise<ReadAllPage>;
   head(): Promise<string | undefined>;
   count(query: CountEventsOptions): Promise<number>;
+  listStreams(query: StreamListQuery): Promise<StreamInfo[]>;
+  listSnapshots(streamId: string, tenantId: string | undefined): Promise<Snapshot[]>;
+  readEvent(eventId: string, tenantId: string | undefined): Promise<StoredEvent | undefined>;
   deleteStream(
     streamId: string,
     expected: ExpectedVersion,
@@ -163,6 +171,23 @@ function scopedHandle(state: HandleState, scope: string | undefined): EventStore
       checkFilter('countEvents', options);
       const query = scoped(options, scope);
       return query === undefined ? 0 : core.count(query);
+    },
+    async listStreams(options = {}) {
+      ensureOpen('listStreams');
+      const query = scoped(streamListQuery(options), scope);
+      return query === undefined ? [] : core.listStreams(query);
+    },
+    async listSnapshots(streamId) {
+      ensureOpen('listSnapshots');
+      checkStreamId('listSnapshots', streamId);
+      return core.listSnapshots(streamId, scope);
+    },
+    async readEvent(eventId) {
+      ensureOpen('readEvent');
+      if (typeof eventId !== 'string' || eventId === '') {
+        throw new TypeError('readEvent: eventId must be a non-empty string');
+      }
+      return core.readEvent(eventId, scope);
     },
     async deleteStream(streamId, options = {}) {
       ensureOpen('deleteStream');

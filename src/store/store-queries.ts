@@ -4,6 +4,7 @@ import type {
   ArchiveReport,
   EventFilter,
   ExpectedVersion,
+  ListStreamsOptions,
   ReadAllOptions,
   ReadStreamOptions,
   SnapshotInput,
@@ -30,6 +31,23 @@ export interface AllQuery extends Omit<ReadAllOptions, 'maxCount'> {
 
 /** Archive options with the tenant scope applied. */
 export type ArchiveQuery = ArchiveOptions & { batchSize: number };
+
+/** List-streams options with the default page size applied and checked. */
+export interface StreamListQuery extends Omit<ListStreamsOptions, 'maxCount'> {
+  maxCount: number;
+}
+
+/** Default page size of `listStreams`. */
+export const DEFAULT_LIST_STREAMS_COUNT = 100;
+
+/** Checks list-streams options and applies the default page size. */
+export function streamListQuery(options: ListStreamsOptions): StreamListQuery {
+  const maxCount = positiveCount('listStreams', options.maxCount) ?? DEFAULT_LIST_STREAMS_COUNT;
+  if (options.types !== undefined && !Array.isArray(options.types)) {
+    throw new TypeError('listStreams: types must be an array of event types');
+  }
+  return { ...options, maxCount };
+}
 
 /** Default page size of `readAll`. */
 export const DEFAULT_READ_ALL_COUNT = 1000;

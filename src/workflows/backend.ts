@@ -101,9 +101,19 @@ export interface InstanceQuery {
   tenantId?: string;
   /** Only running instances whose SLA deadline is at or before this time (ms since the epoch), soonest first. */
   slaDeadlineBefore?: number;
+  /** Instances in an SLA state at `now` (ms since the epoch), `riskWindowMs` before the deadline counting as at risk. */
+  sla?: { state: SlaState; now: number; riskWindowMs: number };
+  /** Rows after this one in the list's order (created_at, instance_id): the next page. Not with `slaDeadlineBefore`. */
+  after?: { createdAt: number; instanceId: string };
   /** Most rows; default 100. */
   limit?: number;
 }
+
+/**
+ * Where an instance stands against its SLA deadline: `breached` once flagged or past the deadline unended;
+ * `at-risk` unended within the risk window of it; `on-time` otherwise; `none` without an SLA.
+ */
+export type SlaState = 'none' | 'on-time' | 'at-risk' | 'breached';
 
 /** Count of instances by workflow and status, for metrics. */
 export interface StatusCount {

@@ -4,7 +4,7 @@ import type { RouterOptions } from '../bus/router-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { EventStore } from '../store/event-store.ts';
 import type { Transport } from '../transport/transport.ts';
-import type { InstanceRow, WorkflowBackend } from './backend.ts';
+import type { InstanceRow, SlaState, WorkflowBackend } from './backend.ts';
 import type { CompensationReason, WorkflowDefinition } from './define-workflow.ts';
 import type { WorkflowTransition } from './drive-types.ts';
 import type { StepStatus, WorkflowStatus } from './instance-state.ts';
@@ -134,12 +134,18 @@ export interface ListOptions {
   status?: WorkflowStatus | readonly WorkflowStatus[];
   /** A workflow id, or a definition (its id and version). */
   definition?: string | WorkflowDefinition;
+  /** With `definition` as an id: only instances of this version. */
+  version?: number;
   tenantId?: string;
   /**
    * Unended instances near their SLA deadline (or past it), soonest first: `true` uses the engine's
    * `slaRiskWindowMs`, `{ withinMs }` another window in milliseconds.
    */
   slaRisk?: boolean | { withinMs: number };
+  /** Instances in this SLA state now (`slaRiskWindowMs` before the deadline is at risk); not with `slaRisk`. */
+  slaState?: SlaState;
+  /** Instances after this one in creation order (the last of the previous page); not with `slaRisk`. */
+  after?: { createdAt: number; instanceId: string };
   /** Most instances; default 100. */
   limit?: number;
 }

@@ -27,8 +27,10 @@ export function instanceQuery(options: ListOptions, slaRiskWindowMs: number, now
   if (options.status !== undefined) {
     query.status = typeof options.status === 'string' ? [options.status] : options.status;
   }
-  if (typeof options.definition === 'string') query.workflowId = options.definition;
-  else if (options.definition !== undefined) {
+  if (typeof options.definition === 'string') {
+    query.workflowId = options.definition;
+    if (options.version !== undefined) query.workflowVersion = options.version;
+  } else if (options.definition !== undefined) {
     query.workflowId = options.definition.id;
     query.workflowVersion = options.definition.version;
   }
@@ -37,6 +39,9 @@ export function instanceQuery(options: ListOptions, slaRiskWindowMs: number, now
     const window = options.slaRisk === true ? slaRiskWindowMs : options.slaRisk.withinMs;
     query.slaDeadlineBefore = now + window;
   }
+  if (options.slaState !== undefined)
+    query.sla = { state: options.slaState, now, riskWindowMs: slaRiskWindowMs };
+  if (options.after !== undefined) query.after = options.after;
   if (options.limit !== undefined) query.limit = options.limit;
   return query;
 }

@@ -8,6 +8,7 @@ export type {
   InstanceWrite,
   Lease,
   RenewResult,
+  SlaState,
   StatusCount,
   WorkflowBackend,
 } from './backend.ts';
@@ -72,6 +73,7 @@ export type { StepStatus, WorkflowStatus } from './instance-state.ts';
 export { TERMINAL_STATUSES } from './instance-state.ts';
 export type { WorkflowMetrics } from './metrics.ts';
 export { createWorkflowMetrics } from './metrics.ts';
+export { slaStateOf } from './sla-condition.ts';
 export type { SqliteWorkflowBackendOptions } from './sqlite/index.ts';
 export { createSqliteWorkflowBackend } from './sqlite/index.ts';
 export type { ErrorInfo } from './workflow-events.ts';

@@ -45,6 +45,24 @@ export function apiProblemOf(error: Coded): Problem | undefined {
       return problem('group-live', 409, 'Consumer group is live', error.message, {
         errors: [{ path: 'params.group', rule: 'no_live_members', message: error.message }],
       });
+    case 'KEEL_STORE_INVALID_CHECKPOINT':
+      return problem('invalid-request', 400, 'Invalid request', error.message, {
+        errors: [
+          {
+            path: 'query.cursor',
+            rule: 'invalid_cursor',
+            message: 'not a cursor of this list: pass `next` as given',
+          },
+        ],
+      });
+    case 'KEEL_WORKFLOW_INSTANCE_NOT_FOUND':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: 'params.instanceId', rule: 'exists', message: error.message }],
+      });
+    case 'KEEL_WORKFLOW_INSTANCE_ENDED':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'params.instanceId', rule: 'running', message: error.message }],
+      });
     default:
       return undefined;
   }

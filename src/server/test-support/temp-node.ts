@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { catalog as exampleCatalog } from '../../../examples/catalog.ts';
 import { configSchema, type KeelConfigInput } from '../../config/config-schema.ts';
 import type { Catalog } from '../../events/catalog.ts';
+import type { ProjectionDefinition } from '../../store/projections/projection.ts';
+import type { WorkflowDefinition } from '../../workflows/define-workflow.ts';
 import { createNode, type KeelNode } from '../node.ts';
 import type { LiveTailOptions } from '../topics/live-tail.ts';
 
@@ -20,7 +22,15 @@ export interface TempNode {
 
 /** Starts a node on 127.0.0.1, a free port and a temporary data folder (example catalog unless given). */
 export async function startTempNode(
-  options: { config?: KeelConfigInput; catalog?: Catalog; liveTail?: LiveTailOptions } = {},
+  options: {
+    config?: KeelConfigInput;
+    catalog?: Catalog;
+    liveTail?: LiveTailOptions;
+    /** Workflow definitions the node runs. */
+    workflows?: readonly WorkflowDefinition[];
+    /** Projection definitions the node may rebuild. */
+    projections?: readonly ProjectionDefinition[];
+  } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
   // Normal sync: these tests check behaviour, not power-loss durability, and should be fast.
@@ -38,6 +48,8 @@ export async function startTempNode(
     // Every answer is checked against its schema, so the OpenAPI document is proven by every API test.
     checkAnswers: true,
     ...(options.liveTail ? { liveTail: options.liveTail } : {}),
+    ...(options.workflows ? { workflows: options.workflows } : {}),
+    ...(options.projections ? { projections: options.projections } : {}),
   });
   try {
     await node.start();

@@ -12,6 +12,7 @@ import { fromRecord } from '../../events/kafka-binding.ts';
 import { createEmbeddedTransport } from '../../transport/embedded/embedded-transport.ts';
 import { archiveToFile } from '../archive/archive-to-file.ts';
 import { createCommandHandler } from '../deciders/command-handler.ts';
+import { ProjectionRebuildAbortedError } from '../errors.ts';
 import type { EventStore, OutboxEntry, StoredEvent } from '../event-store.ts';
 import { createOutboxRelay } from '../outbox/outbox-relay.ts';
 import { createAsyncProjection, generationTable } from '../projections/async-projection.ts';
@@ -563,6 +564,42 @@ export function describeEventSourcingContract(name: string, setup: () => Promise
           return old.length > 0 && old[0]!.t !== null;
         });
         expect(exists).toBe(false);
+      });
+    });
+
+    describe('aborted rebuild', () => {
+      it('rebuild: a signal stops it after the batch in flight, drops the shadow table and leaves the live table serving', async () => {
+        const controller = new AbortController();
+        let shadowBatches = 0;
+        const projection = wardCensus('aborted_census', async (table) => {
+          // The second batch into the shadow table asks to stop: the rebuild ends before a third.
+          if (table.endsWith('__g2') && ++shadowBatches === 2) controller.abort();
+        });
+        for (let i = 0; i < 30; i++) await store.append(`patient-x${i}`, [admitted(`x${i}`, 'A')]);
+        const live = createAsyncProjection({ store, projection, batchSize: 10, pollIntervalMs: 5 });
+        cleanups.push(() => live.stop());
+        await live.start();
+        await live.caughtUp();
+        const error = await live.rebuild({ signal: controller.signal }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ProjectionRebuildAbortedError);
+        expect(error).toMatchObject({ projection: 'aborted_census', processed: 20 });
+        expect(shadowBatches).toBe(2);
+        expect(await census(store, 'aborted_census')).toHaveLength(30);
+        const shadowLeft = await store.transaction(async (tx) => {
+          const rows =
+            tx.dialect === 'postgres'
+              ? await tx.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
+                  tx.table('aborted_census__g2'),
+                ])
+              : await tx.query<{ t: string }>(
+                  "SELECT name AS t FROM sqlite_master WHERE name = 'aborted_census__g2'",
+                );
+          return rows.length > 0 && rows[0]!.t !== null;
+        });
+        expect(shadowLeft).toBe(false);
+        // Nothing is left half-done: the next rebuild runs from the start and swaps as usual.
+        expect(await live.rebuild()).toMatchObject({ processed: 30, total: 30 });
+        expect(await census(store, 'aborted_census')).toHaveLength(30);
       });
     });
 

@@ -453,6 +453,82 @@ export function describeEventStoreContract(name: string, setup: () => Promise<Ev
       });
     });
 
+    describe('inspection', () => {
+      it('lists streams in id order, in pages, filtered by tenant, prefix and event type', async () => {
+        await store.append('patient-b', testEvents(2));
+        await store.append('patient-a', [testEvent('contract.admitted'), ...testEvents(1)]);
+        await store.forTenant('acme').append('patient-c', testEvents(1));
+        await store.append('order-1', [testEvent('contract.admitted')]);
+
+        const all = await store.listStreams();
+        expect(all.map((s) => s.streamId)).toEqual(['order-1', 'patient-a', 'patient-b', 'patient-c']);
+        expect(all.find((s) => s.streamId === 'patient-b')).toMatchObject({
+          tenantId: 'default',
+          version: 2,
+          deletedAt: undefined,
+        });
+        expect(all[0]!.createdAt).toBeInstanceOf(Date);
+
+        const first = await store.listStreams({ maxCount: 2 });
+        const second = await store.listStreams({ maxCount: 2, after: first.at(-1)!.streamId });
+        expect([...first, ...second].map((s) => s.streamId)).toEqual(all.map((s) => s.streamId));
+
+        expect((await store.listStreams({ tenantId: 'acme' })).map((s) => s.streamId)).toEqual(['patient-c']);
+        expect((await store.forTenant('acme').listStreams()).map((s) => s.streamId)).toEqual(['patient-c']);
+        expect((await store.listStreams({ streamPrefix: 'patient-' })).map((s) => s.streamId)).toEqual([
+          'patient-a',
+          'patient-b',
+          'patient-c',
+        ]);
+        expect((await store.listStreams({ types: ['contract.admitted'] })).map((s) => s.streamId)).toEqual([
+          'order-1',
+          'patient-a',
+        ]);
+      });
+
+      it('leaves deleted streams out unless asked', async () => {
+        await store.append('gone', testEvents(1));
+        await store.append('kept', testEvents(1));
+        await store.deleteStream('gone');
+        expect((await store.listStreams()).map((s) => s.streamId)).toEqual(['kept']);
+        const withDeleted = await store.listStreams({ includeDeleted: true });
+        expect(withDeleted.map((s) => s.streamId)).toEqual(['gone', 'kept']);
+        expect(withDeleted[0]!.deletedAt).toBeInstanceOf(Date);
+      });
+
+      it("lists a stream's snapshots by name, and reads one event by id", async () => {
+        const appended = await store.append('patient-1', testEvents(3));
+        await store.writeSnapshot({
+          streamId: 'patient-1',
+          name: 'b',
+          streamVersion: 2,
+          stateVersion: 1,
+          state: { n: 2 },
+        });
+        await store.writeSnapshot({
+          streamId: 'patient-1',
+          name: 'a',
+          streamVersion: 3,
+          stateVersion: 4,
+          state: { n: 3 },
+        });
+        const snapshots = await store.listSnapshots('patient-1');
+        expect(snapshots.map((s) => [s.name, s.streamVersion, s.stateVersion, s.state])).toEqual([
+          ['a', 3, 4, { n: 3 }],
+          ['b', 2, 1, { n: 2 }],
+        ]);
+        expect(await store.listSnapshots('nothing')).toEqual([]);
+        expect(await store.forTenant('acme').listSnapshots('patient-1')).toEqual([]);
+
+        const second = appended.events[1]!;
+        const read = await store.readEvent(second.event.id);
+        expect(read).toMatchObject({ streamId: 'patient-1', version: 2, checkpoint: second.checkpoint });
+        expect(read!.event.id).toBe(second.event.id);
+        expect(await store.readEvent('no-such-id')).toBeUndefined();
+        expect(await store.forTenant('acme').readEvent(second.event.id)).toBeUndefined();
+      });
+    });
+
     describe('global order with no gaps visible to readers', () => {
       it('a reader never passes an append still in flight, even when later appends have committed', async () => {
         const reader = await h.connect();

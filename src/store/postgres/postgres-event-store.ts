@@ -5,6 +5,7 @@ import { createEventDecoder } from '../stored-event-codec.ts';
 import { createLocalWakers } from './local-wakers.ts';
 import { createPostgresAppend } from './postgres-append.ts';
 import { type PostgresContext, storeTransactionOf } from './postgres-context.ts';
+import { createPostgresInspection } from './postgres-inspection.ts';
 import { type PostgresEventStoreOptions, parsePostgresStoreOptions } from './postgres-options.ts';
 import { createPostgresOutbox } from './postgres-outbox.ts';
 import { createPostgresReads } from './postgres-reads.ts';
@@ -63,6 +64,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     ...createPostgresReads(ctx),
     ...createPostgresStreams(ctx),
     ...createPostgresSnapshots(ctx),
+    ...createPostgresInspection(ctx),
     async transaction(work) {
       await ctx.ready();
       return sql.begin((tx) => work(storeTransactionOf(tx, ctx.schema))) as Promise<

@@ -1,9 +1,10 @@
-import { ProjectionRebuildConflictError } from '../errors.ts';
+import { ProjectionRebuildAbortedError, ProjectionRebuildConflictError } from '../errors.ts';
 import type { EventStore, ReadAllPage } from '../event-store.ts';
 import type { ProjectionDefinition } from './projection.ts';
 import { projectionTable } from './projection.ts';
 import { generationTable, setUpProjection } from './projection-setup.ts';
 import {
+  abandonRebuild,
   advanceRebuildCheckpoint,
   dropTable,
   lockProjection,
@@ -24,6 +25,11 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   /** Called after every batch (and once at the start with 0). */
   onProgress?(progress: RebuildProgress): void;
+  /**
+   * Stops the rebuild after the batch in flight: its shadow table is dropped, readers keep the live table,
+   * and the rebuild rejects with ProjectionRebuildAbortedError.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a rebuild did. */
@@ -106,6 +112,17 @@ async function promote(target: RebuildTarget, generation: number, oldGeneration:
   });
 }
 
+/** Drops an aborted rebuild's shadow table and forgets it, unless another rebuild took the row over. */
+async function abandon(target: RebuildTarget, generation: number): Promise<void> {
+  const { name } = target.projection;
+  await target.store.transaction(async (transaction) => {
+    await lockProjection(transaction, name);
+    if (await abandonRebuild(transaction, name, generation)) {
+      await dropTable(transaction, transaction.table(generationTable(name, generation)));
+    }
+  });
+}
+
 /**
  * Rebuilds a projection from the first event into a shadow table while the live table keeps serving,
  * then swaps the view to it. Returns the report and the checkpoint the new live table is up to.
@@ -123,6 +140,10 @@ export async function rebuildProjection(
   let at: string | null = null;
   options.onProgress?.({ processed, total });
   for (;;) {
+    if (options.signal?.aborted) {
+      await abandon(target, rebuildGeneration);
+      throw new ProjectionRebuildAbortedError(projection.name, processed);
+    }
     const page = await target.read(at);
     if (page.events.length > 0 || (page.next ?? null) !== at) {
       await applyToShadow(target, rebuildGeneration, page, at);

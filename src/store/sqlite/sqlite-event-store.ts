@@ -7,12 +7,15 @@ import { migrateSqliteStore } from './schema.ts';
 import { prepareSqliteAppend } from './sql/append.ts';
 import { prepareSqliteArchive } from './sql/archive.ts';
 import { prepareSqliteDeleteStream } from './sql/delete-stream.ts';
+import { prepareSqliteListStreams } from './sql/list-streams.ts';
 import { prepareSqliteOutbox } from './sql/outbox.ts';
 import { prepareSqliteReadAll } from './sql/read-all.ts';
+import { prepareSqliteReadEvent } from './sql/read-event.ts';
 import { prepareSqliteReadStream } from './sql/read-stream.ts';
 import { prepareSqliteSnapshots } from './sql/snapshots.ts';
 import { createSqliteAppend } from './sqlite-append.ts';
 import { createHookTransaction, type SqliteContext } from './sqlite-context.ts';
+import { createSqliteInspection } from './sqlite-inspection.ts';
 import { parseSqliteStoreOptions, type SqliteEventStoreOptions } from './sqlite-options.ts';
 import { createSqliteOutbox } from './sqlite-outbox.ts';
 import { createSqliteReads } from './sqlite-reads.ts';
@@ -60,6 +63,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       snapshots: snapshotSql,
     }),
     ...createSqliteSnapshots(ctx, snapshotSql),
+    ...createSqliteInspection(ctx, {
+      listStreams: prepareSqliteListStreams(db),
+      snapshots: snapshotSql,
+      readEvent: prepareSqliteReadEvent(db),
+    }),
     ...createSqliteStreams(ctx, {
       append: appendSql,
       archive: prepareSqliteArchive(db),

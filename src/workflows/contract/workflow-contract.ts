@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEvent } from '../../events/create-event.ts';
 import type { EventStore } from '../../store/event-store.ts';
-import type { WorkflowBackend } from '../backend.ts';
+import type { SlaState, WorkflowBackend } from '../backend.ts';
 import { command, defineWorkflow, trigger } from '../define-workflow.ts';
 import { createWorkflowEngine, workflowStreamId } from '../engine.ts';
 import type { WorkflowEngine, WorkflowEngineOptions } from '../engine-types.ts';
@@ -19,6 +19,7 @@ import {
   WorkflowVersionConflictError,
 } from '../errors.ts';
 import { createWorkflowMetrics, type WorkflowMetrics } from '../metrics.ts';
+import { slaStateOf } from '../sla-condition.ts';
 import { StepCompleted } from '../workflow-events.ts';
 import {
   BedRefused,
@@ -489,6 +490,45 @@ export function describeWorkflowContract(name: string, setup: () => Promise<Work
         expect(view.status).toBe('completed');
         expect(view.history.filter((e) => e.type === 'keel.workflow.sla.breached')).toHaveLength(2);
         expect(await engine.list({ slaRisk: true })).toEqual([]);
+      });
+    });
+
+    describe('listing', () => {
+      it('lists instances by SLA state and in pages after a cursor, in creation order', async () => {
+        const wait = { name: 'wait', waitForSignal: 'go' } as const;
+        const late = defineWorkflow({ id: 'late', version: 1, slaMs: 1, steps: [wait] });
+        const close = defineWorkflow({ id: 'close', version: 1, slaMs: 60_000, steps: [wait] });
+        const far = defineWorkflow({ id: 'far', version: 1, slaMs: 3_600_000, steps: [wait] });
+        const none = defineWorkflow({ id: 'none', version: 1, steps: [wait] });
+        // A client only: the instances stay as started, so their SLA state depends on the clock alone.
+        const engine = await engineFor(
+          { workflows: [late, close, far, none], slaRiskWindowMs: 120_000 },
+          false,
+        );
+        const ids: string[] = [];
+        for (const flow of [late, close, far, none]) ids.push((await engine.start(flow, {})).instanceId);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const listed = async (slaState: SlaState) =>
+          (await engine.list({ slaState })).map((r) => r.workflowId);
+        expect(await listed('breached')).toEqual(['late']);
+        expect(await listed('at-risk')).toEqual(['close']);
+        expect(await listed('on-time')).toEqual(['far']);
+        expect(await listed('none')).toEqual(['none']);
+        const now = Date.now();
+        expect((await engine.list()).map((r) => slaStateOf(r, now, 120_000))).toEqual([
+          'breached',
+          'at-risk',
+          'on-time',
+          'none',
+        ]);
+
+        const first = await engine.list({ limit: 3 });
+        const last = first.at(-1)!;
+        const rest = await engine.list({
+          limit: 3,
+          after: { createdAt: last.createdAt, instanceId: last.instanceId },
+        });
+        expect([...first, ...rest].map((r) => r.instanceId)).toEqual(ids);
       });
     });
 

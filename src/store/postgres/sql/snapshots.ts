@@ -10,6 +10,16 @@ export function readSnapshotStatement(schema: string): string {
    WHERE n.stream_id = $1 AND n.name = $2 AND s.deleted_at IS NULL AND ($3::text IS NULL OR s.tenant_id = $3::text)`;
 }
 
+/** Every snapshot of a visible stream, by name: $1 stream id, $2 tenant (NULL = any); rows are the name then a `SnapshotRow`. */
+export function listSnapshotsStatement(schema: string): string {
+  return `SELECT n.name, n.stream_version::text, n.state_version, n.state::text, n.tenant_id,
+      (extract(epoch FROM n.created_at) * 1000)::float8
+    FROM ${schema}.store_snapshots n
+    JOIN ${schema}.store_streams s ON s.stream_id = n.stream_id
+   WHERE n.stream_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR s.tenant_id = $2::text)
+   ORDER BY n.name`;
+}
+
 /** A row of `readSnapshotStatement`. */
 export type SnapshotRow = [
   streamVersion: string,

@@ -168,6 +168,25 @@ export async function promoteRebuild(
   return rows.length === 1;
 }
 
+/** Forgets the rebuild filling `rebuildGeneration` (it was aborted); false when another rebuild holds the row now. */
+export async function abandonRebuild(
+  transaction: StoreTransaction,
+  name: string,
+  rebuildGeneration: number,
+): Promise<boolean> {
+  const rows = await transaction.query(
+    text(
+      transaction.dialect,
+      `UPDATE ${transaction.table('store_projections')} SET rebuild_generation = NULL, rebuild_checkpoint = NULL, updated_at = now()
+        WHERE name = $1 AND rebuild_generation = $2 RETURNING 1`,
+      `UPDATE ${transaction.table('store_projections')} SET rebuild_generation = NULL, rebuild_checkpoint = NULL, updated_at = ?3
+        WHERE name = ?1 AND rebuild_generation = ?2 RETURNING 1`,
+    ),
+    [name, rebuildGeneration, ...now(transaction)],
+  );
+  return rows.length === 1;
+}
+
 /** Points the view readers query at a table (drop and create: a new table may have other columns). */
 export async function pointView(transaction: StoreTransaction, view: string, table: string): Promise<void> {
   await transaction.query(`DROP VIEW IF EXISTS ${view}`);
@@ -177,4 +196,39 @@ export async function pointView(transaction: StoreTransaction, view: string, tab
 /** Drops a table if it exists. */
 export async function dropTable(transaction: StoreTransaction, table: string): Promise<void> {
   await transaction.query(`DROP TABLE IF EXISTS ${table}`);
+}
+
+/** A projection's row with its name and when it last moved, as `listProjectionStates` reads it. */
+export interface NamedProjectionState extends ProjectionState {
+  name: string;
+  /** When its row last changed (a batch applied, a rebuild step), ms since the epoch. */
+  updatedAt: number;
+}
+
+/** Every projection's row, by name: what operators see of the projections run against this store. */
+export async function listProjectionStates(transaction: StoreTransaction): Promise<NamedProjectionState[]> {
+  const table = transaction.table('store_projections');
+  const updated =
+    transaction.dialect === 'postgres' ? '(extract(epoch FROM updated_at) * 1000)::float8' : 'updated_at';
+  const rows = await transaction.query<{
+    name: string;
+    scope: string;
+    generation: number | bigint;
+    checkpoint: string | null;
+    rebuild_generation: number | bigint | null;
+    rebuild_checkpoint: string | null;
+    updated_at: number | bigint;
+  }>(
+    `SELECT name, scope, generation, checkpoint, rebuild_generation, rebuild_checkpoint, ${updated} AS updated_at
+       FROM ${table} ORDER BY name, scope`,
+  );
+  return rows.map((row) => ({
+    name: row.name,
+    scope: row.scope,
+    generation: Number(row.generation),
+    checkpoint: row.checkpoint,
+    rebuildGeneration: row.rebuild_generation === null ? null : Number(row.rebuild_generation),
+    rebuildCheckpoint: row.rebuild_checkpoint,
+    updatedAt: Number(row.updated_at),
+  }));
 }

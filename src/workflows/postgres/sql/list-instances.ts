@@ -1,4 +1,5 @@
 import type { InstanceQuery } from '../../backend.ts';
+import { slaCondition } from '../../sla-condition.ts';
 import { INSTANCE_COLUMNS } from './instance-row.ts';
 
 /** One instance's row. */
@@ -33,6 +34,17 @@ export function listInstancesStatement(
   if (query.slaDeadlineBefore !== undefined) {
     conditions.push(
       `ended_at IS NULL AND sla_deadline IS NOT NULL AND sla_deadline <= ${param(query.slaDeadlineBefore, 'bigint')}`,
+    );
+  }
+  if (query.sla !== undefined) {
+    const sla = slaCondition(query.sla, (breached) => (breached ? 'sla_breached' : 'NOT sla_breached'));
+    let text = sla.sql;
+    for (const value of sla.params) text = text.replace('?', param(value, 'bigint'));
+    conditions.push(text);
+  }
+  if (query.after !== undefined) {
+    conditions.push(
+      `(created_at, instance_id) > (${param(query.after.createdAt, 'bigint')}, ${param(query.after.instanceId, 'text')})`,
     );
   }
   const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;

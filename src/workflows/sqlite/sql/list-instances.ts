@@ -1,4 +1,5 @@
 import type { InstanceQuery } from '../../backend.ts';
+import { slaCondition } from '../../sla-condition.ts';
 import { INSTANCE_COLUMNS } from './instance-row.ts';
 
 /** One instance's row. */
@@ -32,6 +33,15 @@ export function listInstances(query: InstanceQuery): { sql: string; params: unkn
   if (query.slaDeadlineBefore !== undefined) {
     conditions.push('ended_at IS NULL AND sla_deadline IS NOT NULL AND sla_deadline <= ?');
     params.push(query.slaDeadlineBefore);
+  }
+  if (query.sla !== undefined) {
+    const sla = slaCondition(query.sla, (breached) => `sla_breached = ${breached ? 1 : 0}`);
+    conditions.push(sla.sql);
+    params.push(...sla.params);
+  }
+  if (query.after !== undefined) {
+    conditions.push('(created_at, instance_id) > (?, ?)');
+    params.push(query.after.createdAt, query.after.instanceId);
   }
   const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   const order =

@@ -41,7 +41,7 @@ export interface MetricsOptions {
 /** Creates Keel's metrics in a fresh registry (one per node, so tests do not share counters). */
 export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'keel_' });
+  if (options.processMetrics) collectProcessMetrics(registry);
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
   return {
     registry,
@@ -129,4 +129,16 @@ export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * prom-client's default process metrics, less the three totals of active handles, requests and resources: gauges
+ * named `*_total` (a suffix Prometheus keeps for counters, so `promtool check metrics` refuses them), whose values
+ * the same set already exports by type as `keel_nodejs_active_{handles,requests,resources}`.
+ */
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, prefix: 'keel_' });
+  for (const name of ['handles', 'requests', 'resources']) {
+    registry.removeSingleMetric(`keel_nodejs_active_${name}_total`);
+  }
 }

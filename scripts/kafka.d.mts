@@ -89,3 +89,10 @@ export declare function kafkaJavaArgs(
   jvmOpts?: string[],
   logsDir?: string,
 ): string[];
+
+/** Port of a node's JMX exporter /metrics: 19404, 29404, 39404. */
+export declare function metricsPort(id: number): number;
+/** Fetches the Prometheus JMX exporter agent jar with mvn unless already there; returns its path. */
+export declare function ensureJmxAgent(): string;
+/** `-javaagent:<jar>=127.0.0.1:<port>:<config>`; config defaults to infra/monitoring/jmx-exporter/kafka.yml. */
+export declare function jmxAgentFlag(port: number, config?: string): string;

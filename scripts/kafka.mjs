@@ -10,6 +10,9 @@
 // startNode, stopNode, clusterHealth, kafkaJavaArgs (types in kafka.d.mts).
 // Plain Node ESM, no dependencies, Node >= 20. Everything it writes lives in infra/kafka/.cache/.
 //
+// Each node also runs the Prometheus JMX exporter agent (fetched once with mvn), serving the broker metrics
+// that infra/monitoring/jmx-exporter/kafka.yml keeps on http://127.0.0.1:<id>9404/metrics.
+//
 // Environment: KEEL_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), KEEL_KAFKA_JVM_OPTS (extra
 // JVM flags), KEEL_KAFKA_UP_TIMEOUT_MS (default 120000), JAVA_HOME (else `java` on PATH).
 
@@ -35,6 +38,12 @@ const RUN_DIR = path.join(CACHE, 'run');
 const CLUSTER_ID_FILE = path.join(DATA_DIR, 'cluster.id');
 const LOCK_FILE = path.join(RUN_DIR, 'up.lock');
 const LOG4J_FILE = path.join(CONFIG_DIR, 'log4j2.properties');
+// The Prometheus JMX exporter agent: a separate jar (not in the pom) so fetching it never invalidates the
+// jars of running nodes; its config is copied into .cache so a node never reads a checkout's file.
+const JMX_EXPORTER_VERSION = '1.0.1';
+const JMX_AGENT_JAR = path.join(CACHE, 'agents', `jmx_prometheus_javaagent-${JMX_EXPORTER_VERSION}.jar`);
+const JMX_CONFIG_SOURCE = path.join(ROOT, 'infra', 'monitoring', 'jmx-exporter', 'kafka.yml');
+const JMX_CONFIG = path.join(CONFIG_DIR, 'jmx-exporter.yml');
 
 const HOST = '127.0.0.1';
 export const NODE_IDS = Object.freeze([1, 2, 3]);
@@ -56,6 +65,10 @@ function clientPort(id) {
 }
 function controllerPort(id) {
   return id * 10_000 + 9093;
+}
+/** Port of a node's JMX exporter /metrics: 19404, 29404, 39404. */
+export function metricsPort(id) {
+  return id * 10_000 + 9404;
 }
 function nodeFiles(id) {
   return {
@@ -150,6 +163,43 @@ export function ensureJars() {
   fs.rmSync(LIBS, { recursive: true, force: true });
   fs.renameSync(tmp, LIBS);
   return true;
+}
+
+/** Fetch the Prometheus JMX exporter agent jar with mvn into .cache/agents, unless already there; its path. */
+export function ensureJmxAgent() {
+  if (fs.existsSync(JMX_AGENT_JAR)) return JMX_AGENT_JAR;
+  const dir = path.dirname(JMX_AGENT_JAR);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`fetching the Prometheus JMX exporter agent ${JMX_EXPORTER_VERSION} with mvn ...`);
+  const r = spawnSync(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      '-Dstyle.color=never',
+      'dependency:copy',
+      `-Dartifact=io.prometheus.jmx:jmx_prometheus_javaagent:${JMX_EXPORTER_VERSION}`,
+      `-DoutputDirectory=${tmp}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024, cwd: INFRA },
+  );
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(
+      `kafka: mvn dependency:copy of io.prometheus.jmx:jmx_prometheus_javaagent:${JMX_EXPORTER_VERSION} failed (exit ${r.status}):\n` +
+        `${r.stdout ?? ''}${r.stderr ?? ''}`.trim(),
+    );
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.renameSync(path.join(tmp, path.basename(JMX_AGENT_JAR)), JMX_AGENT_JAR);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return JMX_AGENT_JAR;
+}
+
+/** The `-javaagent:` flag that serves a JVM's JMX metrics on `HOST:port/metrics` with the Kafka exporter config. */
+export function jmxAgentFlag(port, config = JMX_CONFIG_SOURCE) {
+  return `-javaagent:${JMX_AGENT_JAR}=${HOST}:${port}:${config}`;
 }
 
 /** JVM arguments to run a main class from Kafka's jars (e.g. org.apache.kafka.tools.ProducerPerformance). */
@@ -264,6 +314,7 @@ function writeIfChanged(file, content) {
 function writeConfigs() {
   for (const dir of [CONFIG_DIR, DATA_DIR, LOG_DIR, RUN_DIR]) fs.mkdirSync(dir, { recursive: true });
   writeIfChanged(LOG4J_FILE, LOG4J2_PROPERTIES);
+  writeIfChanged(JMX_CONFIG, fs.readFileSync(JMX_CONFIG_SOURCE, 'utf8'));
   for (const id of NODE_IDS) writeIfChanged(nodeFiles(id).config, nodeProperties(id));
 }
 
@@ -381,13 +432,24 @@ function portOpen(port, timeoutMs = 500) {
   });
 }
 
+/** Whether a node's JMX exporter answers (a node started before the agent was added has none until restarted). */
+async function exporterState(id) {
+  const url = `http://${HOST}:${metricsPort(id)}/metrics`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return `${url} (JMX exporter, HTTP ${response.status})`;
+  } catch {
+    return `${url} does not answer: the node runs without the JMX exporter until its next start`;
+  }
+}
+
 function heapOpts() {
   return (process.env.KEEL_KAFKA_HEAP_OPTS || DEFAULT_HEAP_OPTS).split(/\s+/).filter(Boolean);
 }
 
 async function spawnNode(id) {
   const f = nodeFiles(id);
-  for (const port of [clientPort(id), controllerPort(id)]) {
+  for (const port of [clientPort(id), controllerPort(id), metricsPort(id)]) {
     if (await portOpen(port)) {
       throw new Error(
         `kafka: port ${port} (node ${id}) is already in use by another process; ` +
@@ -405,6 +467,7 @@ async function spawnNode(id) {
     '-XX:+ExitOnOutOfMemoryError',
     '-XX:MaxMetaspaceSize=256m',
     '-Djava.awt.headless=true',
+    jmxAgentFlag(metricsPort(id), JMX_CONFIG),
     ...(process.env.KEEL_KAFKA_JVM_OPTS || '').split(/\s+/).filter(Boolean),
   ];
   const args = kafkaJavaArgs('kafka.Kafka', [f.config], jvm, f.logs);
@@ -795,6 +858,7 @@ export async function ensureCluster(opts = {}) {
     if (missing.length > 0) {
       checkJava();
       ensureJars();
+      ensureJmxAgent();
       writeConfigs();
       await formatStorage(missing);
       for (const id of missing) {
@@ -859,6 +923,7 @@ export async function startNode(id, opts = {}) {
     let pid = runningPid(id);
     if (!pid) {
       ensureJars();
+      ensureJmxAgent();
       writeConfigs();
       await formatStorage([id]);
       pid = await spawnNode(id);
@@ -982,6 +1047,7 @@ async function main(argv) {
     }
     for (const n of h.nodes)
       if (n.running) console.log(`log ${n.id}: ${path.relative(process.cwd(), n.logFile)}`);
+    for (const n of h.nodes) if (n.running) console.log(`metrics ${n.id}: ${await exporterState(n.id)}`);
     process.exitCode = h.healthy ? 0 : 1;
   } else {
     console.error('usage: node scripts/kafka.mjs up | down [--purge] | status');

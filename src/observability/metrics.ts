@@ -24,6 +24,12 @@ export interface KeelMetrics {
   readonly dlqRetries: Counter<'group'>;
   /** Records between a group's committed offset and the end of each partition. */
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  /** Keys of a group whose events wait behind an earlier failed event (ordered retries per key). */
+  readonly parkedKeys: Gauge<'group'>;
+  /** Events of a group waiting behind an earlier failed event of their key (the failed ones not counted). */
+  readonly parkedEvents: Gauge<'group'>;
+  /** Seconds since the oldest parked key of a group began waiting. */
+  readonly parkedOldestAge: Gauge<'group'>;
 }
 
 /** Options of the metrics registry. */
@@ -35,7 +41,7 @@ export interface MetricsOptions {
 /** Creates Keel's metrics in a fresh registry (one per node, so tests do not share counters). */
 export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'keel_' });
+  if (options.processMetrics) collectProcessMetrics(registry);
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
   return {
     registry,
@@ -104,5 +110,35 @@ export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
       labelNames: ['group', 'topic', 'partition'],
       registers: [registry],
     }),
+    parkedKeys: new Gauge({
+      name: 'keel_parked_keys',
+      help: 'Keys whose later events wait behind an earlier failed event of the key.',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+    parkedEvents: new Gauge({
+      name: 'keel_parked_events',
+      help: 'Events waiting behind an earlier failed event of their key.',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+    parkedOldestAge: new Gauge({
+      name: 'keel_parked_oldest_age_seconds',
+      help: 'Seconds since the oldest parked key of the group began waiting.',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
   };
+}
+
+/**
+ * prom-client's default process metrics, less the three totals of active handles, requests and resources: gauges
+ * named `*_total` (a suffix Prometheus keeps for counters, so `promtool check metrics` refuses them), whose values
+ * the same set already exports by type as `keel_nodejs_active_{handles,requests,resources}`.
+ */
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, prefix: 'keel_' });
+  for (const name of ['handles', 'requests', 'resources']) {
+    registry.removeSingleMetric(`keel_nodejs_active_${name}_total`);
+  }
 }

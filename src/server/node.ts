@@ -22,6 +22,7 @@ import { createApp } from './app.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
+import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -93,6 +94,7 @@ export function createNode(options: NodeOptions): KeelNode {
   const dataFile = join(config.dataDir, DATA_FILE_NAME);
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
+  registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
   const publisher = createPublisher({
     transport,
     catalog,

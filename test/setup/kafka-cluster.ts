@@ -34,17 +34,25 @@ export async function setup(project: TestProject): Promise<void> {
       );
     }
   }
-  ensureKcat();
+  ensureDebianTools();
   project.provide('kafkaBrokers', brokers);
 }
 
 /**
- * The interop tests run `kcat` (Debian's package): on a fresh CI machine it is installed here with apt-get,
- * once, so `npm test` needs nothing by hand.
+ * Tools the tests run, from Debian's packages: `kcat` (the interop tests) and `promtool` / `prometheus` (the
+ * monitoring tests, package `prometheus`). On a fresh CI machine they are installed here with apt-get, once, so
+ * `npm test` needs nothing by hand. The package's service is not started: this setup never runs an init system,
+ * and the monitoring tests start their own Prometheus on a free port.
  */
-function ensureKcat(): void {
-  if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0) return;
-  process.stderr.write('kcat: not found, installing it with apt-get (Debian package kcat)\n');
+function ensureDebianTools(): void {
+  const tools = [
+    { command: 'kcat', probe: ['-V'], pkg: 'kcat' },
+    { command: 'promtool', probe: ['--version'], pkg: 'prometheus' },
+  ];
+  const missing = tools.filter((t) => spawnSync(t.command, t.probe, { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  const packages = missing.map((t) => t.pkg);
+  process.stderr.write(`${packages.join(', ')}: not found, installing with apt-get (Debian packages)\n`);
   const apt = (args: string[]) =>
     spawnSync('apt-get', args, {
       encoding: 'utf8',
@@ -52,11 +60,12 @@ function ensureKcat(): void {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   const update = apt(['update']);
-  const install = update.status === 0 ? apt(['install', '-y', 'kcat']) : update;
-  if (install.status !== 0 || spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
+  const install = update.status === 0 ? apt(['install', '-y', ...packages]) : update;
+  const stillMissing = missing.filter((t) => spawnSync(t.command, t.probe, { stdio: 'ignore' }).status !== 0);
+  if (install.status !== 0 || stillMissing.length > 0) {
     const reason = install.error?.message ?? install.stderr?.trim().split('\n').slice(-3).join(' ');
     throw new Error(
-      `The Kafka interop tests need kcat, and installing it failed (apt-get update && apt-get install -y kcat, as root): ${reason}`,
+      `The tests need ${packages.join(' and ')}, and installing failed (apt-get update && apt-get install -y ${packages.join(' ')}, as root): ${reason}`,
     );
   }
 }

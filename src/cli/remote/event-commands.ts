@@ -141,7 +141,7 @@ function registerTail(program: Command): void {
         .option('--limit <n>', 'stop after this many events'),
     ),
   ).action((topic: string, flags: RemoteFlags & FilterFlags & { from?: string; limit?: string }) =>
-    runRemote(flags, async ({ client, format, stdout }) => {
+    runRemote(flags, async ({ client, format, stdout, stderr }) => {
       const limit = flags.limit === undefined ? Number.POSITIVE_INFINITY : Number(flags.limit);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
@@ -150,6 +150,10 @@ function registerTail(program: Command): void {
         accept: 'text/event-stream',
         signal: controller.signal,
       });
+      // On stderr, so scripts reading stdout see events only.
+      stderr.write(
+        `following ${topic}${flags.from === 'earliest' ? ' from its earliest offset' : ''} (Ctrl-C stops)\n`,
+      );
       let seen = 0;
       const parser = createParser({
         onEvent: (message) => {

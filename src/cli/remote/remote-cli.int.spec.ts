@@ -120,10 +120,15 @@ describe('keel topics, tail, export and import', () => {
 
   it('follows new events live', async () => {
     const tail = spawnCli(['tail', TOPIC, '--limit', '1'], { env: { KEEL_URL: temp.node.url! } });
-    // The tail is open once the node has answered; then a new event shows as one line.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const killer = setTimeout(() => tail.child.kill('SIGKILL'), 25_000);
+    // The tail says so once the node has answered; then a new event shows as one line.
+    while (!tail.stderr().includes(`following ${TOPIC}`)) {
+      if (tail.child.exitCode !== null) throw new Error(`keel tail exited: ${tail.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await seedPatients(temp.node, 1);
     const result = await tail.exited;
+    clearTimeout(killer);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^\d+:\d+\s+\S+\s+healthcare\.patient\.created\s+p-0/);
   });

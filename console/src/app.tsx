@@ -11,7 +11,12 @@ import { MessagePage } from './pages/message-page';
 import { MessagesPage } from './pages/messages-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { OverviewPage } from './pages/overview-page';
+import { StorePage } from './pages/store-page';
+import { StreamPage } from './pages/stream-page';
 import { TopicsPage } from './pages/topics-page';
+import { TracePage } from './pages/trace-page';
+import { WorkflowPage } from './pages/workflow-page';
+import { WorkflowsPage } from './pages/workflows-page';
 
 /** The console: one route per page; every view is in its URL, so any page can be shared or reloaded. */
 export function App() {
@@ -29,6 +34,11 @@ export function App() {
           <Route path="/dead-letters/:group" component={DeadLettersPage} />
           <Route path="/dead-letters/:group/:id" component={DeadLetterPage} />
           <Route path="/catalog" component={CatalogPage} />
+          <Route path="/store" component={StorePage} />
+          <Route path="/store/streams/:streamId" component={StreamPage} />
+          <Route path="/workflows" component={WorkflowsPage} />
+          <Route path="/workflows/:instanceId" component={WorkflowPage} />
+          <Route path="/trace" component={TracePage} />
           <Route path="/jobs" component={JobsPage} />
           <Route default component={NotFoundPage} />
         </Router>

@@ -3,7 +3,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatientCreated } from '../../examples/catalog.ts';
 import { allRecords, seedDeadLetters } from '../../src/server/test-support/api-fixture.ts';
+import { decodeRecord } from '../../src/server/topics/message-filter.ts';
 import { launchChromium, saveScreenshot, seriousViolations } from './browser.ts';
+import { STORE_SEED, seedStore, seedTrace, seedWorkflows } from './seed-store.ts';
 import { GROUP, SEED, type SeededNode, startSeededNode, TOPIC } from './seeded-node.ts';
 
 // The console in real Chromium against a node on the embedded transport, seeded with events, a group
@@ -311,6 +313,122 @@ describe('web console', () => {
     await check('jobs');
   });
 
+  it('event store: streams filtered in the URL, a stream with versions and snapshot, a projection rebuilt', async () => {
+    await seedStore(seeded.node);
+    await open('/store');
+    await eventually(() => page.locator('[data-stream]').count()).toBe(STORE_SEED.streams.length);
+    expect(await text('[data-stream="patient-a"] [data-stream-version]')).toBe(
+      String(STORE_SEED.patientAVersion),
+    );
+    const projection = '[data-projection="console_patient_counts"]';
+    expect(await text(`${projection} [data-projection-lag]`)).toBe(String(STORE_SEED.lagAfterSeed));
+    expect(await text(`${projection} [data-projection-status]`)).toBe('behind');
+    await check('store');
+
+    await page.getByLabel('Tenant').fill('north');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await eventually(async () => page.url()).toContain('/store?tenant=north');
+    await eventually(() => page.locator('[data-stream]').count()).toBe(1);
+    await page.goto(`${seeded.url}/store?prefix=patient-`);
+    await eventually(() => page.locator('[data-stream]').count()).toBe(3);
+    await page.goto(`${seeded.url}/store?type=no.such.type`);
+    await eventually(() => text('.empty strong')).toBe('No streams match');
+
+    await open('/store');
+    await page.getByRole('button', { name: 'Rebuild console_patient_counts' }).click();
+    await page.locator('[data-job-status="succeeded"]').waitFor();
+    const bar = page.locator('.job progress');
+    expect(Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
+    expect(await bar.getAttribute('value')).toBe(await bar.getAttribute('max'));
+    await eventually(() => text(`${projection} [data-projection-lag]`)).toBe('0');
+    expect(await text(`${projection} [data-projection-status]`)).toBe('caught-up');
+
+    await page.getByRole('link', { name: 'patient-a' }).click();
+    await eventually(() => text('[data-stream-version]')).toBe(String(STORE_SEED.patientAVersion));
+    expect(await page.locator('[data-event-version]').count()).toBe(STORE_SEED.patientAVersion);
+    expect(await text('[data-snapshot="patient"]')).toContain('at stream version 2');
+    await check('stream');
+    await open('/store/streams/nobody');
+    await eventually(() => text('[role="alert"]')).toContain('(404)');
+  });
+
+  it('workflows: instances by SLA state and status, a timeline, a signal refused, a cancel with a reason', async () => {
+    const [admission, , triage] = await seedWorkflows(seeded.node);
+    await open('/workflows');
+    await eventually(() => text('[data-sla-count="on-time"]')).toBe(`On time: ${STORE_SEED.admissions}`);
+    expect(await text('[data-sla-count="breached"]')).toBe(`Breached: ${STORE_SEED.triages}`);
+    expect(await page.locator(`[data-sla="breached"] [data-instance="${triage}"]`).count()).toBe(1);
+    await check('workflows');
+    await page.getByLabel('Status').selectOption('cancelled');
+    await eventually(async () => page.url()).toContain('/workflows?status=cancelled');
+    await eventually(() => text('.empty strong')).toBe('No cancelled instances');
+
+    await open(`/workflows/${admission}`);
+    await eventually(() => text('[data-workflow-status]')).toBe('waiting');
+    expect(await page.locator('[data-lane="register"] rect[data-attempt="completed"]').count()).toBe(1);
+    expect(await page.locator('[data-lane="approve"] rect[data-attempt="running"]').count()).toBe(1);
+    await check('workflow');
+
+    await page.getByLabel('Signal name').fill('approved');
+    await page.getByLabel('Payload (JSON)').fill('{not json');
+    await page.getByRole('button', { name: 'Send signal' }).click();
+    await eventually(() => text('[role="alert"]')).toContain('The payload is not JSON');
+
+    await page.getByLabel('Reason').fill('admitted elsewhere');
+    await page.getByRole('button', { name: 'Cancel instance' }).click();
+    await eventually(async () => {
+      await page.reload();
+      return text('[data-workflow-status]');
+    }).toBe('cancelled');
+    expect((await api(`/v1/workflows/instances/${admission}`)).status).toBe('cancelled');
+    await open('/workflows?status=cancelled');
+    await eventually(() => page.locator(`[data-instance="${admission}"]`).count()).toBe(1);
+  });
+
+  it('trace: from a message to its causation tree across the topic, the groups and the store', async () => {
+    const group = 'console-tracers';
+    const { root, child, streamId } = await seedTrace(seeded.node, group);
+    const records = await allRecords(seeded.node, TOPIC);
+    const rootRecord = records.find((r) => decodeRecord(r)?.id === root.id)!;
+    await open(`/topics/${TOPIC}/messages/${rootRecord.partition}/${rootRecord.offset}`);
+    await page.getByRole('link', { name: 'Trace this event' }).click();
+    await eventually(() => text('[data-trace-count]')).toBe('3');
+    expect(page.url()).toContain(`/trace?event=${root.id}`);
+    expect(await page.locator(`[data-trace-event="${root.id}"]`).getAttribute('data-depth')).toBe('0');
+    expect(await page.locator(`[data-trace-event="${child.id}"]`).getAttribute('data-depth')).toBe('1');
+    expect(await text(`[data-trace-event="${root.id}"] [data-handled-by]`)).toContain(group);
+    expect(await text(`[data-trace-event="${root.id}"] [data-trace-record]`)).toContain(
+      `${TOPIC}/${rootRecord.partition}:${rootRecord.offset}`,
+    );
+    expect(await page.locator(`[data-trace-stream="${streamId}"]`).count()).toBe(1);
+    await check('trace');
+
+    await open('/trace');
+    await eventually(() => text('.empty strong')).toBe('Trace an event');
+    await page.getByLabel('Trace by').selectOption('correlation');
+    await page.getByLabel('Event or correlation id').fill(root.id);
+    await page.getByRole('button', { name: 'Trace', exact: true }).click();
+    await eventually(() => text('[data-trace-count]')).toBe('3');
+    expect(page.url()).toContain(`/trace?correlation=${root.id}`);
+    await open('/trace?event=no-such-event');
+    await eventually(() => text('[role="alert"]')).toContain('(404)');
+  });
+
+  it('dead letters: a chain head says how many are parked behind it; parked entries name their head', async () => {
+    const group = 'console-ordered';
+    const [first] = await allRecords(seeded.node, TOPIC);
+    // Three events of one key: the later two parked behind the first.
+    const chain = [0n, 100n, 200n].map((more) => ({ ...first!, offset: first!.offset + more }));
+    await seedDeadLetters(seeded.node, group, chain, 'OrderError', 'orders:apply', true);
+    await open(`/dead-letters/${group}`);
+    await eventually(() => text('[data-chain-head]')).toBe('2 events parked behind this one');
+    const head = (await api(`/v1/groups/${group}/dead-letters?status=pending`)).items.find(
+      (e: { parkedBehind: number }) => e.parkedBehind > 0,
+    ).id as string;
+    expect(await page.locator(`[data-parked-behind="${head}"]`).count()).toBe(2);
+    await check('dead-letters-parked');
+  });
+
   it('errors say what went wrong; an unknown address is a page that says so', async () => {
     await open('/topics/no-such-topic');
     await eventually(() => text('[role="alert"]')).toContain('Not found (404)');
@@ -326,6 +444,8 @@ describe('web console', () => {
     const dark = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 860 } });
     const darkPage = await dark.newPage();
     const entry = (await api(`/v1/groups/${GROUP}/dead-letters?limit=1`)).items[0].id as string;
+    const traced = (await api('/v1/store/streams?prefix=patient-trace')).items[0].streamId as string;
+    const tracedEvent = (await api(`/v1/store/streams/${encodeURIComponent(traced)}`)).items[0].event;
     const pages = {
       overview: '/',
       topics: '/topics',
@@ -337,6 +457,10 @@ describe('web console', () => {
       'dead-letter': `/dead-letters/${GROUP}/${encodeURIComponent(entry)}`,
       catalog: '/catalog',
       jobs: '/jobs',
+      store: '/store',
+      stream: '/store/streams/patient-a',
+      workflows: '/workflows',
+      trace: `/trace?correlation=${encodeURIComponent(String(tracedEvent.correlationid))}`,
     };
     for (const [name, path] of Object.entries(pages)) {
       await darkPage.goto(`${seeded.url}${path}`);

@@ -8,6 +8,7 @@ import { catalog, PatientEvents } from '../../examples/catalog.ts';
 import { configSchema } from '../../src/config/config-schema.ts';
 import { createNode, type KeelNode } from '../../src/server/node.ts';
 import { allRecords, seedDeadLetters, seedPatients } from '../../src/server/test-support/api-fixture.ts';
+import { consoleProjections, consoleWorkflows } from './seed-store.ts';
 
 /** The example catalog's topic, which the seeded node fills. */
 export const TOPIC = PatientEvents.name;
@@ -43,7 +44,10 @@ export async function buildConsole(outDir: string): Promise<void> {
   });
 }
 
-/** Starts a node with the example catalog and seeds events, a lagging group and dead letters. */
+/**
+ * Starts a node with the example catalog and seeds events, a lagging group and dead letters; it runs the
+ * console's workflows and holds its projection (`seed-store.ts` seeds those when a test asks).
+ */
 export async function startSeededNode(options: { exportEnabled?: boolean } = {}): Promise<SeededNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-console-'));
   const consoleDir = join(dir, 'console');
@@ -61,6 +65,8 @@ export async function startSeededNode(options: { exportEnabled?: boolean } = {})
     logger: pino({ level: 'silent' }),
     checkAnswers: true,
     consoleDir,
+    workflows: consoleWorkflows,
+    projections: consoleProjections,
   });
   const url = await node.start();
   await seed(node);

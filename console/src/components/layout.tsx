@@ -9,6 +9,9 @@ export const PAGES = [
   { href: '/topics', label: 'Topics', key: 't' },
   { href: '/groups', label: 'Consumer groups', key: 'g' },
   { href: '/dead-letters', label: 'Dead letters', key: 'd' },
+  { href: '/store', label: 'Event store', key: 's' },
+  { href: '/workflows', label: 'Workflows', key: 'w' },
+  { href: '/trace', label: 'Trace', key: 'r' },
   { href: '/catalog', label: 'Catalog', key: 'c' },
   { href: '/jobs', label: 'Jobs', key: 'j' },
 ] as const;

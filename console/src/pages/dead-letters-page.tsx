@@ -169,11 +169,12 @@ function PendingEntries({ group, entries }: { group: string; entries: Entry[] })
           <th scope="col">Error</th>
           <th scope="col">From</th>
           <th scope="col">Last failure</th>
+          <th scope="col">Ordered retries</th>
         </tr>
       </thead>
       <tbody onKeyDown={moveFocusInList}>
         {entries.map((entry) => (
-          <tr key={entry.id}>
+          <tr key={entry.id} class={entry.parkedBehindEntry ? 'parked' : undefined}>
             <td>
               <a
                 data-row-link
@@ -190,9 +191,32 @@ function PendingEntries({ group, entries }: { group: string; entries: Entry[] })
               {entry.failure.sourceTopic}/{entry.failure.sourcePartition}:{entry.failure.sourceOffset}
             </td>
             <td>{formatTime(entry.failure.lastFailureAt)}</td>
+            <td>
+              <ParkedChain group={group} entry={entry} />
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
   );
+}
+
+/** Ordered retries per key: a chain head says how many wait behind it; a parked entry names its head. */
+function ParkedChain({ group, entry }: { group: string; entry: Entry }) {
+  if (entry.parkedBehindEntry)
+    return (
+      <span class="badge pending" data-parked-behind={entry.parkedBehindEntry}>
+        parked behind{' '}
+        <a href={`/dead-letters/${encodeURIComponent(group)}/${encodeURIComponent(entry.parkedBehindEntry)}`}>
+          {entry.parkedBehindEntry}
+        </a>
+      </span>
+    );
+  if (entry.parkedBehind > 0)
+    return (
+      <span data-chain-head={entry.parkedBehind}>
+        {entry.parkedBehind} event{entry.parkedBehind === 1 ? '' : 's'} parked behind this one
+      </span>
+    );
+  return <span class="muted">—</span>;
 }

@@ -50,6 +50,11 @@ export function MessagePage({
             <dt>Id</dt>
             <dd class="mono">{String(data.event?.id ?? '—')}</dd>
           </dl>
+          {data.event?.id !== undefined && (
+            <p>
+              <a href={`/trace?event=${encodeURIComponent(String(data.event.id))}`}>Trace this event</a>
+            </p>
+          )}
           <h2>Event</h2>
           {data.event ? (
             <JsonView value={data.event} />

@@ -427,6 +427,8 @@ describe('web console', () => {
     ).id as string;
     expect(await page.locator(`[data-parked-behind="${head}"]`).count()).toBe(2);
     await check('dead-letters-parked');
+    await page.locator(`[data-parked-behind="${head}"] a`).first().click();
+    await eventually(() => text('[data-chain-head]')).toBe('2 events parked behind this one');
   });
 
   it('errors say what went wrong; an unknown address is a page that says so', async () => {

@@ -34,9 +34,12 @@ export function WorkflowTimeline({
 }) {
   const lanes = lanesOf(timeline);
   const start = Date.parse(startedAt);
+  // The axis runs to the end (or now); a timer due later sits at its right edge, so a far SLA
+  // deadline does not squash the attempts into a sliver.
+  const now = endedAt ? Date.parse(endedAt) : Date.now();
   const times = lanes.flatMap((lane) => lane.marks.flatMap((m) => [m.from, m.to ?? m.from]));
-  const end = Math.max(endedAt ? Date.parse(endedAt) : Date.now(), ...times, start + 1);
-  const x = (t: number) => LABEL + ((t - start) / (end - start)) * (WIDTH - LABEL - 10);
+  const end = Math.max(now, ...times.filter((t) => t <= now), start + 1);
+  const x = (t: number) => LABEL + ((Math.min(t, end) - start) / (end - start)) * (WIDTH - LABEL - 10);
   const height = lanes.length * ROW + 24;
   return (
     <figure class="timeline">

@@ -4,6 +4,7 @@ import { EmptyState } from '../components/empty-state';
 import { type Job, JobProgress } from '../components/job-progress';
 import { moveFocusInList } from '../components/key-list';
 import { Loading } from '../components/loading';
+import { ParkedChain } from '../components/parked-chain';
 import { ProblemNotice } from '../components/problem-notice';
 import { formatCount, formatTime } from '../lib/format';
 import { asProblem, useLoad } from '../lib/use-load';
@@ -199,24 +200,4 @@ function PendingEntries({ group, entries }: { group: string; entries: Entry[] })
       </tbody>
     </table>
   );
-}
-
-/** Ordered retries per key: a chain head says how many wait behind it; a parked entry names its head. */
-function ParkedChain({ group, entry }: { group: string; entry: Entry }) {
-  if (entry.parkedBehindEntry)
-    return (
-      <span class="badge pending" data-parked-behind={entry.parkedBehindEntry}>
-        parked behind{' '}
-        <a href={`/dead-letters/${encodeURIComponent(group)}/${encodeURIComponent(entry.parkedBehindEntry)}`}>
-          {entry.parkedBehindEntry}
-        </a>
-      </span>
-    );
-  if (entry.parkedBehind > 0)
-    return (
-      <span data-chain-head={entry.parkedBehind}>
-        {entry.parkedBehind} event{entry.parkedBehind === 1 ? '' : 's'} parked behind this one
-      </span>
-    );
-  return <span class="muted">—</span>;
 }

@@ -27,9 +27,7 @@ export function createInbound(options: InboundOptions): RecordHandler {
   const { group, routes, escalation, metrics } = options;
   const undecodable = `${group}:undecodable`;
   return (record, progress) => {
-    // Records of retry topics, and records released from the DLQ to their source topic, carry their failures.
-    const released = record.headers.keel_released !== undefined;
-    const previous = options.isRetryTopic(record.topic) || released ? failureOf(record) : undefined;
+    const previous = options.isRetryTopic(record.topic) ? failureOf(record) : undefined;
     let event: CloudEvent;
     try {
       event = fromRecord(record);
@@ -42,7 +40,6 @@ export function createInbound(options: InboundOptions): RecordHandler {
         handler: undecodable,
         previous,
         attempts: 0,
-        progress,
       });
     }
     const route = routes.get(event.type);
@@ -52,8 +49,7 @@ export function createInbound(options: InboundOptions): RecordHandler {
       try {
         event = { ...event, data: upcastData(route.definition, version, event.data) };
       } catch (error) {
-        const failure = { record, event, error, handler: route.name, previous, attempts: 0, progress };
-        return escalation.escalate(failure);
+        return escalation.escalate({ record, event, error, handler: route.name, previous, attempts: 0 });
       }
     }
     return route.accept(event, record, previous, progress);

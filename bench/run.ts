@@ -8,6 +8,7 @@ import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.be
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
+import { orderedRetries } from './ordered-retries.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
 import type { BenchResult } from './stats.ts';
@@ -23,6 +24,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['e2e-full', () => endToEnd('full')],
   ['request-reply', () => requestReply()],
   ['router', () => handlerThroughput()],
+  ['ordered-retries', () => orderedRetries()],
   ['store', async () => [...(await storeBenchmarks()), ...(await sqliteStoreBenchmarks())]],
   ['workflows-sqlite', () => workflowBenchmarks('sqlite')],
   ['workflows-postgres', () => workflowBenchmarks('postgres')],

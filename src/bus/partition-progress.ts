@@ -15,6 +15,12 @@ export interface PartitionProgress {
   inFlight(): number;
   /** Next offset to commit when it moved since the last call, else undefined. */
   takeCommit(): bigint | undefined;
+  /** Resolves once every offset started before `offset` finished (or the partition was revoked). */
+  settledBefore(offset: bigint): Promise<void>;
+  /** Records that `offset` (the next to read) was committed elsewhere, e.g. with a moved record. */
+  committedUpTo(offset: bigint): void;
+  /** Marks the partition taken from this member and wakes what waits in `settledBefore`. */
+  revoke(): void;
 }
 
 /** Creates the progress tracker of one partition. */
@@ -24,8 +30,22 @@ export function createPartitionProgress(topic: string, partition: number): Parti
   const done = new Set<bigint>();
   let next: bigint | undefined;
   let lastCommitted: bigint | undefined;
+  let settleWaiters: Array<{ offset: bigint; resolve: () => void }> = [];
 
-  return {
+  /** The first offset still in flight, or undefined when none is. */
+  const oldestInFlight = (): bigint | undefined => (head < pending.length ? pending[head] : undefined);
+  const wakeSettled = () => {
+    if (settleWaiters.length === 0) return;
+    const oldest = oldestInFlight();
+    const still: typeof settleWaiters = [];
+    for (const waiter of settleWaiters) {
+      if (oldest === undefined || oldest >= waiter.offset) waiter.resolve();
+      else still.push(waiter);
+    }
+    settleWaiters = still;
+  };
+
+  const progress: PartitionProgress = {
     topic,
     partition,
     revoked: false,
@@ -33,6 +53,7 @@ export function createPartitionProgress(topic: string, partition: number): Parti
       pending.push(offset);
     },
     finished(offset) {
+      if (next !== undefined && offset < next) return;
       done.add(offset);
       while (head < pending.length && done.has(pending[head]!)) {
         const offsetDone = pending[head]!;
@@ -45,12 +66,27 @@ export function createPartitionProgress(topic: string, partition: number): Parti
         pending.splice(0, head);
         head = 0;
       }
+      wakeSettled();
     },
     inFlight: () => pending.length - head,
     takeCommit() {
       if (next === undefined || next === lastCommitted) return undefined;
+      if (lastCommitted !== undefined && next < lastCommitted) return undefined;
       lastCommitted = next;
       return next;
     },
+    settledBefore(offset) {
+      const oldest = oldestInFlight();
+      if (progress.revoked || oldest === undefined || oldest >= offset) return Promise.resolve();
+      return new Promise<void>((resolve) => settleWaiters.push({ offset, resolve }));
+    },
+    revoke() {
+      progress.revoked = true;
+      for (const waiter of settleWaiters.splice(0)) waiter.resolve();
+    },
+    committedUpTo(offset) {
+      if (lastCommitted === undefined || offset > lastCommitted) lastCommitted = offset;
+    },
   };
+  return progress;
 }

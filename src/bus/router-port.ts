@@ -34,6 +34,11 @@ export interface HandlerOptions {
   timeoutMs?: number;
   /** This handler's breaker settings, or false for none; default the router's. */
   circuitBreaker?: BreakerSettings | false;
+  /**
+   * `key` (default): once an event fails past its immediate retries, the later events of its key wait behind
+   * it, in order, on the delayed-retry topics (or in the DLQ); `none`: they are handled at once.
+   */
+  ordering?: 'key' | 'none';
 }
 
 /** How a batch handler's batches are formed. */
@@ -82,6 +87,12 @@ export interface RouterOptions {
   retry?: RetryOptions | false;
   /** Delays of the delayed-retry topics, in milliseconds, tried in order before the DLQ; default 1 s, 10 s, 1 min. */
   delayedRetries?: readonly number[];
+  /**
+   * What the events parked behind an event do when it goes to the DLQ (routes with `ordering: 'key'`):
+   * `park` (default) follows it into the DLQ, in order, until it is retried or discarded there;
+   * `continue` handles them.
+   */
+  onDeadLetter?: 'park' | 'continue';
   /** Whether an error deserves a retry; default every error but bad input (validation, unknown type, upcast). */
   isRetryable?: (error: unknown) => boolean;
   /** Milliseconds one handler attempt may take; default no limit. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { defaultLogger } from '../observability/logger.ts';
+import type { KeelMetrics } from '../observability/metrics.ts';
 import type { Consumer, TopicPartition } from '../transport/transport.ts';
 import { breakerChangeRecorder } from './consuming/breaker-events.ts';
 import { type CommitLoop, createCommitLoop } from './consuming/commit-loop.ts';
@@ -7,6 +8,8 @@ import { startLagUpdates } from './consuming/consumer-lag.ts';
 import { createDelayedRetries, type DelayedRetries } from './consuming/delayed-retries.ts';
 import { createInbound } from './consuming/inbound.ts';
 import { createKeyOrderedDispatch, type KeyOrderedDispatch } from './consuming/key-ordered-dispatch.ts';
+import { createParking, type Parking, sourcePartitionId } from './consuming/parking.ts';
+import { discardedLookup, recoverChains } from './consuming/parking-recovery.ts';
 import { partitionId } from './consuming/partition-id.ts';
 import { pollLoop } from './consuming/poll-loop.ts';
 import type { Route } from './consuming/route.ts';
@@ -19,6 +22,7 @@ import {
 import { ensureRouterTopics } from './consuming/router-topics.ts';
 import { closeOnSignals } from './consuming/shutdown-signals.ts';
 import { createSlots } from './consuming/slots.ts';
+import { createDeadLetterQueue } from './dead-letter/dead-letter-queue.ts';
 import { createEscalation, type Escalation } from './dead-letter/escalate.ts';
 import { deadLetterTopic, retryTopic } from './dead-letter/topic-names.ts';
 import type { BatchHandler, Handler, Router, RouterHealth, RouterOptions } from './router-port.ts';
@@ -49,7 +53,10 @@ interface RouterPieces {
   dispatch: KeyOrderedDispatch;
   delayed: DelayedRetries;
   commits: CommitLoop;
+  parking: Parking;
   retryTopics: string[];
+  /** Rebuilds the parked keys of partitions just assigned. */
+  recover: (assigned: readonly TopicPartition[]) => Promise<void>;
 }
 
 /**
@@ -59,12 +66,34 @@ interface RouterPieces {
  */
 function assemble(settings: RouterSettings, logger: Logger, control: RouterControl): RouterPieces {
   const { group } = settings;
-  const retryTopics = [...new Set(settings.delayedRetries.map((delay) => retryTopic(group, delay)))];
+  const delays = settings.delayedRetries;
+  const retryTopics = [...new Set(delays.map((delay) => retryTopic(group, delay)))];
+  const retrying = new Set(retryTopics);
+  const commits = createCommitLoop({
+    consumer: control.consumer,
+    intervalMs: settings.commitIntervalMs,
+    logger,
+    signal: control.signal,
+  });
+  const dlq = createDeadLetterQueue({ transport: settings.transport, group });
+  const parking = createParking({
+    delays,
+    retryTopicOf: (step) => retryTopic(group, delays[step - 1]!),
+    dlqTopic: deadLetterTopic(group),
+    partitionsOf: control.partitionsOf,
+    isRetryTopic: (t) => retrying.has(t),
+    orderedHandler: (type) => table.orderedHandler(type),
+    onDeadLetter: settings.onDeadLetter,
+    move: commits.move,
+    discardedInDlq: discardedLookup(dlq),
+    logger,
+  });
   const escalation = createEscalation({
     ...settings,
-    delays: settings.delayedRetries,
+    delays,
     partitionsOf: control.partitionsOf,
-    signal: control.signal,
+    move: commits.move,
+    listener: parking.listener,
     logger,
   });
   const slots = createSlots(settings.concurrency);
@@ -79,18 +108,14 @@ function assemble(settings: RouterSettings, logger: Logger, control: RouterContr
     isOpen: () => control.state() === 'idle',
     validate: settings.validate,
   });
-  const commits = createCommitLoop({
-    consumer: control.consumer,
-    intervalMs: settings.commitIntervalMs,
-    logger,
-  });
-  const retrying = new Set(retryTopics);
-  const handle = createInbound({
-    ...settings,
-    routes: table.routes,
-    escalation,
-    isRetryTopic: (t) => retrying.has(t),
-  });
+  const handle = parking.wrap(
+    createInbound({
+      ...settings,
+      routes: table.routes,
+      escalation,
+      isRetryTopic: (t) => retrying.has(t),
+    }),
+  );
   const dispatch = createKeyOrderedDispatch({ handle, commits, logger });
   const delayed = createDelayedRetries({
     topics: retryTopics,
@@ -98,7 +123,9 @@ function assemble(settings: RouterSettings, logger: Logger, control: RouterContr
     isRunning: () => control.state() === 'running',
     isPaused: control.paused,
   });
-  return { table, escalation, dispatch, delayed, commits, retryTopics };
+  const recoveryOptions = { transport: settings.transport, group, retryTopics: retrying, dlq, parking };
+  const recover = (assigned: readonly TopicPartition[]) => recoverChains(recoveryOptions, assigned);
+  return { table, escalation, dispatch, delayed, commits, parking, retryTopics, recover };
 }
 
 /**
@@ -123,15 +150,20 @@ export function createRouter(options: RouterOptions): Router {
   let paused = false;
   let loop: Promise<void> | undefined;
   let stopLagUpdates = () => {};
+  let stopParkingGauges = () => {};
   let stopListening = () => {};
   let partitions = new Map<string, number>();
-  const { table, escalation, dispatch, delayed, commits, retryTopics } = assemble(settings, logger, {
-    state: () => state,
-    paused: () => paused,
-    consumer: () => consumer,
-    partitionsOf: (topic) => partitions.get(topic) ?? 1,
-    signal: aborter.signal,
-  });
+  const { table, escalation, dispatch, delayed, commits, parking, retryTopics, recover } = assemble(
+    settings,
+    logger,
+    {
+      state: () => state,
+      paused: () => paused,
+      consumer: () => consumer,
+      partitionsOf: (topic) => partitions.get(topic) ?? 1,
+      signal: aborter.signal,
+    },
+  );
   const { routes } = table;
 
   const onRevoked = async (revokedPartitions: readonly TopicPartition[]) => {
@@ -141,6 +173,7 @@ export function createRouter(options: RouterOptions): Router {
     await dispatch.waitForDrain(ofRevoked, settings.sessionTimeoutMs);
     await commits.commit();
     commits.forget(revoked);
+    parking.drop(new Set(revokedPartitions.map((tp) => sourcePartitionId(tp.topic, tp.partition))));
   };
 
   const router: Router = {
@@ -166,9 +199,17 @@ export function createRouter(options: RouterOptions): Router {
         topics: topics.consumed,
         startFrom: settings.startFrom,
         sessionTimeoutMs: settings.sessionTimeoutMs,
+        // A key's source, retry and dead-letter records share a partition number: one member holds its chain.
+        coPartitioned: true,
         onPartitionsRevoked: onRevoked,
         onPartitionsAssigned: async (assigned) => {
+          // A retry partition paused for a due time under an earlier holding has no waiting queue any more.
           if (paused) consumer?.pause(assigned);
+          else consumer?.resume(assigned);
+          // Before any record of these partitions is handled: which of their keys wait behind a failed event
+          // (anything known of them from an earlier holding, which may have been lost unnoticed, is dropped).
+          parking.drop(new Set(assigned.map((tp) => sourcePartitionId(tp.topic, tp.partition))));
+          await recover(assigned);
         },
       });
       state = 'running';
@@ -186,6 +227,7 @@ export function createRouter(options: RouterOptions): Router {
       if (metrics) {
         const lagOptions = { transport, group, topics: [...partitions.keys()], metrics, logger };
         stopLagUpdates = startLagUpdates({ ...lagOptions, intervalMs: settings.lagIntervalMs });
+        stopParkingGauges = startParkingGauges(parking, metrics, group);
       }
       logger.info({ topics: topics.consumed, types: [...routes.keys()] }, 'router started');
     },
@@ -221,6 +263,7 @@ export function createRouter(options: RouterOptions): Router {
       state = 'closing';
       stopListening();
       stopLagUpdates();
+      stopParkingGauges();
       delayed.clear();
       dispatch.wakeAll();
       await loop;
@@ -254,4 +297,21 @@ function statusOf(
   const degraded = Object.values(breakers).includes('open');
   const status = state !== 'running' ? state : paused ? 'paused' : degraded ? 'degraded' : 'running';
   return { status, breakers };
+}
+
+/** Sets the parking gauges of a group every second (parked keys and events, oldest parked age). */
+function startParkingGauges(parking: Parking, metrics: KeelMetrics, group: string): () => void {
+  const update = () => {
+    const { keys, events, oldestSince } = parking.stats();
+    metrics.parkedKeys.set({ group }, keys);
+    metrics.parkedEvents.set({ group }, events);
+    metrics.parkedOldestAge.set({ group }, oldestSince === undefined ? 0 : (Date.now() - oldestSince) / 1000);
+  };
+  update();
+  const timer = setInterval(update, 1_000);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    update();
+  };
 }

@@ -24,6 +24,12 @@ export interface KeelMetrics {
   readonly dlqRetries: Counter<'group'>;
   /** Records between a group's committed offset and the end of each partition. */
   readonly consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  /** Keys of a group whose events wait behind an earlier failed event (ordered retries per key). */
+  readonly parkedKeys: Gauge<'group'>;
+  /** Events of a group waiting behind an earlier failed event of their key (the failed ones not counted). */
+  readonly parkedEvents: Gauge<'group'>;
+  /** Seconds since the oldest parked key of a group began waiting. */
+  readonly parkedOldestAge: Gauge<'group'>;
 }
 
 /** Options of the metrics registry. */
@@ -102,6 +108,24 @@ export function createMetrics(options: MetricsOptions = {}): KeelMetrics {
       name: 'keel_consumer_lag_messages',
       help: 'Records between the committed offset of a group and the end of a partition.',
       labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+    }),
+    parkedKeys: new Gauge({
+      name: 'keel_parked_keys',
+      help: 'Keys whose later events wait behind an earlier failed event of the key.',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+    parkedEvents: new Gauge({
+      name: 'keel_parked_events',
+      help: 'Events waiting behind an earlier failed event of their key.',
+      labelNames: ['group'],
+      registers: [registry],
+    }),
+    parkedOldestAge: new Gauge({
+      name: 'keel_parked_oldest_age_seconds',
+      help: 'Seconds since the oldest parked key of the group began waiting.',
+      labelNames: ['group'],
       registers: [registry],
     }),
   };

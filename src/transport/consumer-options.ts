@@ -19,6 +19,7 @@ export const consumerOptionsSchema = z.object({
   heartbeatIntervalMs: positiveInt.optional(),
   onPartitionsRevoked: aFunction<RebalanceCallback>().optional(),
   onPartitionsAssigned: aFunction<RebalanceCallback>().optional(),
+  coPartitioned: z.boolean().default(false),
 });
 
 /** A member's options once parsed: topics deduplicated and sorted, the heartbeat interval chosen. */

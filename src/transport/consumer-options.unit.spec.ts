@@ -19,6 +19,7 @@ describe('consumer options', () => {
       maxRecords: 500,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_333,
+      coPartitioned: false,
     });
     const given = parseConsumerOptions(
       consumerOptionsSchema,

@@ -93,6 +93,12 @@ export interface ConsumerOptions {
   onPartitionsRevoked?: (partitions: readonly TopicPartition[]) => Promise<void>;
   /** Called after partitions have been given to this member. */
   onPartitionsAssigned?: (partitions: readonly TopicPartition[]) => Promise<void>;
+  /**
+   * Give partition `i` of every subscribed topic to one member (range-style), so records placed in the same
+   * partition number of several topics meet at one member; default false (balanced round-robin). Every
+   * member of a group must say the same.
+   */
+  coPartitioned?: boolean;
 }
 
 /** One member of a consumer group. */
@@ -106,6 +112,12 @@ export interface Consumer {
   poll(maxWaitMs: number): Promise<StoredRecord[]>;
   /** Commits offsets (the next offset to read); refused for partitions this member no longer holds. */
   commit(offsets: readonly OffsetCommit[]): Promise<void>;
+  /**
+   * Appends records and commits offsets as one atomic step, fenced like `commit`: a member that no longer
+   * holds a partition writes nothing (one SQLite transaction on the embedded log; a Kafka transaction that
+   * carries the offsets). Used to move a record on (to a retry or dead-letter topic) and commit past it.
+   */
+  appendAndCommit(writes: readonly PartitionWrite[], offsets: readonly OffsetCommit[]): Promise<void>;
   /** Partitions this member holds now. */
   assignment(): readonly TopicPartition[];
   /** Stops returning records from these partitions until resumed. */

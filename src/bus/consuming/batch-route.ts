@@ -6,6 +6,7 @@ import type { HandlerCircuitBreaker } from '../middleware/circuit-breaker.ts';
 import type { HandlerFunction } from '../middleware/middleware.ts';
 import { attemptsMade } from '../middleware/retry.ts';
 import { checkEventData } from '../middleware/validation.ts';
+import type { PartitionProgress } from '../partition-progress.ts';
 import type { BatchHandler } from '../router-port.ts';
 import { contextFor, type Route, type RouteDeps } from './route.ts';
 
@@ -14,6 +15,7 @@ interface Pending {
   event: CloudEvent;
   record: StoredRecord;
   previous: FailureInfo | undefined;
+  progress: PartitionProgress;
   resolve: (handled: boolean) => void;
 }
 
@@ -51,40 +53,48 @@ export function createBatchRoute(
       batch: items.map((item) => item.event),
     };
     await deps.slots.acquire();
+    let failed: { error: unknown } | undefined;
     try {
       await run(first.event, context);
-      for (const item of items) item.resolve(true);
     } catch (error) {
-      const attempts = attemptsMade(error);
-      for (const item of items) {
-        if (deps.signal.aborted) item.resolve(false);
-        else {
-          const { record, event, previous } = item;
-          item.resolve(
-            await deps.escalation.escalate({ record, event, error, handler: name, previous, attempts }),
-          );
-        }
-      }
+      failed = { error };
     } finally {
       deps.slots.release();
     }
+    if (failed === undefined) {
+      for (const item of items) item.resolve(true);
+      return;
+    }
+    // Outside the slot, and all at once: each move waits for the earlier records of its partition, which
+    // may need a slot or sit later in this batch.
+    const { error } = failed;
+    const attempts = attemptsMade(error);
+    await Promise.all(
+      items.map(async (item) => {
+        if (deps.signal.aborted) return item.resolve(false);
+        const { record, event, previous, progress } = item;
+        const failure = { record, event, error, handler: name, previous, attempts, progress };
+        item.resolve(await deps.escalation.escalate(failure));
+      }),
+    );
   };
 
   const route: Route = {
     definition,
     name,
     breaker,
-    accept(event, record, previous) {
+    accept(event, record, previous, progress) {
       let checked = event;
       if (options.validate) {
         try {
           checked = checkEventData(definition, event);
         } catch (error) {
-          return deps.escalation.escalate({ record, event, error, handler: name, previous, attempts: 0 });
+          const failure = { record, event, error, handler: name, previous, attempts: 0, progress };
+          return deps.escalation.escalate(failure);
         }
       }
       return new Promise<boolean>((resolve) => {
-        pending.push({ event: checked, record, previous, resolve });
+        pending.push({ event: checked, record, previous, progress, resolve });
         if (pending.length >= options.maxEvents) route.flush();
         else timer ??= setTimeout(() => route.flush(), options.maxWaitMs);
       });

@@ -27,7 +27,9 @@ export function createInbound(options: InboundOptions): RecordHandler {
   const { group, routes, escalation, metrics } = options;
   const undecodable = `${group}:undecodable`;
   return (record, progress) => {
-    const previous = options.isRetryTopic(record.topic) ? failureOf(record) : undefined;
+    // Records of retry topics, and records released from the DLQ to their source topic, carry their failures.
+    const released = record.headers.keel_released !== undefined;
+    const previous = options.isRetryTopic(record.topic) || released ? failureOf(record) : undefined;
     let event: CloudEvent;
     try {
       event = fromRecord(record);
@@ -40,6 +42,7 @@ export function createInbound(options: InboundOptions): RecordHandler {
         handler: undecodable,
         previous,
         attempts: 0,
+        progress,
       });
     }
     const route = routes.get(event.type);
@@ -49,7 +52,8 @@ export function createInbound(options: InboundOptions): RecordHandler {
       try {
         event = { ...event, data: upcastData(route.definition, version, event.data) };
       } catch (error) {
-        return escalation.escalate({ record, event, error, handler: route.name, previous, attempts: 0 });
+        const failure = { record, event, error, handler: route.name, previous, attempts: 0, progress };
+        return escalation.escalate(failure);
       }
     }
     return route.accept(event, record, previous, progress);

@@ -11,7 +11,12 @@ const tick = (ms = 1) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A dispatch whose records are handled by `handle`, with a commit loop on a fake member. */
 function setUp(handle: (record: StoredRecord) => Promise<boolean>) {
   const consumer = fakeConsumer();
-  const commits = createCommitLoop({ consumer: () => consumer, intervalMs: 60_000, logger });
+  const commits = createCommitLoop({
+    consumer: () => consumer,
+    intervalMs: 60_000,
+    logger,
+    signal: new AbortController().signal,
+  });
   return { consumer, commits, dispatch: createKeyOrderedDispatch({ handle, commits, logger }) };
 }
 

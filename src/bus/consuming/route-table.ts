@@ -14,6 +14,8 @@ export interface RouteTable {
   addHandler(definition: EventDefinition, handler: Handler<never>, options: HandlerOptions): void;
   /** Registers a batch handler of one event type, inside its middleware chain. */
   addBatchHandler(definition: EventDefinition, handler: BatchHandler<never>, options: BatchOptions): void;
+  /** Handler name of an event type whose route keeps order per key (`ordering: 'key'`), else undefined. */
+  orderedHandler(type: string): string | undefined;
 }
 
 /** What the route table needs: the routes' shared pieces, the chain settings, and whether it still takes handlers. */
@@ -33,6 +35,7 @@ export function createRouteTable(options: RouteTableOptions): RouteTable {
   const { deps, chain } = options;
   const { group } = deps;
   const routes = new Map<string, Route>();
+  const ordered = new Map<string, string>();
 
   const register = (definition: EventDefinition, handlerOptions: HandlerOptions) => {
     if (!options.isOpen()) throw new Error(`router "${group}": handlers must be registered before start()`);
@@ -40,11 +43,18 @@ export function createRouteTable(options: RouteTableOptions): RouteTable {
       throw new Error(`router "${group}": a handler for "${definition.type}" is already registered`);
     }
     options.checkRouted(definition.type);
-    return handlerOptions.name ?? `${group}:${definition.type}`;
+    const ordering = handlerOptions.ordering ?? 'key';
+    if (ordering !== 'key' && ordering !== 'none') {
+      throw new Error(`router "${group}": ordering of "${definition.type}" must be 'key' or 'none'`);
+    }
+    const name = handlerOptions.name ?? `${group}:${definition.type}`;
+    if (ordering === 'key') ordered.set(definition.type, name);
+    return name;
   };
 
   return {
     routes,
+    orderedHandler: (type) => ordered.get(type),
     addHandler(definition, handler, handlerOptions) {
       const name = register(definition, handlerOptions);
       const { layers, breaker } = handlerChain(chain, definition, name, handlerOptions, 'single');

@@ -74,17 +74,21 @@ export function createSingleRoute(
       if (progress.revoked || deps.signal.aborted) return false;
       const context = contextFor(deps, record, name, previous?.delivery ?? 1);
       await deps.slots.acquire();
+      let failed: { error: unknown } | undefined;
       try {
         await run(event, context);
-        return true;
       } catch (error) {
-        // Shutdown interrupted the work: leave the record uncommitted for the next member.
-        if (deps.signal.aborted || progress.revoked) return false;
-        const attempts = attemptsMade(error);
-        return deps.escalation.escalate({ record, event, error, handler: name, previous, attempts });
+        failed = { error };
       } finally {
         deps.slots.release();
       }
+      if (failed === undefined) return true;
+      // Shutdown interrupted the work: leave the record uncommitted for the next member.
+      if (deps.signal.aborted || progress.revoked) return false;
+      // Outside the slot: the move waits for earlier records of the partition, which may need one.
+      const { error } = failed;
+      const attempts = attemptsMade(error);
+      return deps.escalation.escalate({ record, event, error, handler: name, previous, attempts, progress });
     },
     flush() {},
   };

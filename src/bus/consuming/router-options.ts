@@ -39,6 +39,7 @@ export const routerOptionsSchema = z.object({
   middleware: z.array(fn<Middleware>()).readonly().default([]),
   retry: z.union([z.literal(false), object<RetryOptions>('retry options or false')]).default({}),
   delayedRetries: z.array(millis).readonly().default(DEFAULT_RETRY_DELAYS_MS),
+  onDeadLetter: z.enum(['park', 'continue']).default('park'),
   isRetryable: fn<(error: unknown) => boolean>().default(() => isRetryableByDefault),
   timeoutMs: millis.optional(),
   circuitBreaker: z

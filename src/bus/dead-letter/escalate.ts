@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { KeelMetrics } from '../../observability/metrics.ts';
-import { appendPlacements, placeByKey } from '../../transport/append-events.ts';
-import type { OutgoingRecord, StoredRecord, Transport } from '../../transport/transport.ts';
-import { abortableSleep } from '../abortable-sleep.ts';
+import type { PartitionWrite, StoredRecord } from '../../transport/transport.ts';
+import type { PartitionProgress } from '../partition-progress.ts';
 import { type FailureInfo, withFailure } from './failure-headers.ts';
 import { deadLetterTopic, retryTopic } from './topic-names.ts';
 
@@ -19,6 +18,21 @@ export interface Failure {
   previous: FailureInfo | undefined;
   /** Handler attempts of this delivery (0 when no handler ran). */
   attempts: number;
+  /** Progress of the record's partition: the move commits past the record. */
+  progress: PartitionProgress;
+}
+
+/** Moves a record on and commits past it in one step (the commit loop's `move`). */
+export type MoveRecord = (
+  progress: PartitionProgress,
+  offset: bigint,
+  writes: readonly PartitionWrite[],
+) => Promise<boolean>;
+
+/** Told of each escalation before its move, so parked keys follow it; says how a dead letter parks. */
+export interface EscalationListener {
+  /** `stage` is the delayed-retry step (1-based) or `delays.length + 1` for the DLQ; returns the entry's parked mark. */
+  escalating(failure: Failure, stage: number): FailureInfo['parked'];
 }
 
 /** What was thrown, as an Error (a thrown string or other value becomes an Error's message). */
@@ -49,7 +63,6 @@ export function failureInfo(failure: Failure, now: number): FailureInfo {
 
 /** What escalation needs. */
 export interface EscalationOptions {
-  transport: Transport;
   group: string;
   /** Delays of the group's delayed-retry topics, in milliseconds, in order. */
   delays: readonly number[];
@@ -57,8 +70,10 @@ export interface EscalationOptions {
   isRetryable: (error: unknown) => boolean;
   /** Partitions of a retry or dead-letter topic (known once the router started). */
   partitionsOf: (topic: string) => number;
-  /** Aborted on shutdown: a failing append stops being retried. */
-  signal: AbortSignal;
+  /** Moves a failed record on atomically with the commit past it. */
+  move: MoveRecord;
+  /** Told before each move (ordered retries per key). */
+  listener?: EscalationListener;
   logger: Logger;
   metrics?: KeelMetrics;
 }
@@ -88,44 +103,36 @@ export function createEscalation(options: EscalationOptions): Escalation {
       const { event, error } = failure;
       lastError = { message: info.errorMessage, type: info.errorType, at: new Date(now).toISOString() };
       const delivery = failure.previous?.delivery ?? 1;
-      const delay = delays[delivery - 1];
+      // A record released from the DLQ gets one delivery: failing again, it goes back there.
+      const delay = failure.previous?.released === undefined ? delays[delivery - 1] : undefined;
       if (event !== undefined && options.isRetryable(error) && delay !== undefined) {
         info.delivery = delivery + 1;
         info.dueAt = now + delay;
+        options.listener?.escalating(failure, delivery);
         logger.warn(
           { err: asError(error), id: event.id, type: event.type, delivery, nextInMs: delay },
           'handler failed; event moved to a delayed-retry topic',
         );
-        return appendOwn(options, retryTopic(group, delay), withFailure(failure.record, info));
+        return moveTo(options, failure, retryTopic(group, delay), info);
       }
+      const parked = options.listener?.escalating(failure, delays.length + 1);
+      if (parked !== undefined) info.parked = parked;
       logger.error(
         { err: asError(error), id: event?.id, type: event?.type, attempts: info.attempts },
         'event dead-lettered',
       );
       metrics?.dlqMessages.inc({ group, type: event?.type ?? 'undecodable', error: info.errorType });
-      return appendOwn(options, dlqTopic, withFailure(failure.record, info));
+      return moveTo(options, failure, dlqTopic, info);
     },
   };
 }
 
-/** Appends a record Keel itself produces (retries, dead letters), retrying until it works or shutdown. */
-async function appendOwn(
-  options: EscalationOptions,
-  topic: string,
-  record: OutgoingRecord,
-): Promise<boolean> {
-  const placement = [placeByKey(topic, options.partitionsOf(topic), record)];
-  for (let attempt = 0; !options.signal.aborted; attempt++) {
-    try {
-      await appendPlacements(options.transport, placement);
-      return true;
-    } catch (error) {
-      options.logger.error(
-        { err: error, topic, attempt },
-        'cannot append to a retry or dead-letter topic; retrying',
-      );
-      await abortableSleep(Math.min(5_000, 100 * 2 ** attempt), options.signal);
-    }
-  }
-  return false;
+/**
+ * Moves a failed record to a retry or dead-letter topic, in the partition of its source partition's number,
+ * so every record of a key's chain sits in partitions the same member holds.
+ */
+function moveTo(options: EscalationOptions, failure: Failure, topic: string, info: FailureInfo) {
+  const partition = info.sourcePartition % options.partitionsOf(topic);
+  const write = { topic, partition, records: [withFailure(failure.record, info)] };
+  return options.move(failure.progress, failure.record.offset, [write]);
 }

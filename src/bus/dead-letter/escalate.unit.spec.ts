@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../events/cloud-event.ts';
-import type { PartitionWrite, Transport } from '../../transport/transport.ts';
+import type { PartitionWrite } from '../../transport/transport.ts';
+import { createPartitionProgress } from '../partition-progress.ts';
 import { storedRecord } from '../test-support/fake-consumer.ts';
 import { createEscalation, type Failure, failureInfo } from './escalate.ts';
 import { failureOf } from './failure-headers.ts';
@@ -15,22 +16,20 @@ const failure = (overrides: Partial<Failure> = {}): Failure => ({
   handler: 'g:t.happened',
   previous: undefined,
   attempts: 3,
+  progress: createPartitionProgress('src', 2),
   ...overrides,
 });
 
-/** A transport that keeps what is appended, failing the first `failures` appends. */
-function appendingTransport(failures = 0) {
+/** A move that keeps what it would append, with the offset it would commit past. */
+function recordingMove() {
   const appended: PartitionWrite[] = [];
-  let calls = 0;
-  const transport = {
-    append: async (batches: PartitionWrite[]) => {
-      if (calls++ < failures) throw new Error('broker away');
-      appended.push(...batches);
-      // One offset per record, per write, as the port promises.
-      return batches.map((batch) => batch.records.map((_, i) => BigInt(i)));
-    },
-  } as unknown as Transport;
-  return { transport, appended };
+  const pastOffsets: bigint[] = [];
+  const move = async (_progress: unknown, offset: bigint, writes: readonly PartitionWrite[]) => {
+    appended.push(...writes);
+    pastOffsets.push(offset);
+    return true;
+  };
+  return { move, appended, pastOffsets };
 }
 
 describe('escalation', () => {
@@ -69,18 +68,19 @@ describe('escalation', () => {
   });
 
   it('moves a retryable failure to the next delayed-retry topic, then to the DLQ after the last delay', async () => {
-    const { transport, appended } = appendingTransport();
+    const { move, appended, pastOffsets } = recordingMove();
     const escalation = createEscalation({
-      transport,
+      move,
       group: 'g',
       delays: [1_000],
       isRetryable: () => true,
       partitionsOf: () => 4,
-      signal: new AbortController().signal,
       logger,
     });
     expect(await escalation.escalate(failure())).toBe(true);
-    expect(appended[0]!.topic).toBe('g.retry.1s');
+    // Same partition number as its source (2), and the move commits past the source record.
+    expect(appended[0]).toMatchObject({ topic: 'g.retry.1s', partition: 2 });
+    expect(pastOffsets).toEqual([41n]);
     const retried = failureOf(appended[0]!.records[0]!)!;
     expect(retried.delivery).toBe(2);
     expect(retried.dueAt).toBeGreaterThan(Date.now() + 500);
@@ -91,14 +91,13 @@ describe('escalation', () => {
   });
 
   it('dead-letters at once what a retry cannot cure, and an undecodable record', async () => {
-    const { transport, appended } = appendingTransport();
+    const { move, appended } = recordingMove();
     const escalation = createEscalation({
-      transport,
+      move,
       group: 'g',
       delays: [1_000],
       isRetryable: () => false,
       partitionsOf: () => 1,
-      signal: new AbortController().signal,
       logger,
     });
     await escalation.escalate(failure());
@@ -106,26 +105,18 @@ describe('escalation', () => {
     expect(appended.map((a) => a.topic)).toEqual(['g.dlq', 'g.dlq']);
   });
 
-  it('keeps appending until the transport takes the record, and gives up on shutdown', async () => {
-    const { transport, appended } = appendingTransport(1);
-    const options = {
-      transport,
+  it('sends an event released from the DLQ that fails again straight back there', async () => {
+    const { move, appended } = recordingMove();
+    const escalation = createEscalation({
+      move,
       group: 'g',
-      delays: [],
+      delays: [1_000],
       isRetryable: () => true,
-      partitionsOf: () => 1,
+      partitionsOf: () => 4,
       logger,
-    };
-    const escalation = createEscalation({ ...options, signal: new AbortController().signal });
-    expect(await escalation.escalate(failure())).toBe(true);
-    expect(appended).toHaveLength(1);
-    const stopped = new AbortController();
-    stopped.abort();
-    const down = appendingTransport(100);
-    expect(
-      await createEscalation({ ...options, transport: down.transport, signal: stopped.signal }).escalate(
-        failure(),
-      ),
-    ).toBe(false);
+    });
+    const previous = { ...failureInfo(failure(), 1_000), released: '2:7' };
+    await escalation.escalate(failure({ previous }));
+    expect(appended.map((a) => a.topic)).toEqual(['g.dlq']);
   });
 });

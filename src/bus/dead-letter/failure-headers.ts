@@ -26,6 +26,13 @@ export interface FailureInfo {
   delivery?: number;
   /** Milliseconds since the epoch before which a retry record must not be handled; retry topics only. */
   dueAt?: number;
+  /**
+   * Ordered retries per key: `follower` on an event that waits behind an earlier failed event of its key (it
+   * was not handled itself), `head` on a dead letter whose key's later events wait behind it.
+   */
+  parked?: 'head' | 'follower';
+  /** Id of the DLQ entry whose retry or discard released this record back to its source topic. */
+  released?: string;
 }
 
 const H = {
@@ -42,6 +49,8 @@ const H = {
   sourceOffset: 'keel_source_offset',
   delivery: 'keel_delivery',
   dueAt: 'keel_due_at',
+  parked: 'keel_parked',
+  released: 'keel_released',
 } as const;
 
 /** Headers of the original record, without failure headers an earlier delivery added. */
@@ -69,6 +78,8 @@ export function withFailure(record: StoredRecord, info: FailureInfo): OutgoingRe
   if (info.errorCode !== undefined) headers[H.errorCode] = info.errorCode;
   if (info.delivery !== undefined) headers[H.delivery] = String(info.delivery);
   if (info.dueAt !== undefined) headers[H.dueAt] = String(info.dueAt);
+  if (info.parked !== undefined) headers[H.parked] = info.parked;
+  if (info.released !== undefined) headers[H.released] = info.released;
   return { key: record.key, value: record.value, headers };
 }
 
@@ -93,5 +104,8 @@ export function failureOf(record: Pick<StoredRecord, 'headers'>): FailureInfo | 
   if (h[H.errorCode] !== undefined) info.errorCode = h[H.errorCode];
   if (h[H.delivery] !== undefined) info.delivery = Number(h[H.delivery]);
   if (h[H.dueAt] !== undefined) info.dueAt = Number(h[H.dueAt]);
+  const parked = h[H.parked];
+  if (parked === 'head' || parked === 'follower') info.parked = parked;
+  if (h[H.released] !== undefined) info.released = h[H.released];
   return info;
 }

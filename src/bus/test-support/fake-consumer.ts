@@ -22,6 +22,9 @@ export function fakeConsumer(): FakeConsumer {
       if (consumer.refuseCommits) throw consumer.refuseCommits;
       consumer.commits.push([...offsets]);
     },
+    async appendAndCommit(_writes, offsets) {
+      await consumer.commit(offsets);
+    },
     assignment: () => [],
     pause: (partitions) => void consumer.paused.push(...partitions),
     resume: (partitions) => void consumer.resumed.push(...partitions),

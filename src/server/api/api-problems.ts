@@ -40,6 +40,10 @@ export function apiProblemOf(error: Coded): Problem | undefined {
       return problem('conflict', 409, 'Conflict', error.message, {
         errors: [{ path: 'params.id', rule: 'pending', message: error.message }],
       });
+    case 'KEEL_DLQ_ENTRY_PARKED':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'params.id', rule: 'not_parked', message: error.message }],
+      });
     case 'KEEL_KAFKA_GROUP_NOT_EMPTY':
     case 'KEEL_GROUP_LIVE':
       return problem('group-live', 409, 'Consumer group is live', error.message, {

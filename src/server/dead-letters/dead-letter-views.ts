@@ -24,6 +24,15 @@ export const deadLetterSchema = z.object({
   status: z.enum(['pending', 'retried', 'discarded']),
   reason: z.string().nullable().describe('Why it was discarded.'),
   failure: failureSchema,
+  parkedBehind: z
+    .int()
+    .describe(
+      'Pending entries of the same key parked behind this one (ordered retries): retrying or discarding it releases them, in order.',
+    ),
+  parkedBehindEntry: z
+    .string()
+    .nullable()
+    .describe('Id of the entry this one is parked behind (the head of its key’s chain); act on that one.'),
 });
 
 /** JSON shape of one action taken on an entry. */
@@ -63,6 +72,8 @@ export function deadLetterView(entry: DeadLetterEntry): z.input<typeof deadLette
     eventType: entry.eventType ?? null,
     status: entry.status,
     reason: entry.reason ?? null,
+    parkedBehind: entry.parkedBehind,
+    parkedBehindEntry: entry.parkedBehindEntry ?? null,
     failure: {
       errorType: f.errorType,
       errorMessage: f.errorMessage,

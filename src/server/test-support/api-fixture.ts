@@ -69,6 +69,8 @@ export async function seedDeadLetters(
   records: readonly StoredRecord[],
   errorType: string,
   handler: string,
+  /** Marks the records as a parked chain: the first its head, the others waiting behind it. */
+  chain = false,
 ): Promise<void> {
   const topic = deadLetterTopic(group);
   await node.transport.ensureTopics([{ name: topic, partitions: 1 }]);
@@ -77,8 +79,9 @@ export async function seedDeadLetters(
     {
       topic,
       partition: 0,
-      records: records.map((record) =>
+      records: records.map((record, i) =>
         withFailure(record, {
+          ...(chain ? { parked: i === 0 ? ('head' as const) : ('follower' as const) } : {}),
           errorType,
           errorMessage: `${errorType} in ${handler}`,
           errorStack: `${errorType}: boom\n    at handler`,

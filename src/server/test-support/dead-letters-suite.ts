@@ -113,6 +113,35 @@ export function deadLettersSuite(fixture: () => ApiFixture): void {
     });
   });
 
+  it('shows a parked chain, refuses to act on an entry behind its head (409), and retrying the head releases it', async () => {
+    const { node, topic } = fixture();
+    const chainGroup = fixture().group('chain');
+    const chainBase = `/v1/groups/${chainGroup}/dead-letters`;
+    const [first] = await allRecords(node, topic);
+    // Two events of one key: the later one parked behind the earlier.
+    await seedDeadLetters(
+      node,
+      chainGroup,
+      [first!, { ...first!, offset: first!.offset + 100n }],
+      'TimeoutError',
+      'onPatient',
+      true,
+    );
+    const listed = (await get(chainBase)).json() as {
+      items: Array<Entry & { parkedBehind: number; parkedBehindEntry: string | null }>;
+    };
+    const [head, behind] = listed.items;
+    expect(head).toMatchObject({ parkedBehind: 1 });
+    expect(behind?.parkedBehindEntry).toBe(head?.id);
+    const refused = await post(`${chainBase}/${behind?.id}/retry`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ errors: [{ path: 'params.id', rule: 'not_parked' }] });
+    expect((await post(`${chainBase}/${behind?.id}/discard`, { reason: 'no' })).statusCode).toBe(409);
+    const before = (await allRecords(node, topic)).length;
+    expect((await post(`${chainBase}/${head?.id}/retry`)).statusCode).toBe(200);
+    expect((await allRecords(node, topic)).length).toBe(before + 2);
+  });
+
   it('retries a filtered set as a job with progress and the ids it moved', async () => {
     const { node, topic } = fixture();
     const before = (await allRecords(node, topic)).length;

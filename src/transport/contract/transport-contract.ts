@@ -622,6 +622,55 @@ export function describeTransportContract(name: string, setup: () => Promise<Con
         expect((await transport.groupLag(group, [name])).map((l) => l.committed)).toEqual([0n, 0n]);
       });
 
+      it('appendAndCommit appends and commits in one step, and writes nothing for a partition the member does not hold', async () => {
+        const source = await topic('move-src', 2);
+        const target = await topic('move-dst', 2);
+        const group = h.groupName('move');
+        await fill(source, 2, 4);
+        const a = consumer(transport, { group, topics: [source] });
+        await pollUntil(a, 'a holds both partitions', () => a.assignment().length === 2, patience);
+        await a.appendAndCommit(
+          [{ topic: target, partition: 1, records: [outgoing('k', 'moved')] }],
+          [{ topic: source, partition: 0, offset: 1n }],
+        );
+        expect((await transport.read(target, 1, 0n, 10)).map(text)).toEqual(['moved']);
+        expect((await transport.groupLag(group, [source])).map((l) => l.committed)).toEqual([1n, null]);
+        const elsewhere = await topic('move-other', 1);
+        await expect(
+          a.appendAndCommit(
+            [{ topic: target, partition: 0, records: [outgoing('k', 'never')] }],
+            [{ topic: elsewhere, partition: 0, offset: 1n }],
+          ),
+        ).rejects.toMatchObject({ code: 'KEEL_TRANSPORT_NOT_ASSIGNED' });
+        expect(await transport.read(target, 0, 0n, 10)).toEqual([]);
+      });
+
+      it('coPartitioned members get partition i of every topic together', async () => {
+        const first = await topic('co-a', 4);
+        const second = await topic('co-b', 4);
+        const group = h.groupName('co');
+        const options = { group, topics: [first, second], coPartitioned: true };
+        const a = consumer(transport, options);
+        const client = await h.connect();
+        const b = consumer(client.transport, options);
+        await waitUntil(
+          'the members share the partitions',
+          async () => {
+            await Promise.all([a.poll(20), b.poll(20)]);
+            return a.assignment().length === 4 && b.assignment().length === 4;
+          },
+          patience,
+        );
+        for (const c of [a, b]) {
+          const numbers = (name: string) =>
+            c
+              .assignment()
+              .filter((p) => p.topic === name)
+              .map((p) => p.partition);
+          expect(numbers(first)).toEqual(numbers(second));
+        }
+      });
+
       it('startFrom latest skips the records written before the group first joined', async () => {
         const name = await topic('latest', 2);
         await fill(name, 2, 6, 'old-');

@@ -1,3 +1,5 @@
+import { coPartitionedAssignment } from '../co-partitioned-assignment.ts';
+
 /** A group member as the assignment sees it. */
 export interface AssignableMember {
   memberId: string;
@@ -11,12 +13,17 @@ export interface AssignableMember {
  * Topics are taken most constrained first (fewest subscribers, then by name), their partitions in
  * order, and each partition goes to the subscribed member holding the fewest so far, ties broken
  * by member id: round-robin when every member subscribes to the same topics, and still balanced
- * when subscriptions differ. Returns `topic\0partition` → member id.
+ * when subscriptions differ (`coPartitioned`: see `coPartitionedAssignment`). Returns `topic\0partition` → member id.
  */
 export function assignPartitions(
   members: readonly AssignableMember[],
   partitionCounts: ReadonlyMap<string, number>,
+  coPartitioned = false,
 ): Map<string, string> {
+  if (coPartitioned) {
+    const owners = coPartitionedAssignment(members, partitionCounts);
+    return new Map(owners.map(([topic, partition, member]) => [partitionKey(topic, partition), member]));
+  }
   const sorted = [...members].sort((a, b) => compare(a.memberId, b.memberId));
   const load = new Map(sorted.map((member) => [member.memberId, 0]));
   const assignment = new Map<string, string>();

@@ -69,6 +69,8 @@ export interface GroupContext {
   topicsJson: string;
   sessionTimeoutMs: number;
   startFrom: StartFrom;
+  /** Partition `i` of every topic goes to one member (see `ConsumerOptions.coPartitioned`). */
+  coPartitioned: boolean;
   member: EmbeddedMemberState;
 }
 
@@ -83,6 +85,8 @@ export interface GroupTransactions {
   release(held: readonly Holding[]): void;
   /** Commits offsets, fenced on the epoch of each holding (NotAssignedError otherwise). */
   commit(commits: readonly OffsetCommit[]): void;
+  /** Runs `write` and commits offsets in one transaction, fenced like `commit`: refused, nothing is written. */
+  commitWith(commits: readonly OffsetCommit[], write: () => void): void;
   /** Leaves the group. */
   leave(): void;
   /** Removes members whose session ran out, so the survivors take their partitions; true if any. */
@@ -98,7 +102,7 @@ export function createGroupTransactions(context: GroupContext): GroupTransaction
     member.seenTopicId = context.lastTopicId();
     const members = groups.members(group);
     const { counts, topicNames } = subscribedPartitionCounts(context, members);
-    const target = assignPartitions(members, counts);
+    const target = assignPartitions(members, counts, context.coPartitioned);
     const { owners, release } = reconcileOwners(context, target, topicNames);
     const lost: Holding[] = [];
     for (const [key, held] of member.holdings) {
@@ -139,6 +143,14 @@ export function createGroupTransactions(context: GroupContext): GroupTransaction
     for (const a of accepted) groups.commit(group, a.topicId, a.partition, a.offset, now);
   });
 
+  // The commit's fencing runs first: a member that lost a partition writes nothing.
+  const commitWithTransaction = db.transaction(
+    (commits: readonly OffsetCommit[], write: () => void): void => {
+      commitTransaction(commits);
+      write();
+    },
+  );
+
   const leaveTransaction = db.transaction((): void => {
     groups.removeMember(group, memberId);
     groups.bumpGeneration(group);
@@ -155,6 +167,7 @@ export function createGroupTransactions(context: GroupContext): GroupTransaction
     sync: () => syncTransaction.immediate(),
     release: (held) => releaseTransaction.immediate(held),
     commit: (commits) => commitTransaction.immediate(commits),
+    commitWith: (commits, write) => commitWithTransaction.immediate(commits, write),
     leave: () => leaveTransaction.immediate(),
     expire: () => expireTransaction.immediate(),
   };

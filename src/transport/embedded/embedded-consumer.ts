@@ -4,7 +4,13 @@ import type { Logger } from 'pino';
 import { consumerOptionsSchema, parseConsumerOptions } from '../consumer-options.ts';
 import { ConsumerBusyError, TransportClosedError } from '../errors.ts';
 import { runRebalanceCallback } from '../rebalance-callback.ts';
-import type { Consumer, ConsumerOptions, StoredRecord, TopicPartition } from '../transport.ts';
+import type {
+  Consumer,
+  ConsumerOptions,
+  PartitionWrite,
+  StoredRecord,
+  TopicPartition,
+} from '../transport.ts';
 import { partitionKey } from './assignment.ts';
 import type { ChangeWatcher } from './change-watcher.ts';
 import {
@@ -16,6 +22,7 @@ import {
   heartbeat,
   type MemberPhase,
 } from './consumer-group.ts';
+import type { PartitionBatch } from './group-commit.ts';
 import { decodeRecord } from './record-codec.ts';
 import type { GroupStatements } from './sql/group-statements.ts';
 import type { ReadStatements } from './sql/read-statements.ts';
@@ -34,6 +41,10 @@ export interface ConsumerContext {
   logger: Logger;
   /** Called once the consumer has closed, so the transport stops tracking it. */
   forget(consumer: EmbeddedConsumer): void;
+  /** Checks and encodes writes (throws on an unknown topic or partition), for `appendAndCommit`. */
+  prepareWrites(writes: readonly PartitionWrite[]): PartitionBatch[];
+  /** Writes prepared batches inside the caller's transaction. */
+  writeWithin(batches: readonly PartitionBatch[]): void;
 }
 
 /** A consumer of the embedded transport; `abandon` is what its transport's `abort` uses. */
@@ -70,6 +81,7 @@ export function createEmbeddedConsumer(context: ConsumerContext, options: Consum
     topicsJson: JSON.stringify(settings.topics),
     sessionTimeoutMs: settings.sessionTimeoutMs,
     startFrom: settings.startFrom,
+    coPartitioned: settings.coPartitioned,
     member,
   };
   const transactions = createGroupTransactions(groupContext);
@@ -135,6 +147,12 @@ export function createEmbeddedConsumer(context: ConsumerContext, options: Consum
       if (member.phase === 'closed') throw new TransportClosedError('commit');
       if (offsets.length === 0) return;
       transactions.commit(offsets);
+    },
+    appendAndCommit: async (writes, offsets) => {
+      if (member.phase === 'closed') throw new TransportClosedError('appendAndCommit');
+      const batches = context.prepareWrites(writes);
+      transactions.commitWith(offsets, () => context.writeWithin(batches));
+      watcher.notify();
     },
     assignment: () =>
       [...member.holdings.values()]

@@ -346,6 +346,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
           watcher,
           logger,
           forget: (c) => consumers.delete(c),
+          prepareWrites: (writes) => encodeWrites(writes, existingPartition),
+          writeWithin: (batches) => void writer.writeWithin(batches),
         },
         consumerOptions,
       );

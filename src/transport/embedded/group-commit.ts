@@ -34,6 +34,8 @@ export interface GroupCommit {
   flush(): void;
   /** Rejects everything queued, writing none of it. */
   abandon(error: Error): void;
+  /** Writes the batches at once inside the caller's transaction (a savepoint); the caller wakes consumers after its commit. */
+  writeWithin(batches: readonly PartitionBatch[]): bigint[][];
 }
 
 interface Waiter {
@@ -128,6 +130,7 @@ export function createGroupCommit(options: GroupCommitOptions): GroupCommit {
         else scheduled ??= setImmediate(flush);
       }),
     flush,
+    writeWithin: (batches) => write([{ batches, resolve: () => {}, reject: () => {} }])[0] ?? [],
     abandon: (error) => {
       if (scheduled !== undefined) clearImmediate(scheduled);
       scheduled = undefined;

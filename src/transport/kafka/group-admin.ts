@@ -57,6 +57,17 @@ export async function findCoordinator(admin: Admin, group: string): Promise<Brok
   }
 }
 
+/** Node id of the group's coordinator (a transaction that commits offsets addresses it by id). */
+export async function findCoordinatorId(admin: Admin, group: string): Promise<number> {
+  try {
+    const [found] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] });
+    if (found === undefined) throw new Error(`no coordinator for group "${group}"`);
+    return found.nodeId;
+  } catch (error) {
+    throw operationError('find coordinator', error);
+  }
+}
+
 /** The group's committed offsets on the listed partitions of a topic (partitions never committed are absent). */
 export async function committedOffsets(
   admin: Admin,

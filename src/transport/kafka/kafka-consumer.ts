@@ -4,13 +4,25 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { consumerOptionsSchema, parseConsumerOptions } from '../consumer-options.ts';
 import { ConsumerBusyError, NotAssignedError, TransportClosedError } from '../errors.ts';
-import type { Consumer, ConsumerOptions, StoredRecord, TopicPartition } from '../transport.ts';
+import type {
+  Consumer,
+  ConsumerOptions,
+  OffsetCommit,
+  PartitionWrite,
+  StoredRecord,
+  TopicPartition,
+} from '../transport.ts';
+import { kafkaErrorNames } from './client-errors.ts';
 import { sendCommit } from './consumer-commit.ts';
 import { createFetcher } from './consumer-fetcher.ts';
 import { createMembership } from './consumer-membership.ts';
-import { createMemberState, createWakeups, holdingKey } from './consumer-state.ts';
+import { createMemberState, createWakeups, holdingKey, type MemberState } from './consumer-state.ts';
 import type { KafkaClientBaseOptions, ResolvedConsumerDefaults } from './kafka-options.ts';
-import { assignPartitions } from './partition-assigner.ts';
+import { assignCoPartitioned, assignPartitions } from './partition-assigner.ts';
+import type { TransactionOffsets } from './transaction-queue.ts';
+
+// Errors of a TxnOffsetCommit that mean this member's generation is over: its partitions may be elsewhere.
+const FENCED = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID'];
 
 const groupError = 'must be a non-empty string without spaces';
 
@@ -28,6 +40,11 @@ export interface KafkaConsumerContext {
   findCoordinator(group: string): Promise<Broker>;
   /** Called once the member has closed, so the transport stops tracking it. */
   forget(consumer: KafkaConsumer): void;
+  /** Appends in a transaction that commits the member's offsets too (the coordinator's id is looked up). */
+  appendAndCommit(
+    writes: readonly PartitionWrite[],
+    offsets: Omit<TransactionOffsets, 'coordinatorId'>,
+  ): Promise<void>;
 }
 
 /** A group member on Kafka; `abandon` is what the transport's `abort` uses. */
@@ -72,7 +89,7 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     retries: 5,
     retryDelay: 200,
-    partitionAssigner: assignPartitions,
+    partitionAssigner: settings.coPartitioned ? assignCoPartitioned : assignPartitions,
     protocolsMetadata: () => membership.beforeJoin(),
   });
   client.topics.trackAll(...topics);
@@ -132,16 +149,13 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
     commit: async (offsets) => {
       if (member.phase === 'closed') throw new TransportClosedError('commit');
       if (offsets.length === 0) return;
-      const refused: TopicPartition[] = [];
-      for (const o of offsets) {
-        if (typeof o.offset !== 'bigint' || o.offset < 0n) {
-          throw new TypeError(`commit: offset for ${o.topic}[${o.partition}] must be a bigint ≥ 0`);
-        }
-        if (!member.holdings.has(holdingKey(o.topic, o.partition)))
-          refused.push({ topic: o.topic, partition: o.partition });
-      }
-      if (refused.length > 0) throw new NotAssignedError(group, consumer.memberId, refused);
+      checkHeld(member, group, consumer.memberId, offsets);
       await sendCommit(commitContext, offsets);
+    },
+    appendAndCommit: async (writes, offsets) => {
+      if (member.phase === 'closed') throw new TransportClosedError('appendAndCommit');
+      checkHeld(member, group, consumer.memberId, offsets);
+      await appendAndCommitFenced(context, member, group, writes, offsets);
     },
     assignment: () =>
       [...member.holdings.values()]
@@ -193,4 +207,36 @@ export function createKafkaConsumer(context: KafkaConsumerContext, options: Cons
     },
   };
   return consumer;
+}
+
+/** Refuses offsets of partitions the member does not hold (or not bigint ≥ 0). */
+function checkHeld(member: MemberState, group: string, memberId: string, offsets: readonly OffsetCommit[]) {
+  const refused: TopicPartition[] = [];
+  for (const o of offsets) {
+    if (typeof o.offset !== 'bigint' || o.offset < 0n) {
+      throw new TypeError(`commit: offset for ${o.topic}[${o.partition}] must be a bigint ≥ 0`);
+    }
+    if (!member.holdings.has(holdingKey(o.topic, o.partition)))
+      refused.push({ topic: o.topic, partition: o.partition });
+  }
+  if (refused.length > 0) throw new NotAssignedError(group, memberId, refused);
+}
+
+/** A transaction with the member's offsets, fenced on its generation: a fenced member gets NotAssignedError. */
+async function appendAndCommitFenced(
+  context: KafkaConsumerContext,
+  member: MemberState,
+  group: string,
+  writes: readonly PartitionWrite[],
+  offsets: readonly OffsetCommit[],
+): Promise<void> {
+  const memberId = member.memberId;
+  if (memberId === null) throw new NotAssignedError(group, 'unassigned', offsets);
+  try {
+    await context.appendAndCommit(writes, { group, generation: member.generation, memberId, offsets });
+  } catch (error) {
+    if (kafkaErrorNames(error).some((name) => FENCED.includes(name)))
+      throw new NotAssignedError(group, memberId, offsets);
+    throw error;
+  }
 }

@@ -1,17 +1,18 @@
 import { Admin } from '@platformatic/kafka';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type { OffsetCommit, TopicConfig, Transport, TransportCapabilities } from '../transport.ts';
 import { operationError } from './client-errors.ts';
 import {
   findCoordinator,
+  findCoordinatorId,
   groupLag,
   type OffsetResetTarget,
   resetGroupOffsets,
   topicOffsets,
 } from './group-admin.ts';
-import { createKafkaConsumer, type KafkaConsumer } from './kafka-consumer.ts';
+import { createKafkaConsumer, type KafkaConsumer, type KafkaConsumerContext } from './kafka-consumer.ts';
 import { type KafkaTransportOptions, parseKafkaOptions } from './kafka-options.ts';
 import { createPartitionLookup, partitionRange } from './partition-lookup.ts';
 import { partitionSizes } from './partition-sizes.ts';
@@ -62,6 +63,31 @@ const capabilities: TransportCapabilities = Object.freeze({
   onDemandMaintenance: false,
 });
 
+/** The transactional producer behind `appendAtomically` and `appendAndCommit`, and its queue. */
+function createTransactions(settings: ReturnType<typeof parseKafkaOptions>, logger: Logger, admin: Admin) {
+  const transactional = createTransactionalProducer({
+    base: settings.base,
+    settings: settings.producer,
+    logger,
+    admin,
+  });
+  const transactions = createTransactionQueue({
+    run: runAgainBeforeCommit({
+      attempt: transactional.attempt,
+      deliveryTimeoutMs: settings.producer.deliveryTimeoutMs,
+      isCurable: isCurableTransactionError,
+      refresh: transactional.refresh,
+      logger,
+      mapError: (error) => operationError('atomic append', error),
+    }),
+    logger,
+    maxBatchRecords: settings.producer.maxBatchRecords,
+    maxBatchBytes: settings.producer.maxBatchBytes,
+    mapError: (error) => operationError('atomic append', error),
+  });
+  return { transactional, transactions };
+}
+
 /**
  * Connects the Kafka transport (clients connect lazily, on first use). Its pieces, along the data path:
  * the plain producer and its produce queue (`append`), the transactional producer and its transaction
@@ -77,22 +103,13 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
   const { producer, queue } = createProducerSession(base, settings.producer, logger);
   const { existingTopic, existingPartition } = createPartitionLookup(producer);
   const reader = createRangeReader(base, settings.consumer);
-  const transactional = createTransactionalProducer({ base, settings: settings.producer, logger, admin });
-  const transactions = createTransactionQueue({
-    run: runAgainBeforeCommit({
-      attempt: transactional.attempt,
-      deliveryTimeoutMs: settings.producer.deliveryTimeoutMs,
-      isCurable: isCurableTransactionError,
-      refresh: transactional.refresh,
-      logger,
-      mapError: (error) => operationError('atomic append', error),
-    }),
-    logger,
-    maxBatchRecords: settings.producer.maxBatchRecords,
-    maxBatchBytes: settings.producer.maxBatchBytes,
-    mapError: (error) => operationError('atomic append', error),
-  });
+  const { transactional, transactions } = createTransactions(settings, logger, admin);
   const consumers = new Set<KafkaConsumer>();
+  const appendAndCommit: KafkaConsumerContext['appendAndCommit'] = async (writes, offsets) => {
+    ensureOpen('appendAndCommit');
+    const coordinatorId = await findCoordinatorId(admin, offsets.group);
+    await transactions.enqueue(await prepareWrites(writes, existingPartition), { ...offsets, coordinatorId });
+  };
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closing: Promise<void> | undefined;
 
@@ -159,6 +176,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
           logger,
           findCoordinator: (group) => findCoordinator(admin, group),
           forget: (c) => consumers.delete(c),
+          appendAndCommit,
         },
         consumerOptions,
       );

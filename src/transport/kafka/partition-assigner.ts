@@ -4,6 +4,7 @@ import type {
   GroupAssignment,
   GroupPartitionsAssignments,
 } from '@platformatic/kafka';
+import { coPartitionedAssignment } from '../co-partitioned-assignment.ts';
 
 /**
  * The group leader's assignment (eager `roundrobin` protocol): each partition of every topic any member
@@ -48,4 +49,32 @@ export function assignPartitions(
 // Code-unit order: every leader must sort the same way.
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The group leader's co-partitioned assignment (`ConsumerOptions.coPartitioned`): partition `i` of every
+ * topic the same members subscribe to goes to one member (see `coPartitionedAssignment`).
+ */
+export function assignCoPartitioned(
+  _leader: string,
+  members: Map<string, ExtendedGroupProtocolSubscription>,
+  _leaderTopics: Set<string>,
+  metadata: ClusterMetadata,
+): GroupPartitionsAssignments[] {
+  const subscribed = [...members].map(([memberId, s]) => ({ memberId, topics: s.topics ?? [] }));
+  const counts = new Map<string, number>();
+  for (const { topics } of subscribed) {
+    for (const topic of topics) {
+      const known = metadata.topics.get(topic)?.partitionsCount;
+      if (known !== undefined) counts.set(topic, known);
+    }
+  }
+  const assignments = new Map(subscribed.map((m) => [m.memberId, new Map<string, GroupAssignment>()]));
+  for (const [topic, partition, memberId] of coPartitionedAssignment(subscribed, counts)) {
+    const held = assignments.get(memberId)!;
+    const entry = held.get(topic) ?? { topic, partitions: [] };
+    entry.partitions.push(partition);
+    held.set(topic, entry);
+  }
+  return [...assignments].map(([memberId, held]) => ({ memberId, assignments: held }));
 }

@@ -12,7 +12,20 @@ export function rerunDelayMs(rerun: number): number {
  * Runs one Kafka transaction: begins it, sends each chunk (one produce request each) in order, commits,
  * and resolves with each chunk's result; on any failure it aborts and rejects, leaving nothing visible.
  */
-export type RunTransaction = (chunks: ProducedMessage[][]) => Promise<ProduceResult[]>;
+export type RunTransaction = (
+  chunks: ProducedMessage[][],
+  offsets?: TransactionOffsets,
+) => Promise<ProduceResult[]>;
+
+/** A group member's offsets a transaction commits with its records (`sendOffsetsToTransaction`), fenced on its generation. */
+export interface TransactionOffsets {
+  group: string;
+  generation: number;
+  memberId: string;
+  /** Node id of the group's coordinator. */
+  coordinatorId: number;
+  offsets: readonly { topic: string; partition: number; offset: bigint }[];
+}
 
 /** How far one attempt at a transaction got: `committing` turns true as EndTxn is sent. */
 export interface TransactionProgress {
@@ -26,6 +39,7 @@ export interface TransactionProgress {
 export type AttemptTransaction = (
   chunks: ProducedMessage[][],
   progress: TransactionProgress,
+  offsets?: TransactionOffsets,
 ) => Promise<ProduceResult[]>;
 
 /** Settings of `runAgainBeforeCommit`. */
@@ -51,12 +65,12 @@ export interface RunAgainOptions {
  */
 export function runAgainBeforeCommit(options: RunAgainOptions): RunTransaction {
   const { attempt, deliveryTimeoutMs, isCurable, refresh, logger, mapError } = options;
-  return async (chunks) => {
+  return async (chunks, offsets) => {
     const started = Date.now();
     for (let resend = 0; ; resend++) {
       const progress: TransactionProgress = { committing: false };
       try {
-        return await attempt(chunks, progress);
+        return await attempt(chunks, progress, offsets);
       } catch (error) {
         const pause = rerunDelayMs(resend);
         const expired = Date.now() + pause - started >= deliveryTimeoutMs;
@@ -90,8 +104,11 @@ export interface TransactionQueueOptions {
  * is never split across transactions; a large one spans several produce requests of the same transaction.
  */
 export interface TransactionQueue {
-  /** Queues one atomic append; resolves with one offset array per write once its transaction committed. */
-  enqueue(writes: readonly QueuedWrite[]): Promise<bigint[][]>;
+  /**
+   * Queues one atomic append; resolves with one offset array per write once its transaction committed. An
+   * append carrying a member's `offsets` runs in a transaction of its own (a fenced commit fails only it).
+   */
+  enqueue(writes: readonly QueuedWrite[], offsets?: TransactionOffsets): Promise<bigint[][]>;
   /** Resolves once everything queued so far was committed (or failed). */
   drain(): Promise<void>;
   /** Rejects everything queued and not yet sent with `error`. */
@@ -100,6 +117,7 @@ export interface TransactionQueue {
 
 interface PendingAppend {
   writes: readonly QueuedWrite[];
+  offsets?: TransactionOffsets;
   records: number;
   bytes: number;
   resolve: (offsets: bigint[][]) => void;
@@ -203,8 +221,8 @@ export function createTransactionQueue(options: TransactionQueueOptions): Transa
     let bytes = 0;
     let count = 0;
     for (const append of queue) {
-      if (count > 0 && (records + append.records > maxBatchRecords || bytes + append.bytes > maxBatchBytes))
-        break;
+      const full = records + append.records > maxBatchRecords || bytes + append.bytes > maxBatchBytes;
+      if (count > 0 && (full || append.offsets !== undefined || queue[0]!.offsets !== undefined)) break;
       records += append.records;
       bytes += append.bytes;
       count++;
@@ -229,7 +247,7 @@ export function createTransactionQueue(options: TransactionQueueOptions): Transa
     }
     const { chunks, placements } = chunkMessages(appends, maxBatchRecords, maxBatchBytes);
     const started = performance.now();
-    inFlight = run(chunks)
+    inFlight = run(chunks, appends[0]!.offsets)
       .then((results) => {
         const offsets = assignOffsets(placements, results, appends);
         logger.trace(
@@ -256,7 +274,7 @@ export function createTransactionQueue(options: TransactionQueueOptions): Transa
   };
 
   return {
-    enqueue: (writes) =>
+    enqueue: (writes, offsets) =>
       new Promise<bigint[][]>((resolve, reject) => {
         let records = 0;
         let bytes = 0;
@@ -268,7 +286,14 @@ export function createTransactionQueue(options: TransactionQueueOptions): Transa
           resolve(writes.map(() => []));
           return;
         }
-        queue.push({ writes, records, bytes, resolve, reject });
+        queue.push({
+          writes,
+          records,
+          bytes,
+          resolve,
+          reject,
+          ...(offsets === undefined ? {} : { offsets }),
+        });
         // A transaction in flight takes what queued meanwhile when it ends; an idle queue waits one turn
         // of the event loop, so appends made together share a transaction.
         if (inFlight === undefined) timer ??= setImmediate(runNext);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { hasKafkaError, isRetryableClientError } from './client-errors.ts';
 import type { KafkaClientBaseOptions, ResolvedProducerOptions } from './kafka-options.ts';
 import type { ProducedMessage } from './record-codec.ts';
-import type { TransactionProgress } from './transaction-queue.ts';
+import type { TransactionOffsets, TransactionProgress } from './transaction-queue.ts';
 
 // The coordinator answers CONCURRENT_TRANSACTIONS while it still writes the previous transaction's markers;
 // the client's retry delay is all a new transaction then waits, so the transactional producer's is short.
@@ -35,7 +35,11 @@ export interface TransactionalProducer {
    * readable. `progress.committing` turns true as EndTxn is sent: a failure after that leaves the outcome
    * unknown, one before it left nothing written (the transaction was aborted).
    */
-  attempt(chunks: ProducedMessage[][], progress: TransactionProgress): Promise<ProduceResult[]>;
+  attempt(
+    chunks: ProducedMessage[][],
+    progress: TransactionProgress,
+    offsets?: TransactionOffsets,
+  ): Promise<ProduceResult[]>;
   /** Makes the next transaction look the partitions' leaders up again. */
   refresh(): void;
   /** The producer now in use, if any (to close it with the transport). */
@@ -94,7 +98,11 @@ export function createTransactionalProducer(context: TransactionalProducerContex
     });
   };
 
-  const attempt = async (chunks: ProducedMessage[][], progress: TransactionProgress) => {
+  const attempt = async (
+    chunks: ProducedMessage[][],
+    progress: TransactionProgress,
+    offsets?: TransactionOffsets,
+  ) => {
     const client = producer();
     let tx: Awaited<ReturnType<Producer['beginTransaction']>>;
     try {
@@ -107,6 +115,7 @@ export function createTransactionalProducer(context: TransactionalProducerContex
     try {
       const results = [];
       for (const messages of chunks) results.push(await tx.send({ messages }));
+      if (offsets !== undefined) await addOffsets(tx, offsets);
       progress.committing = true;
       await tx.commit();
       // Committed is committed: failing the append now would have its caller write it twice.
@@ -139,6 +148,30 @@ export function createTransactionalProducer(context: TransactionalProducerContex
     refresh: () => transactional?.clearMetadata(),
     current: () => transactional,
   };
+}
+
+/** A transaction of the client (its class is not exported). */
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
+
+/** The client's view of a consumed message, as much as `Transaction.addOffset` reads of it. */
+type OffsetMessage = Parameters<Transaction['addOffset']>[0];
+
+/**
+ * Adds a member's offsets to the transaction (AddOffsetsToTxn, then one TxnOffsetCommit per partition, fenced
+ * on the member's generation). The client commits a message's offset + 1, so each is passed one lower.
+ */
+async function addOffsets(tx: Transaction, offsets: TransactionOffsets): Promise<void> {
+  await tx.addConsumer({ groupId: offsets.group } as Parameters<Transaction['addConsumer']>[0]);
+  for (const o of offsets.offsets) {
+    const consumer = {
+      groupId: offsets.group,
+      generationId: offsets.generation,
+      memberId: offsets.memberId,
+      coordinatorId: offsets.coordinatorId,
+    };
+    const message = { topic: o.topic, partition: o.partition, offset: o.offset - 1n, metadata: { consumer } };
+    await tx.addOffset(message as unknown as OffsetMessage);
+  }
 }
 
 /**

@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createPublisher } from '../src/bus/publisher.ts';
 import { createRouter } from '../src/bus/router.ts';
+import { type Catalog, createCatalog } from '../src/events/catalog.ts';
+import { defineTopic } from '../src/events/define-topic.ts';
 import { createEmbeddedTransport } from '../src/transport/embedded/index.ts';
+import { createKafkaTransport } from '../src/transport/kafka/index.ts';
 import type { Transport } from '../src/transport/transport.ts';
-import { BenchEvent, BenchTopic, benchCatalog, PAD } from './bench-catalog.ts';
+import { BenchEvent, PAD } from './bench-catalog.ts';
+import { benchBrokers } from './kafka.bench.ts';
 import { type BenchResult, percentile } from './stats.ts';
 
 const silent = pino({ level: 'silent' });
@@ -20,16 +24,58 @@ const ROUNDS = 4;
 
 type Ordering = 'key' | 'none';
 
+/** A fresh topic on a fresh (or shared) transport, with its catalog, and how to be rid of them. */
+interface Opened {
+  transport: Transport;
+  catalog: Catalog;
+  close(): Promise<void>;
+}
+
+/** Where the benchmark runs: a new embedded log per run, or new topics on the Kafka cluster. */
+type Target = { name: 'embedded' } | { name: 'kafka'; brokers: string[] };
+
+let opened = 0;
+
+/** Opens a transport with a topic of its own (12 partitions) for one measurement. */
+async function open(target: Target): Promise<Opened> {
+  const name = `bench-ordered-${process.pid}-${Date.now()}-${opened++}`;
+  const topic = defineTopic({ name, partitions: 12, events: [BenchEvent] });
+  const catalog = createCatalog({ topics: [topic] });
+  if (target.name === 'kafka') {
+    const transport = createKafkaTransport({
+      brokers: target.brokers,
+      clientId: 'keel-bench',
+      logger: silent,
+    });
+    await transport.ensureTopics([topic]);
+    const close = async () => {
+      // The router's group made retry and dead-letter topics named after it: every topic of this run goes.
+      const doomed = (await transport.listTopics()).filter((t) => t.includes(name));
+      await transport.deleteTopics([name, ...doomed]).catch(() => undefined);
+      await transport.close();
+    };
+    return { transport, catalog, close };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ordered-'));
+  const transport = createEmbeddedTransport({ path: join(dir, 'keel.db'), logger: silent });
+  await transport.ensureTopics([topic]);
+  const close = async () => {
+    await transport.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { transport, catalog, close };
+}
+
 /** A router on `group` whose failing keys fail once per event; counts and times the other keys' events. */
 async function startRouter(
-  transport: Transport,
+  { transport, catalog }: Opened,
   group: string,
   ordering: Ordering,
   onHealthy: (sentAt: number) => void,
 ) {
   const router = createRouter({
     transport,
-    catalog: benchCatalog,
+    catalog,
     group,
     logger: silent,
     shutdownSignals: [],
@@ -54,7 +100,7 @@ async function startRouter(
 }
 
 /** Events per second of never-failing keys, through a backlog of stored events. */
-async function throughput(transport: Transport, group: string, ordering: Ordering): Promise<number> {
+async function throughput(opened: Opened, group: string, ordering: Ordering): Promise<number> {
   const healthy = Array.from({ length: PRELOADED }, (_, seq) => `k${seq % KEYS}`).filter((k) => !failing(k));
   let seen = 0;
   let done: () => void = () => {};
@@ -62,7 +108,7 @@ async function throughput(transport: Transport, group: string, ordering: Orderin
     done = resolve;
   });
   const started = performance.now();
-  const router = await startRouter(transport, group, ordering, () => {
+  const router = await startRouter(opened, group, ordering, () => {
     if (++seen === healthy.length) done();
   });
   await finished;
@@ -75,16 +121,18 @@ async function throughput(transport: Transport, group: string, ordering: Orderin
  * p99 publish-to-handler latency (ms) of never-failing keys at a steady rate, on a topic of its own with no
  * backlog, publisher and router in one process; the first second warms up and is not counted.
  */
-async function latency(ordering: Ordering): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ordered-'));
-  const transport = createEmbeddedTransport({ path: join(dir, 'keel.db'), logger: silent });
-  await transport.ensureTopics([BenchTopic]);
+async function latency(target: Target, ordering: Ordering): Promise<number> {
+  const opened = await open(target);
   const latencies: number[] = [];
   let counting = false;
-  const router = await startRouter(transport, `bench-latency-${ordering}`, ordering, (sentAt) => {
+  const router = await startRouter(opened, `bench-latency-${ordering}`, ordering, (sentAt) => {
     if (counting && sentAt > 0) latencies.push(performance.now() - sentAt);
   });
-  const publisher = createPublisher({ transport, catalog: benchCatalog, source: 'urn:keel:bench' });
+  const publisher = createPublisher({
+    transport: opened.transport,
+    catalog: opened.catalog,
+    source: 'urn:keel:bench',
+  });
   const total = RATE * (SECONDS + 1);
   const started = performance.now();
   const inFlight = new Set<Promise<unknown>>();
@@ -108,8 +156,7 @@ async function latency(ordering: Ordering): Promise<number> {
   await Promise.all(inFlight);
   await new Promise((resolve) => setTimeout(resolve, 500));
   await router.close();
-  await transport.close();
-  rmSync(dir, { recursive: true, force: true });
+  await opened.close();
   return percentile(latencies, 99);
 }
 
@@ -118,17 +165,30 @@ async function latency(ordering: Ordering): Promise<number> {
  * each event's first delivery: throughput through a backlog and p99 latency at a steady rate of the keys that
  * never fail, alternating the two in the same run.
  */
-export async function orderedRetries(): Promise<BenchResult[]> {
+export async function orderedRetries(on: 'embedded' | 'kafka' = 'embedded'): Promise<BenchResult[]> {
+  let target: Target = { name: 'embedded' };
+  if (on === 'kafka') {
+    const brokers = await benchBrokers();
+    if (!brokers) {
+      process.stderr.write(
+        'ordered-retries-kafka: no Kafka cluster (npm run kafka:up or KEEL_KAFKA_BROKERS)\n',
+      );
+      return [];
+    }
+    target = { name: 'kafka', brokers };
+  }
   const runs: Record<Ordering, { perSecond: number[]; p99: number[] }> = {
     key: { perSecond: [], p99: [] },
     none: { perSecond: [], p99: [] },
   };
   for (let round = 0; round < ROUNDS; round++) {
     for (const ordering of (round % 2 === 0 ? ['key', 'none'] : ['none', 'key']) as Ordering[]) {
-      const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ordered-'));
-      const transport = createEmbeddedTransport({ path: join(dir, 'keel.db'), logger: silent });
-      await transport.ensureTopics([BenchTopic]);
-      const publisher = createPublisher({ transport, catalog: benchCatalog, source: 'urn:keel:bench' });
+      const opened = await open(target);
+      const publisher = createPublisher({
+        transport: opened.transport,
+        catalog: opened.catalog,
+        source: 'urn:keel:bench',
+      });
       for (let from = 0; from < PRELOADED; from += 1000) {
         await publisher.publishMany(
           BenchEvent,
@@ -140,10 +200,9 @@ export async function orderedRetries(): Promise<BenchResult[]> {
           })),
         );
       }
-      runs[ordering].perSecond.push(await throughput(transport, `bench-${ordering}`, ordering));
-      await transport.close();
-      rmSync(dir, { recursive: true, force: true });
-      runs[ordering].p99.push(await latency(ordering));
+      runs[ordering].perSecond.push(await throughput(opened, `bench-${ordering}`, ordering));
+      await opened.close();
+      runs[ordering].p99.push(await latency(target, ordering));
     }
   }
   const median = (values: number[]) => percentile(values, 50);
@@ -152,38 +211,38 @@ export async function orderedRetries(): Promise<BenchResult[]> {
   const noneRate = median(runs.none.perSecond);
   const keyP99 = median(runs.key.p99);
   const noneP99 = median(runs.none.p99);
-  const setting = `${KEYS} keys, 1 % failing every event's first delivery (retried after 100 ms), no immediate retries; median of ${ROUNDS} alternating runs each, embedded transport (synchronous=full)`;
+  const setting = `${KEYS} keys, 1 % failing every event's first delivery (retried after 100 ms), no immediate retries; median of ${ROUNDS} alternating runs each, ${on === 'kafka' ? 'Kafka (3 brokers, a move is a transaction carrying the offsets)' : 'embedded transport (synchronous=full)'}`;
   return [
     {
-      name: 'ordered retries: never-failing keys through a backlog, ordering none',
+      name: `ordered retries (${on}): never-failing keys through a backlog, ordering none`,
       value: Math.round(noneRate),
       unit: 'events/s',
       note: setting,
     },
     {
-      name: 'ordered retries: never-failing keys through a backlog, ordering key',
+      name: `ordered retries (${on}): never-failing keys through a backlog, ordering key`,
       value: Math.round(keyRate),
       unit: 'events/s',
     },
     {
-      name: 'ordered retries: throughput cost of ordering key vs none',
+      name: `ordered retries (${on}): throughput cost of ordering key vs none`,
       value: round1((1 - keyRate / noneRate) * 100),
       unit: '%',
       target: 10,
       better: 'lower',
     },
     {
-      name: `ordered retries: p99 latency of never-failing keys at ${RATE}/s, ordering none`,
+      name: `ordered retries (${on}): p99 latency of never-failing keys at ${RATE}/s, ordering none`,
       value: round1(noneP99),
       unit: 'ms',
     },
     {
-      name: `ordered retries: p99 latency of never-failing keys at ${RATE}/s, ordering key`,
+      name: `ordered retries (${on}): p99 latency of never-failing keys at ${RATE}/s, ordering key`,
       value: round1(keyP99),
       unit: 'ms',
     },
     {
-      name: 'ordered retries: p99 latency cost of ordering key vs none',
+      name: `ordered retries (${on}): p99 latency cost of ordering key vs none`,
       value: round1((keyP99 / noneP99 - 1) * 100),
       unit: '%',
       target: 10,

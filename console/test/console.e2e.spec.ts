@@ -414,6 +414,23 @@ describe('web console', () => {
     await eventually(() => text('[role="alert"]')).toContain('(404)');
   });
 
+  it('dead letters: a chain head says how many are parked behind it; parked entries name their head', async () => {
+    const group = 'console-ordered';
+    const [first] = await allRecords(seeded.node, TOPIC);
+    // Three events of one key: the later two parked behind the first.
+    const chain = [0n, 100n, 200n].map((more) => ({ ...first!, offset: first!.offset + more }));
+    await seedDeadLetters(seeded.node, group, chain, 'OrderError', 'orders:apply', true);
+    await open(`/dead-letters/${group}`);
+    await eventually(() => text('[data-chain-head]')).toBe('2 events parked behind this one');
+    const head = (await api(`/v1/groups/${group}/dead-letters?status=pending`)).items.find(
+      (e: { parkedBehind: number }) => e.parkedBehind > 0,
+    ).id as string;
+    expect(await page.locator(`[data-parked-behind="${head}"]`).count()).toBe(2);
+    await check('dead-letters-parked');
+    await page.locator(`[data-parked-behind="${head}"] a`).first().click();
+    await eventually(() => text('[data-chain-head]')).toBe('2 events parked behind this one');
+  });
+
   it('errors say what went wrong; an unknown address is a page that says so', async () => {
     await open('/topics/no-such-topic');
     await eventually(() => text('[role="alert"]')).toContain('Not found (404)');
@@ -425,7 +442,11 @@ describe('web console', () => {
     expect(api404.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('every page in the dark theme (taken from the system): no serious or critical accessibility violation', async () => {
+  // Fourteen pages, each rendered, screenshotted and checked by axe: on a loaded 2-core machine that takes
+  // longer than one test's usual 30 s.
+  it('every page in the dark theme (taken from the system): no serious or critical accessibility violation', {
+    timeout: 120_000,
+  }, async () => {
     const dark = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 860 } });
     const darkPage = await dark.newPage();
     const entry = (await api(`/v1/groups/${GROUP}/dead-letters?limit=1`)).items[0].id as string;

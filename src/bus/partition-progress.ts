@@ -13,6 +13,8 @@ export interface PartitionProgress {
   finished(offset: bigint): void;
   /** Offsets started but not finished. */
   inFlight(): number;
+  /** The offsets started and not finished, lowest first. */
+  inFlightOffsets(): Iterable<bigint>;
   /** Next offset to commit when it moved since the last call, else undefined. */
   takeCommit(): bigint | undefined;
   /** Resolves once every offset started before `offset` finished (or the partition was revoked). */
@@ -69,6 +71,9 @@ export function createPartitionProgress(topic: string, partition: number): Parti
       wakeSettled();
     },
     inFlight: () => pending.length - head,
+    *inFlightOffsets() {
+      for (let i = head; i < pending.length; i++) if (!done.has(pending[i]!)) yield pending[i]!;
+    },
     takeCommit() {
       if (next === undefined || next === lastCommitted) return undefined;
       if (lastCommitted !== undefined && next < lastCommitted) return undefined;

@@ -1620,6 +1620,10 @@ export interface operations {
                             };
                             /** @description `<partition>:<offset>` in the group’s DLQ topic. */
                             id: string;
+                            /** @description Pending entries of the same key parked behind this one (ordered retries): retrying or discarding it releases them, in order. */
+                            parkedBehind: number;
+                            /** @description Id of the entry this one is parked behind (the head of its key’s chain); act on that one. */
+                            parkedBehindEntry: string | null;
                             /** @description Why it was discarded. */
                             reason: string | null;
                             /** @enum {string} */
@@ -1723,6 +1727,10 @@ export interface operations {
                             timestamp: string;
                             topic: string;
                         };
+                        /** @description Pending entries of the same key parked behind this one (ordered retries): retrying or discarding it releases them, in order. */
+                        parkedBehind: number;
+                        /** @description Id of the entry this one is parked behind (the head of its key’s chain); act on that one. */
+                        parkedBehindEntry: string | null;
                         /** @description Why it was discarded. */
                         reason: string | null;
                         /** @enum {string} */

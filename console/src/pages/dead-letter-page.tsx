@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { type ApiProblem, answer, api } from '../api/client';
 import { JsonView } from '../components/json-view';
 import { Loading } from '../components/loading';
+import { ParkedChain } from '../components/parked-chain';
 import { ProblemNotice } from '../components/problem-notice';
 import { formatTime } from '../lib/format';
 import { asProblem, useLoad } from '../lib/use-load';
@@ -65,6 +66,10 @@ export function DeadLetterPage({ group, id }: { group: string; id: string }) {
             <dt>Failed</dt>
             <dd>
               {formatTime(entry.failure.firstFailureAt)} – {formatTime(entry.failure.lastFailureAt)}
+            </dd>
+            <dt>Ordered retries</dt>
+            <dd>
+              <ParkedChain group={group} entry={entry} />
             </dd>
           </dl>
           {entry.status === 'pending' && (

@@ -4,6 +4,7 @@ import { EmptyState } from '../components/empty-state';
 import { type Job, JobProgress } from '../components/job-progress';
 import { moveFocusInList } from '../components/key-list';
 import { Loading } from '../components/loading';
+import { ParkedChain } from '../components/parked-chain';
 import { ProblemNotice } from '../components/problem-notice';
 import { formatCount, formatTime } from '../lib/format';
 import { asProblem, useLoad } from '../lib/use-load';
@@ -169,11 +170,12 @@ function PendingEntries({ group, entries }: { group: string; entries: Entry[] })
           <th scope="col">Error</th>
           <th scope="col">From</th>
           <th scope="col">Last failure</th>
+          <th scope="col">Ordered retries</th>
         </tr>
       </thead>
       <tbody onKeyDown={moveFocusInList}>
         {entries.map((entry) => (
-          <tr key={entry.id}>
+          <tr key={entry.id} class={entry.parkedBehindEntry ? 'parked' : undefined}>
             <td>
               <a
                 data-row-link
@@ -190,6 +192,9 @@ function PendingEntries({ group, entries }: { group: string; entries: Entry[] })
               {entry.failure.sourceTopic}/{entry.failure.sourcePartition}:{entry.failure.sourceOffset}
             </td>
             <td>{formatTime(entry.failure.lastFailureAt)}</td>
+            <td>
+              <ParkedChain group={group} entry={entry} />
+            </td>
           </tr>
         ))}
       </tbody>

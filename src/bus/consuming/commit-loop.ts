@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import { NotAssignedError } from '../../transport/errors.ts';
 import type { Consumer, OffsetCommit, PartitionWrite } from '../../transport/transport.ts';
-import { abortableSleep } from '../abortable-sleep.ts';
 import { createPartitionProgress, type PartitionProgress } from '../partition-progress.ts';
+import { createMoveBatcher } from './move-batcher.ts';
 import { partitionId } from './partition-id.ts';
 
 /** Which offsets of each partition were handled, and their commits. */
@@ -14,9 +13,10 @@ export interface CommitLoop {
   /** Commits what every partition handled since the last commit, after the commits before it. */
   commit(): Promise<void>;
   /**
-   * Moves a record on: once every earlier record of its partition is done, appends `writes` and commits past
-   * the record in one atomic step, after the commits before it. Resolves true once moved; false when the
-   * partition is no longer this member's (nothing was written; its next owner gets the record again).
+   * Moves a record on: once every earlier record of its partition is done (or moves with it), appends
+   * `writes` and commits past the record in one atomic step, after the commits before it; the record counts
+   * as handled. Resolves true once moved; false when the partition is no longer this member's or on shutdown
+   * (nothing was written; its next owner gets the record again).
    */
   move(progress: PartitionProgress, offset: bigint, writes: readonly PartitionWrite[]): Promise<boolean>;
   /** Whether a partition matching `which` has records started and not finished. */
@@ -73,7 +73,15 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
     }
   };
 
-  const moves = createMoveBatcher(options.consumer, (id) => loop.forget([id]));
+  const moves = createMoveBatcher({
+    consumer: options.consumer,
+    schedule: (step) => {
+      committing = committing.then(step);
+    },
+    lost: (id) => loop.forget([id]),
+    logger: options.logger,
+    signal: options.signal,
+  });
 
   const loop: CommitLoop = {
     progressOf(topic, partition) {
@@ -96,25 +104,7 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
       committing = committing.then(commitNow);
       return committing;
     },
-    async move(tracker, offset, writes) {
-      for (let attempt = 0; !options.signal.aborted; attempt++) {
-        await untilSettledOrAborted(tracker, offset, options.signal);
-        if (options.signal.aborted) break;
-        // Moves ready together share one atomic step (one fsync, one transaction), after the commits before.
-        const moved = moves.add(tracker, offset, writes);
-        committing = committing.then(moves.flush);
-        try {
-          return await moved;
-        } catch (error) {
-          options.logger.error(
-            { err: error, topic: tracker.topic, partition: tracker.partition, attempt },
-            'cannot move a record to a retry or dead-letter topic; retrying',
-          );
-          await abortableSleep(Math.min(5_000, 100 * 2 ** attempt), options.signal);
-        }
-      }
-      return false;
-    },
+    move: (tracker, offset, writes) => moves.add(tracker, offset, writes),
     busy: (which) => [...progress.values()].some((tracker) => which(tracker) && tracker.inFlight() > 0),
     forget(ids) {
       for (const id of ids) {
@@ -128,92 +118,4 @@ export function createCommitLoop(options: CommitLoopOptions): CommitLoop {
     },
   };
   return loop;
-}
-
-/** Waits for every record before `offset` to be done, or for shutdown; leaves no listener behind. */
-function untilSettledOrAborted(
-  tracker: PartitionProgress,
-  offset: bigint,
-  signal: AbortSignal,
-): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void tracker.settledBefore(offset).then(done);
-  });
-}
-
-interface QueuedMove {
-  tracker: PartitionProgress;
-  offset: bigint;
-  writes: readonly PartitionWrite[];
-  resolve: (moved: boolean) => void;
-  reject: (error: unknown) => void;
-}
-
-/**
- * Group commit of moves: the moves queued when the commit loop gets to them go in one `appendAndCommit`
- * (each commits past its record; a partition's moves never queue together, as each waits for the one
- * before). Refused as a whole (a partition was lost), they are tried one by one, so only the lost
- * partition's moves end, and that partition is forgotten.
- */
-function createMoveBatcher(consumer: () => Consumer | undefined, forget: (id: string) => void) {
-  let queue: QueuedMove[] = [];
-
-  const attempt = async (batch: readonly QueuedMove[]) => {
-    const member = consumer();
-    const live = batch.filter((m) => !m.tracker.revoked);
-    for (const m of batch) if (m.tracker.revoked || !member) m.resolve(false);
-    if (!member || live.length === 0) return;
-    const offsets = live.map(({ tracker, offset }) => ({
-      topic: tracker.topic,
-      partition: tracker.partition,
-      offset: offset + 1n,
-    }));
-    await member.appendAndCommit(
-      live.flatMap((m) => m.writes),
-      offsets,
-    );
-    for (const m of live) {
-      m.tracker.committedUpTo(m.offset + 1n);
-      m.resolve(true);
-    }
-  };
-
-  const one = async (m: QueuedMove) => {
-    try {
-      await attempt([m]);
-    } catch (error) {
-      if (!(error instanceof NotAssignedError)) return m.reject(error);
-      // The partition was lost (a rebalance this member missed): its records in flight here, and the
-      // moves waiting behind this one, end now; a later owner (or this member again) reads them anew.
-      forget(partitionId(m.tracker.topic, m.tracker.partition));
-      m.resolve(false);
-    }
-  };
-
-  return {
-    add: (tracker: PartitionProgress, offset: bigint, writes: readonly PartitionWrite[]) =>
-      new Promise<boolean>((resolve, reject) => {
-        queue.push({ tracker, offset, writes, resolve, reject });
-      }),
-    flush: async (): Promise<void> => {
-      const batch = queue;
-      queue = [];
-      if (batch.length === 0) return;
-      if (batch.length === 1) return one(batch[0]!);
-      try {
-        await attempt(batch);
-      } catch (error) {
-        if (!(error instanceof NotAssignedError)) {
-          for (const m of batch) m.reject(error);
-          return;
-        }
-        for (const m of batch) await one(m);
-      }
-    },
-  };
 }

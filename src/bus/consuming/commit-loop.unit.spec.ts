@@ -142,3 +142,51 @@ describe('commit loop', () => {
     expect(lost.revoked).toBe(true);
   });
 });
+
+describe('commit loop: moves of one partition', () => {
+  it('go together when the records between them are done, in offset order, committed past the last', async () => {
+    const consumer = fakeConsumer();
+    const calls: { writes: string[]; offsets: bigint[] }[] = [];
+    consumer.appendAndCommit = async (writes, offsets) => {
+      calls.push({ writes: writes.map((w) => w.topic), offsets: offsets.map((o) => o.offset) });
+    };
+    const commits = createCommitLoop({ consumer: () => consumer, intervalMs: 60_000, logger, signal });
+    const progress = commits.progressOf('t', 0);
+    for (const offset of [0n, 1n, 2n, 3n]) progress.started(offset);
+    // Offset 2 fails before offset 0 (their keys run concurrently); offset 1 is handled; 3 is still running.
+    const second = commits.move(progress, 2n, [{ topic: 'after', partition: 0, records: [] }]);
+    const first = commits.move(progress, 0n, [{ topic: 'before', partition: 0, records: [] }]);
+    commits.handled(progress, 1n);
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(calls).toEqual([{ writes: ['before', 'after'], offsets: [3n] }]);
+    expect([...progress.inFlightOffsets()]).toEqual([3n]);
+  });
+
+  it('wait for an earlier move still on its way, and a failed step is tried again whole', async () => {
+    const consumer = fakeConsumer();
+    const calls: bigint[][] = [];
+    let failures = 1;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    consumer.appendAndCommit = async (_writes, offsets) => {
+      calls.push(offsets.map((o) => o.offset));
+      if (calls.length === 1) await held;
+      if (calls.length === 1 && failures-- > 0) throw new Error('broker away');
+    };
+    const commits = createCommitLoop({ consumer: () => consumer, intervalMs: 60_000, logger, signal });
+    const progress = commits.progressOf('t', 0);
+    for (const offset of [0n, 1n]) progress.started(offset);
+    const first = commits.move(progress, 0n, []);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = commits.move(progress, 1n, []);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The first step (offset 0 alone) is still on its way: offset 1 waits instead of overtaking it.
+    expect(calls).toEqual([[1n]]);
+    release();
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    // The failed step went again with what had queued behind it.
+    expect(calls).toEqual([[1n], [2n]]);
+  });
+});

@@ -157,21 +157,29 @@ type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 type OffsetMessage = Parameters<Transaction['addOffset']>[0];
 
 /**
- * Adds a member's offsets to the transaction (AddOffsetsToTxn, then one TxnOffsetCommit per partition, fenced
+ * Adds a member's offsets to the transaction (AddOffsetsToTxn, then one TxnOffsetCommit per partition, sent together, fenced
  * on the member's generation). The client commits a message's offset + 1, so each is passed one lower.
  */
 async function addOffsets(tx: Transaction, offsets: TransactionOffsets): Promise<void> {
   await tx.addConsumer({ groupId: offsets.group } as Parameters<Transaction['addConsumer']>[0]);
-  for (const o of offsets.offsets) {
-    const consumer = {
-      groupId: offsets.group,
-      generationId: offsets.generation,
-      memberId: offsets.memberId,
-      coordinatorId: offsets.coordinatorId,
-    };
-    const message = { topic: o.topic, partition: o.partition, offset: o.offset - 1n, metadata: { consumer } };
-    await tx.addOffset(message as unknown as OffsetMessage);
-  }
+  const consumer = {
+    groupId: offsets.group,
+    generationId: offsets.generation,
+    memberId: offsets.memberId,
+    coordinatorId: offsets.coordinatorId,
+  };
+  // One request per partition, all to the group's coordinator: sent together, not one round trip each.
+  await Promise.all(
+    offsets.offsets.map((o) => {
+      const message = {
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset - 1n,
+        metadata: { consumer },
+      };
+      return tx.addOffset(message as unknown as OffsetMessage);
+    }),
+  );
 }
 
 /**

@@ -5,7 +5,14 @@ import { PatientCreated } from '../../examples/catalog.ts';
 import { allRecords, seedDeadLetters } from '../../src/server/test-support/api-fixture.ts';
 import { decodeRecord } from '../../src/server/topics/message-filter.ts';
 import { launchChromium, saveScreenshot, seriousViolations } from './browser.ts';
-import { STORE_SEED, seedStore, seedTrace, seedWorkflows } from './seed-store.ts';
+import {
+  compensations,
+  STORE_SEED,
+  seedDischarge,
+  seedStore,
+  seedTrace,
+  seedWorkflows,
+} from './seed-store.ts';
 import { GROUP, SEED, type SeededNode, startSeededNode, TOPIC } from './seeded-node.ts';
 
 // The console in real Chromium against a node on the embedded transport, seeded with events, a group
@@ -352,6 +359,25 @@ describe('web console', () => {
     await eventually(() => text('[role="alert"]')).toContain('(404)');
   });
 
+  it('jobs: a running job is cancelled from the jobs page and ends cancelled, part done', async () => {
+    // A replay of the seeded store at one event every two seconds: it runs long enough to be cancelled.
+    const started = await fetch(`${seeded.url}/v1/store/replays`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ratePerSecond: 0.5 }),
+    }).then((r) => r.json());
+    const id = started.id as string;
+    await open('/jobs');
+    const row = page.locator(`[data-job="${id}"]`);
+    await eventually(() => row.innerText()).toContain('running');
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    await eventually(() => row.innerText()).toContain('cancelled');
+    expect(await row.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    const job = await api(`/v1/jobs/${id}`);
+    expect(job.status).toBe('cancelled');
+    expect(job.progress.done).toBeLessThan(job.progress.total);
+  });
+
   it('workflows: instances by SLA state and status, a timeline, a signal refused, a cancel with a reason', async () => {
     const [admission, , triage] = await seedWorkflows(seeded.node);
     await open('/workflows');
@@ -383,6 +409,25 @@ describe('web console', () => {
     expect((await api(`/v1/workflows/instances/${admission}`)).status).toBe('cancelled');
     await open('/workflows?status=cancelled');
     await eventually(() => page.locator(`[data-instance="${admission}"]`).count()).toBe(1);
+  });
+
+  it('workflows: an instance that needs an operator is retried from its page once its cause is fixed', async () => {
+    const discharge = await seedDischarge(seeded.node);
+    await open(`/workflows/${discharge}`);
+    await eventually(() => text('[data-workflow-status]')).toBe('needs operator');
+    expect(await page.locator('[data-lane="bill"] rect[data-attempt="failed"]').count()).toBe(1);
+    await check('workflow-needs-operator');
+    // Still broken: the retry runs, the compensation fails again, and the instance still waits.
+    await page.getByRole('button', { name: 'Retry compensation' }).click();
+    await eventually(() => page.locator('.notice').innerText()).toContain('Compensation retried.');
+    compensations.allowed = true;
+    await page.getByRole('button', { name: 'Retry compensation' }).click();
+    await eventually(async () => {
+      await page.reload();
+      return text('[data-workflow-status]');
+    }).toBe('compensated');
+    expect((await api(`/v1/workflows/instances/${discharge}`)).status).toBe('compensated');
+    expect(await page.getByRole('button', { name: 'Retry compensation' }).count()).toBe(0);
   });
 
   it('trace: from a message to its causation tree across the topic, the groups and the store', async () => {

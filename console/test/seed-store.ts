@@ -23,7 +23,13 @@ export const patientCounts = defineProjection({
 /** The projections the console's node holds. */
 export const consoleProjections = [patientCounts];
 
-/** An admission waiting for approval (an hour of SLA) and a triage whose 1 ms SLA is breached at once. */
+/** Whether the discharge's compensation may succeed (a test lets it before retrying from the console). */
+export const compensations = { allowed: false };
+
+/**
+ * An admission waiting for approval (an hour of SLA), a discharge that needs an operator and a triage whose
+ * 1 ms SLA is breached at once.
+ */
 export const consoleWorkflows = [
   defineWorkflow({
     id: 'console-admission',
@@ -32,6 +38,29 @@ export const consoleWorkflows = [
     steps: [
       { name: 'register', action: () => ({ bed: 1 }) },
       { name: 'approve', waitForSignal: 'approved' },
+    ],
+  }),
+  // A discharge whose billing fails, and whose bed release (its compensation) fails until a test lets it:
+  // the instance needs an operator.
+  defineWorkflow({
+    id: 'console-discharge',
+    version: 1,
+    compensationRetry: { maxAttempts: 1 },
+    steps: [
+      {
+        name: 'release-bed',
+        action: () => ({ released: true }),
+        compensate: () => {
+          if (!compensations.allowed) throw new Error('the bed service is down');
+        },
+      },
+      {
+        name: 'bill',
+        retry: { maxAttempts: 1 },
+        action: () => {
+          throw new Error('billing refused');
+        },
+      },
     ],
   }),
   defineWorkflow({
@@ -86,6 +115,14 @@ export async function seedStore(node: KeelNode): Promise<void> {
   await projection.caughtUp();
   await projection.stop();
   await store.append('patient-c', [created('c', 'Somerville')]);
+}
+
+/** Starts a discharge and waits until it needs an operator (its compensation failed). */
+export async function seedDischarge(node: KeelNode): Promise<string> {
+  const engine = node.store.workflows;
+  const { instanceId } = await engine.start('console-discharge', { patient: 'p-discharge' });
+  await until(async () => (await engine.get(instanceId)).status === 'needs_operator');
+  return instanceId;
 }
 
 /** Starts the admissions and the triage, and waits until each waits for its signal. */

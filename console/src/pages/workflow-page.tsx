@@ -57,6 +57,9 @@ export function WorkflowPage({ instanceId }: { instanceId: string }) {
               </>
             )}
           </dl>
+          {data.status === 'needs_operator' && (
+            <RetryCompensation instanceId={instanceId} onDone={instance.reload} />
+          )}
           {!ENDED.has(data.status) && <InstanceActions instanceId={instanceId} onDone={instance.reload} />}
           <h2>Timeline</h2>
           <WorkflowTimeline timeline={data.timeline} startedAt={data.startedAt} endedAt={data.endedAt} />
@@ -64,6 +67,42 @@ export function WorkflowPage({ instanceId }: { instanceId: string }) {
           <JsonView value={data.input} />
         </>
       )}
+    </section>
+  );
+}
+
+/** Tries an operator-held instance's failing compensation again (after its cause was fixed). */
+function RetryCompensation({ instanceId, onDone }: { instanceId: string; onDone: () => void }) {
+  const [error, setError] = useState<ApiProblem | undefined>();
+  const [busy, setBusy] = useState(false);
+  const retry = async () => {
+    setError(undefined);
+    setBusy(true);
+    try {
+      await answer(
+        api.POST('/v1/workflows/instances/{instanceId}/retry', {
+          params: { path: { instanceId } },
+          body: {},
+        }),
+      );
+      announce('success', 'Compensation retried.');
+      onDone();
+    } catch (failure) {
+      setError(asProblem(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="actions-panel" aria-label="Needs an operator">
+      {error && <ProblemNotice error={error} />}
+      <p>
+        A compensation failed after its retries: fix its cause, then try it again. The instance goes on
+        compensating from the step that failed.
+      </p>
+      <button type="button" onClick={retry} disabled={busy}>
+        Retry compensation
+      </button>
     </section>
   );
 }

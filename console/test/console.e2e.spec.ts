@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatientCreated } from '../../examples/catalog.ts';
+import { PatientCreated, PatientUpdated } from '../../examples/catalog.ts';
+import { createEvent } from '../../src/events/create-event.ts';
 import { allRecords, seedDeadLetters } from '../../src/server/test-support/api-fixture.ts';
 import { decodeRecord } from '../../src/server/topics/message-filter.ts';
 import { launchChromium, saveScreenshot, seriousViolations } from './browser.ts';
@@ -359,14 +360,34 @@ describe('web console', () => {
     await eventually(() => text('[role="alert"]')).toContain('(404)');
   });
 
+  it('a stream longer than a page shows its first page and fetches the rest on request', async () => {
+    const { store } = seeded.node.store;
+    const changes = Array.from({ length: 620 }, (_, i) =>
+      createEvent(
+        PatientUpdated,
+        { patientId: 'long', changes: { visit: i } },
+        { source: 'urn:console:test' },
+      ),
+    );
+    await store.append('patient-long', changes);
+    await open('/store/streams/patient-long');
+    await eventually(() => page.locator('[data-event-version]').count()).toBe(500);
+    expect(await text('[data-shown-count]')).toContain('500 events shown; there are more');
+    await page.getByRole('button', { name: 'Load more events' }).click();
+    await eventually(() => page.locator('[data-event-version]').count()).toBe(620);
+    expect(await text('[data-shown-count]')).toBe('620 events shown.');
+    expect(await page.getByRole('button', { name: 'Load more events' }).count()).toBe(0);
+    expect(await page.locator('[data-event-version]').last().getAttribute('data-event-version')).toBe('620');
+  });
+
   it('jobs: a running job is cancelled from the jobs page and ends cancelled, part done', async () => {
     // A replay of the seeded store at one event every two seconds: it runs long enough to be cancelled.
     const started = await fetch(`${seeded.url}/v1/store/replays`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ratePerSecond: 0.5 }),
-    }).then((r) => r.json());
-    const id = started.id as string;
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const id = started.id;
     await open('/jobs');
     const row = page.locator(`[data-job="${id}"]`);
     await eventually(() => row.innerText()).toContain('running');

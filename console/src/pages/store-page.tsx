@@ -4,10 +4,12 @@ import { type Answer, type ApiProblem, answer, api } from '../api/client';
 import { EmptyState } from '../components/empty-state';
 import { type Job, JobProgress } from '../components/job-progress';
 import { moveFocusInList } from '../components/key-list';
+import { LoadMore } from '../components/load-more';
 import { Loading } from '../components/loading';
 import { ProblemNotice } from '../components/problem-notice';
 import { formatCount, formatTime } from '../lib/format';
 import { asProblem, useLoad } from '../lib/use-load';
+import { usePagedLoad } from '../lib/use-paged-load';
 import { announce } from '../state/store';
 
 type Stream = Answer<'listStreams'>['items'][number];
@@ -23,8 +25,13 @@ export function StorePage() {
   const filters: StreamFilters = {};
   for (const name of STREAM_FILTERS) if (location.query[name]) filters[name] = location.query[name];
   const key = JSON.stringify(filters);
-  const streams = useLoad(
-    () => answer(api.GET('/v1/store/streams', { params: { query: { ...filters, limit: 200 } } })),
+  const streams = usePagedLoad(
+    (cursor) =>
+      answer(
+        api.GET('/v1/store/streams', {
+          params: { query: { ...filters, limit: 200, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
     [key],
   );
   const apply = (next: StreamFilters) => {
@@ -39,8 +46,8 @@ export function StorePage() {
       <h2>Streams</h2>
       <StreamFilterForm key={key} filters={filters} onApply={apply} />
       {streams.error && <ProblemNotice error={streams.error} />}
-      {streams.loading && !streams.data && <Loading what="streams" />}
-      {streams.data && streams.data.items.length === 0 && (
+      {streams.loading && !streams.items && <Loading what="streams" />}
+      {streams.items && streams.items.length === 0 && (
         <EmptyState title="No streams match">
           {key === '{}' ? (
             <>
@@ -51,7 +58,8 @@ export function StorePage() {
           )}
         </EmptyState>
       )}
-      {streams.data && streams.data.items.length > 0 && <StreamTable streams={streams.data.items} />}
+      {streams.items && streams.items.length > 0 && <StreamTable streams={streams.items} />}
+      <LoadMore list={streams} what="streams" />
       <h2>Projections</h2>
       <Projections />
     </section>

@@ -1,20 +1,26 @@
 import { answer, api } from '../api/client';
 import { JsonView } from '../components/json-view';
+import { LoadMore } from '../components/load-more';
 import { Loading } from '../components/loading';
 import { ProblemNotice } from '../components/problem-notice';
 import { formatTime } from '../lib/format';
-import { useLoad } from '../lib/use-load';
+import { usePagedLoad } from '../lib/use-paged-load';
+
+/** Events fetched per page. */
+const PAGE = 500;
 
 /** One stream's history: each event with its version and position, and the snapshots in force. */
 export function StreamPage({ streamId }: { streamId: string }) {
-  const stream = useLoad(
-    () =>
+  const stream = usePagedLoad(
+    (cursor) =>
       answer(
-        api.GET('/v1/store/streams/{streamId}', { params: { path: { streamId }, query: { limit: 500 } } }),
+        api.GET('/v1/store/streams/{streamId}', {
+          params: { path: { streamId }, query: { limit: PAGE, ...(cursor ? { cursor } : {}) } },
+        }),
       ),
     [streamId],
   );
-  const data = stream.data;
+  const data = stream.first;
   return (
     <section aria-labelledby="stream-title">
       <p class="crumbs">
@@ -59,7 +65,7 @@ export function StreamPage({ streamId }: { streamId: string }) {
               </tr>
             </thead>
             <tbody>
-              {data.items.map((item) => (
+              {(stream.items ?? []).map((item) => (
                 <tr key={item.version} data-event-version={item.version}>
                   <td class="num">{item.version}</td>
                   <td>{String(item.event.type ?? '—')}</td>
@@ -74,7 +80,7 @@ export function StreamPage({ streamId }: { streamId: string }) {
               ))}
             </tbody>
           </table>
-          {data.next && <p class="muted">Showing the first 500 events.</p>}
+          <LoadMore list={stream} what="events" />
         </>
       )}
     </section>

@@ -2,14 +2,18 @@ import { useLocation } from 'preact-iso';
 import { type Answer, answer, api } from '../api/client';
 import { EmptyState } from '../components/empty-state';
 import { moveFocusInList } from '../components/key-list';
+import { LoadMore } from '../components/load-more';
 import { Loading } from '../components/loading';
 import { ProblemNotice } from '../components/problem-notice';
 import { formatTime } from '../lib/format';
-import { useLoad } from '../lib/use-load';
+import { usePagedLoad } from '../lib/use-paged-load';
 
 type Instance = Answer<'listWorkflowInstances'>['items'][number];
 type SlaState = Instance['slaState'];
 type Status = Instance['status'];
+
+/** Instances fetched per page. */
+const PAGE = 200;
 
 /** The SLA states an operator looks at, in the order of urgency. */
 const SLA_STATES: SlaState[] = ['breached', 'at-risk', 'on-time', 'none'];
@@ -35,16 +39,16 @@ const STATUSES: Status[] = [
 export function WorkflowsPage() {
   const location = useLocation();
   const status = location.query.status as Status | undefined;
-  const instances = useLoad(
-    () =>
+  const instances = usePagedLoad(
+    (cursor) =>
       answer(
         api.GET('/v1/workflows/instances', {
-          params: { query: { limit: 500, ...(status ? { status } : {}) } },
+          params: { query: { limit: PAGE, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
         }),
       ),
     [status],
   );
-  const items = instances.data?.items;
+  const items = instances.items;
   return (
     <section aria-labelledby="workflows-title">
       <h1 id="workflows-title">Workflows</h1>
@@ -68,11 +72,12 @@ export function WorkflowsPage() {
             <InstanceTable key={sla} title={SLA_LABELS[sla]} sla={sla} instances={inState} />
           );
         })}
+      <LoadMore list={instances} what="instances" />
     </section>
   );
 }
 
-/** How many instances are in each SLA state. */
+/** How many of the instances shown are in each SLA state. */
 function SlaCounts({ instances }: { instances: Instance[] }) {
   return (
     <p class="sla-counts">

@@ -2,6 +2,7 @@ import { type Logger, pino } from 'pino';
 import { loadCatalog } from '../config/load-catalog.ts';
 import type { ConfigFlags } from '../config/load-config.ts';
 import { describeKey, loadConfig } from '../config/load-config.ts';
+import { type OtlpTracing, otlpConfigured, startOtlpTracing } from '../observability/otlp.ts';
 import { createNode, type KeelNode } from '../server/node.ts';
 import { nodeDefinitionsOf } from '../server/node-definitions.ts';
 import { EXIT_FAILURE, reportFailure } from './fail.ts';
@@ -33,7 +34,13 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
   const gate = createGatedStream(process.stdout);
   let logger: Logger | undefined;
   let node: KeelNode | undefined;
+  let tracing: OtlpTracing | undefined;
   let stopping = false;
+  // Closes the node, then exports the spans still buffered.
+  const close = async () => {
+    await node?.close();
+    await tracing?.shutdown();
+  };
 
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -47,7 +54,7 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
       process.exit(EXIT_FAILURE);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
-    (node?.close() ?? Promise.resolve()).then(
+    close().then(
       () => {
         logger?.info('stopped');
         gate.open();
@@ -69,7 +76,7 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
     if (stopping) return; // a signal interrupted the start; the shutdown ends the process
     const code = reportFailure(error, process.stderr, doing);
     gate.open();
-    await node?.close().catch(() => undefined);
+    await close().catch(() => undefined);
     process.exit(code);
   };
 
@@ -81,6 +88,14 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
   }
   const { config, sources } = loaded;
   logger = pino({ name: 'keel', level: config.logLevel }, gate);
+  // The OpenTelemetry SDK's own variables name the collector: set, the node's spans are exported over OTLP.
+  if (otlpConfigured()) {
+    tracing = startOtlpTracing();
+    logger.info(
+      { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT },
+      'exporting traces over OTLP',
+    );
+  }
 
   try {
     const key = describeKey('catalog', sources.catalog);

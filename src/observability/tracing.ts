@@ -1,4 +1,13 @@
-import { type Context, ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context as otelContext,
+  ROOT_CONTEXT,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -46,4 +55,38 @@ export function contextFromTraceparent(traceparent: string | undefined): Context
   return trace.isSpanContextValid(spanContext)
     ? trace.setSpanContext(ROOT_CONTEXT, spanContext)
     : ROOT_CONTEXT;
+}
+
+/**
+ * Runs `work` in a SERVER span named `<method> <route>`, child of the request's `traceparent` header, so the
+ * events it publishes (and their consumers' spans) join the caller's trace; the span ends with the answer's
+ * status (`status()`, read once `work` settled). Without an SDK it only runs `work`.
+ */
+export async function inServerSpan<T>(
+  request: { method: string; route: string; traceparent: string | undefined },
+  work: () => Promise<T>,
+  status: () => number,
+): Promise<T> {
+  if (tracingIsOff()) return work();
+  const parent = contextFromTraceparent(request.traceparent);
+  const span = tracer.startSpan(
+    `${request.method} ${request.route}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': request.method, 'http.route': request.route },
+    },
+    parent,
+  );
+  try {
+    return await otelContext.with(trace.setSpan(parent, span), work);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    const code = status();
+    span.setAttribute('http.response.status_code', code);
+    if (code >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
 }

@@ -104,6 +104,11 @@ export function createEventBuilder(options: EventBuilderOptions): EventBuilder {
     // An event posted without a key gets the one its definition picks, so HTTP ingestion keeps per-key order too.
     const key = event.partitionkey ?? definition?.partitionKey?.(event.data as never);
     if (key !== undefined && event.partitionkey === undefined) event = { ...event, partitionkey: key };
+    // One posted without trace context continues the active span (the HTTP request's, when traced).
+    if (event.traceparent === undefined) {
+      const traceparent = activeTraceparent();
+      if (traceparent !== undefined) event = { ...event, traceparent };
+    }
     return placer.place(event, { topic: entry.topic.name, partitions: entry.topic.partitions });
   };
 

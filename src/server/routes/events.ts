@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DecodedCloudEvent, Publisher } from '../../bus/publisher-port.ts';
 import { type HttpMode, readHttp } from '../../events/http-binding.ts';
+import { inServerSpan } from '../../observability/tracing.ts';
 import { IdempotencyConflictError, idempotencyConflictProblem } from '../idempotency/idempotency-conflict.ts';
 import type { EventReceipt, IdempotentPublish } from '../idempotency/idempotent-publish.ts';
 import { problem, problemFromError, sendProblem } from '../problem.ts';
@@ -21,7 +22,15 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
   const publish: IdempotentPublish =
     options.idempotent ?? (async (events) => (await publisher.publishDecoded(events)).map(receiptOf));
 
-  app.post('/v1/events', async (request, reply) => {
+  app.post('/v1/events', (request, reply) =>
+    inServerSpan(
+      { method: 'POST', route: '/v1/events', traceparent: single(request.headers.traceparent) },
+      () => handle(request, reply),
+      () => reply.statusCode,
+    ),
+  );
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     let mode: HttpMode | undefined;
     let events: DecodedCloudEvent[] | undefined;
@@ -49,7 +58,12 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       request.log.info({ problem: answer.type, detail: answer.detail }, 'events rejected');
       return sendProblem(reply, answer);
     }
-  });
+  };
+}
+
+/** A header sent once, or undefined (a repeated `traceparent` names no single parent). */
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** A receipt as the route answers it (offset as digits). */

@@ -23,6 +23,7 @@ import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
+import { registerStoreGauges } from './metrics/store-gauges.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -112,6 +113,13 @@ export function createNode(options: NodeOptions): KeelNode {
     ...(options.projections ? { projections: options.projections } : {}),
     bus: { transport, publisher },
     logger: logger.child({ component: 'store' }),
+  });
+
+  registerStoreGauges({
+    registry: metrics.registry,
+    store: nodeStore.store,
+    projections: nodeStore.projections,
+    logger,
   });
 
   const idempotency = openNodeIdempotency({

@@ -1,11 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PatientCreated, PatientUpdated } from '../../examples/catalog.ts';
+import { createEvent } from '../../src/events/create-event.ts';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
+import { createAsyncProjection } from '../../src/store/projections/async-projection.ts';
+import { defineProjection } from '../../src/store/projections/projection.ts';
+
+/** Counts patients per last name: an async projection of PatientCreated only. */
+const patientCounts = defineProjection({
+  name: 'metrics_patient_counts',
+  types: [PatientCreated.type],
+  createTable: (table) => [`CREATE TABLE ${table.name} (last_name TEXT PRIMARY KEY, n INTEGER NOT NULL)`],
+  async apply(events, { transaction, table }) {
+    const sql = `INSERT INTO ${table.name} (last_name, n) VALUES (?, 1) ON CONFLICT (last_name) DO UPDATE SET n = n + 1`;
+    for (const e of events) await transaction.query(sql, [(e.event.data as { lastName: string }).lastName]);
+  },
+});
+
 import { consumeOnce, publishPatients, TOPIC } from './support/load.ts';
 import { promtool } from './support/promtool.ts';
 
 let temp: TempNode;
 beforeAll(async () => {
-  temp = await startTempNode();
+  temp = await startTempNode({ projections: [patientCounts] });
 });
 afterAll(async () => {
   await temp?.close();
@@ -48,6 +64,38 @@ describe("a node's /metrics", () => {
     expect(text).toMatch(/^keel_dlq_records\{group="billing"\} 3$/m);
     // Every other topic, dead-letter or not, is left out: only `<group>.dlq` topics are dead-letter queues.
     expect(text.match(/^keel_dlq_records\{/gm)).toHaveLength(1);
+    const run = promtool(['check', 'metrics'], text);
+    expect(run.output.trim()).toBe('');
+    expect(run.status).toBe(0);
+  });
+
+  it("reads the event store's size and each projection's lag at scrape time", async () => {
+    const { store } = temp.node.store;
+    const created = (id: string) =>
+      createEvent(
+        PatientCreated,
+        { patientId: id, firstName: 'Ada', lastName: 'Lovelace', dateOfBirth: '1815-12-10' },
+        { source: 'urn:test:metrics' },
+      );
+    await store.append('patient-m1', [
+      created('m1'),
+      createEvent(PatientUpdated, { patientId: 'm1', changes: {} }, { source: 'urn:test:metrics' }),
+    ]);
+    const projection = createAsyncProjection({ store, projection: patientCounts, pollIntervalMs: 20 });
+    await projection.start();
+    await projection.caughtUp();
+    await projection.stop();
+    // Stored after the projection stopped: two events of its type behind, one of another type not counted.
+    await store.append('patient-m2', [created('m2')]);
+    await store.append('patient-m3', [
+      created('m3'),
+      createEvent(PatientUpdated, { patientId: 'm3', changes: {} }, { source: 'urn:test:metrics' }),
+    ]);
+
+    const text = await (await fetch(`${temp.node.url}/metrics`)).text();
+    expect(text).toMatch(/^keel_store_events 5$/m);
+    expect(text).toMatch(/^keel_projection_lag_events\{projection="metrics_patient_counts",scope="\*"\} 2$/m);
+    expect(text).toMatch(/^keel_projection_rebuilding\{projection="metrics_patient_counts",scope="\*"\} 0$/m);
     const run = promtool(['check', 'metrics'], text);
     expect(run.output.trim()).toBe('');
     expect(run.status).toBe(0);

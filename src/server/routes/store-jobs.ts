@@ -47,7 +47,7 @@ const projectionSchema = z.object({
 });
 
 /** A projection's row with its lag, as the API shows it. */
-async function projectionView(
+export async function projectionView(
   store: EventStore,
   state: NamedProjectionState,
   definition: ProjectionDefinition | undefined,

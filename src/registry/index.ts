@@ -1,0 +1,35 @@
+export {
+  compatibilityIncompatibilities,
+  readIncompatibilities,
+} from './compatibility/check-compatibility.ts';
+export {
+  describeIncompatibility,
+  type Incompatibility,
+  IncompatibleSchemaError,
+  InvalidCompatibilityLevelError,
+  InvalidSchemaError,
+  InvalidVersionError,
+  OperationNotPermittedError,
+  ReferenceExistsError,
+  RegistryError,
+  SchemaNotFoundError,
+  SubjectCompatibilityNotConfiguredError,
+  SubjectNotFoundError,
+  SubjectNotSoftDeletedError,
+  VersionNotFoundError,
+  VersionNotSoftDeletedError,
+} from './errors.ts';
+export { type ParsedSchema, parseAvro, parseJsonSchema, parseSchema } from './parse-schema.ts';
+export type { RegistryStorage } from './registry-storage.ts';
+export {
+  type CompatibilityVerdict,
+  createSchemaRegistry,
+  type SchemaRegistry,
+  type SchemaRegistryOptions,
+  type VersionSpec,
+} from './schema-registry.ts';
+export {
+  createSqliteRegistryStorage,
+  type SqliteRegistryStorageOptions,
+} from './sqlite/sqlite-registry-storage.ts';
+export * from './types.ts';

@@ -33,3 +33,10 @@ export {
   type SqliteRegistryStorageOptions,
 } from './sqlite/sqlite-registry-storage.ts';
 export * from './types.ts';
+export {
+  type AvroWireCodec,
+  createAvroWireCodec,
+  MAGIC_BYTE,
+  type RegistryReader,
+} from './wire/avro-wire.ts';
+export { AvroEncodeError, type UndecodableReason, UndecodableRecordError } from './wire/wire-errors.ts';

@@ -1,4 +1,15 @@
 export {
+  CatalogIncompatibleError,
+  type CatalogRegistration,
+  type CatalogSchema,
+  type CatalogVerdict,
+  type CompatibilityCheck,
+  catalogSchemas,
+  checkCatalogSchemas,
+  registerCatalogSchemas,
+  registryCheck,
+} from './catalog-schemas.ts';
+export {
   compatibilityIncompatibilities,
   readIncompatibilities,
 } from './compatibility/check-compatibility.ts';

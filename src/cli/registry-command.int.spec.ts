@@ -25,7 +25,7 @@ const catalogOf = (schema: z.ZodType) =>
   });
 
 /** A catalog module the CLI loads: the admission event with the given zod shape (source text). */
-function catalogModule(dir: string, name: string, shape: string): string {
+function catalogModule(dir: string, name: string, shape: string, versioning = 'version: 1'): string {
   const src = (part: string) => JSON.stringify(join(PACKAGE_ROOT, 'src', 'events', part));
   const file = join(dir, name);
   writeFileSync(
@@ -35,7 +35,7 @@ import { createCatalog } from ${src('catalog.ts')};
 import { defineEvent } from ${src('define-event.ts')};
 import { defineTopic } from ${src('define-topic.ts')};
 export const catalog = createCatalog({ topics: [defineTopic({ name: 'admissions', partitions: 1, events: [
-  defineEvent({ type: 'healthcare.admission.opened', version: 1, schema: z.object(${shape}) }),
+  defineEvent({ type: 'healthcare.admission.opened', ${versioning}, schema: z.object(${shape}) }),
 ] })] });
 `,
   );
@@ -97,6 +97,22 @@ describe('the catalog registers itself, and `keel registry check` refuses incomp
     expect(await temp.node.store.registry.versions('healthcare.admission.opened')).toEqual([1]);
   });
 
+  it('a version step covered by an upcaster passes: consumers read the older data through it', async () => {
+    const upcast =
+      "version: 2, upcasters: [{ fromVersion: 1, upcast: (d) => ({ ...d, bed: 'unassigned' }) }]";
+    const stepped = catalogModule(
+      dir,
+      'stepped.ts',
+      '{ admissionId: z.string(), ward: z.string(), bed: z.string() }',
+      upcast,
+    );
+    const ok = await runCli(['registry', 'check', '--url', temp.node.url as string, '--catalog', stepped], {
+      env: {},
+    });
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+  });
+
   it('a node whose catalog breaks the registered schemas refuses to start, before it publishes anything', async () => {
     // The same data folder after a restart, with the event type narrowed.
     await temp.node.close();
@@ -110,11 +126,33 @@ describe('the catalog registers itself, and `keel registry check` refuses incomp
     } finally {
       await storage.close();
     }
+    // The same change with an upcaster from version 1 starts, and registers the new defineEvent version.
+    const stepped = defineEvent({
+      type: 'healthcare.admission.opened',
+      version: 2,
+      schema: z.object({ admissionId: z.string(), ward: z.enum(['A', 'B']) }),
+      upcasters: [{ fromVersion: 1, upcast: (data) => ({ ...(data as object), ward: 'A' }) }],
+    });
+    await startNodeOn(
+      temp.dir,
+      createCatalog({ topics: [defineTopic({ name: 'admissions', partitions: 1, events: [stepped] })] }),
+    );
+    const after = createSqliteRegistryStorage({ path: temp.node.dataFile });
+    try {
+      const latest = await createSchemaRegistry({ storage: after }).version(
+        'healthcare.admission.opened',
+        'latest',
+      );
+      expect(latest.version).toBe(2);
+      expect(JSON.parse(latest.schema)['x-keel-version']).toBe(2);
+    } finally {
+      await after.close();
+    }
   });
 });
 
 /** Starts a node on an existing data folder (the temp node helper always makes a new one). */
-async function startNodeOn(dataDir: string, catalog: ReturnType<typeof catalogOf>): Promise<void> {
+async function startNodeOn(dataDir: string, catalog: ReturnType<typeof createCatalog>): Promise<void> {
   const { createNode } = await import('../server/node.ts');
   const { configSchema } = await import('../config/config-schema.ts');
   const { pino } = await import('pino');

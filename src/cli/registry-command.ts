@@ -2,30 +2,44 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadCatalog } from '../config/load-catalog.ts';
 import { type ConfigFlags, describeKey, loadConfig } from '../config/load-config.ts';
-import { type CompatibilityCheck, checkCatalogSchemas } from '../registry/catalog-schemas.ts';
+import { type CatalogRegistryView, checkCatalogSchemas, keelVersionOf } from '../registry/catalog-schemas.ts';
 import { EXIT_FAILURE, reportFailure } from './fail.ts';
 import type { TextSink } from './gated-stream.ts';
 import { DEFAULT_NODE_URL } from './remote/node-client.ts';
 
-/** The node's registry API, asked whether a subject would take a schema (Confluent's verbose check). */
-export function remoteCheck(url: string): CompatibilityCheck {
-  return async (subject, input) => {
-    const response = await fetch(
-      `${url.replace(/\/$/, '')}/registry/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-        body: JSON.stringify(input),
-      },
-    );
-    const body = (await response.json()) as {
-      is_compatible?: boolean;
-      messages?: string[];
-      message?: string;
-    };
-    if (!response.ok)
-      throw new Error(`${url} refused the check of ${subject}: ${body.message ?? response.status}`);
-    return body.is_compatible === true ? [] : (body.messages ?? ['incompatible']);
+/** The node's registry API (Confluent's verbose check, and the latest version of a subject). */
+export function remoteRegistryView(url: string): CatalogRegistryView {
+  const base = `${url.replace(/\/$/, '')}/registry`;
+  return {
+    async check(subject, input) {
+      const response = await fetch(
+        `${base}/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+          body: JSON.stringify(input),
+        },
+      );
+      const body = (await response.json()) as {
+        is_compatible?: boolean;
+        messages?: string[];
+        message?: string;
+      };
+      if (!response.ok)
+        throw new Error(`${url} refused the check of ${subject}: ${body.message ?? response.status}`);
+      return body.is_compatible === true ? [] : (body.messages ?? ['incompatible']);
+    },
+    async latestKeelVersion(subject) {
+      const response = await fetch(`${base}/subjects/${encodeURIComponent(subject)}/versions/latest`);
+      const body = (await response.json()) as { schema?: string; error_code?: number; message?: string };
+      if (body.error_code === 40401) return undefined;
+      if (!response.ok || body.schema === undefined) {
+        throw new Error(
+          `${url} could not say the latest version of ${subject}: ${body.message ?? response.status}`,
+        );
+      }
+      return keelVersionOf(body.schema);
+    },
   };
 }
 
@@ -46,7 +60,7 @@ export async function runRegistryCheck(
       key: describeKey('catalog', sources.catalog),
     });
     const url = flags.url ?? process.env.KEEL_URL ?? DEFAULT_NODE_URL;
-    const refused = await checkCatalogSchemas(catalog, remoteCheck(url));
+    const refused = await checkCatalogSchemas(catalog, remoteRegistryView(url));
     if (refused.length === 0) {
       stdout.write(
         `catalog ${label}: ${catalog.events.length} event types compatible with the registry at ${url}\n`,

@@ -1,13 +1,14 @@
 export {
   CatalogIncompatibleError,
   type CatalogRegistration,
+  type CatalogRegistryView,
   type CatalogSchema,
   type CatalogVerdict,
-  type CompatibilityCheck,
   catalogSchemas,
   checkCatalogSchemas,
+  keelVersionOf,
+  localRegistryView,
   registerCatalogSchemas,
-  registryCheck,
 } from './catalog-schemas.ts';
 export {
   compatibilityIncompatibilities,

@@ -33,6 +33,11 @@ export interface IncludeDeleted {
   deleted?: boolean;
 }
 
+/** A compatibility level used instead of the subject's, for one call. */
+export interface LevelOverride {
+  level?: CompatibilityLevel;
+}
+
 /** The outcome of a compatibility check: the verdict and every reason against it. */
 export interface CompatibilityVerdict {
   compatible: boolean;
@@ -44,8 +49,11 @@ export interface CompatibilityVerdict {
  * distinct schema), checked by the subject's compatibility level before anything is stored.
  */
 export interface SchemaRegistry {
-  /** Registers the schema under the subject (or returns the version that already holds it). */
-  register(subject: string, input: SchemaInput): Promise<SubjectVersion>;
+  /**
+   * Registers the schema under the subject (or returns the version that already holds it); `level` replaces
+   * the subject's for this registration only (the catalog's, when upcasters cover a step).
+   */
+  register(subject: string, input: SchemaInput, options?: LevelOverride): Promise<SubjectVersion>;
   /** The subject's version holding this schema; throws SchemaNotFoundError when it has none. */
   lookup(subject: string, input: SchemaInput, options?: IncludeDeleted): Promise<SubjectVersion>;
   /** The schema with this global id. */
@@ -77,6 +85,7 @@ export interface SchemaRegistry {
     subject: string,
     input: SchemaInput,
     version?: VersionSpec,
+    options?: LevelOverride,
   ): Promise<CompatibilityVerdict>;
 }
 
@@ -169,10 +178,10 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
   const publicVersion = ({ fingerprint: _f, ...version }: StoredVersion): SubjectVersion => version;
 
   return {
-    register: async (subject, input) => {
+    register: async (subject, input, options) => {
       await assertWritable(subject);
       const candidate = await prepare(input);
-      const level = await effectiveLevel(subject);
+      const level = options?.level ?? (await effectiveLevel(subject));
       for (let attempt = 0; ; attempt++) {
         try {
           return publicVersion((await registerOnce(subject, candidate, level)).version);
@@ -221,9 +230,9 @@ export function createSchemaRegistry(options: SchemaRegistryOptions): SchemaRegi
     },
     ...createRegistryDeletes(storage, findVersion, assertWritable),
     ...createRegistrySettings(storage, settings.defaultCompatibility),
-    checkCompatibility: async (subject, input, spec) => {
+    checkCompatibility: async (subject, input, spec, options) => {
       const candidate = await prepare(input);
-      const level = await effectiveLevel(subject);
+      const level = options?.level ?? (await effectiveLevel(subject));
       const live = await storage.versions(subject, false);
       const chosen = spec === undefined ? live : [await findVersion(subject, spec, false)];
       const earlier: EarlierVersion[] = [];

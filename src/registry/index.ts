@@ -52,3 +52,4 @@ export {
   type RegistryReader,
 } from './wire/avro-wire.ts';
 export { AvroEncodeError, type UndecodableReason, UndecodableRecordError } from './wire/wire-errors.ts';
+export { AVRO_CONTENT_TYPE, avroData } from './wire/avro-data.ts';

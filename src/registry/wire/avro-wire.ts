@@ -81,14 +81,14 @@ export function createAvroWireCodec(registry: RegistryReader): AvroWireCodec {
       }
       const body = Buffer.from(bytes.buffer, bytes.byteOffset + HEADER_BYTES, bytes.length - HEADER_BYTES);
       try {
-        if (reader === undefined) return writer.fromBuffer(body);
+        if (reader === undefined) return plain(writer.fromBuffer(body));
         const key = `${id}\u0000${reader.fingerprint('sha256').toString('hex')}`;
         let resolver = resolvers.get(key);
         if (resolver === undefined) {
           resolver = reader.createResolver(writer);
           resolvers.set(key, resolver);
         }
-        return reader.fromBuffer(body, resolver as never);
+        return plain(reader.fromBuffer(body, resolver as never));
       } catch (error) {
         throw new UndecodableRecordError(
           'undecodable_bytes',
@@ -99,6 +99,13 @@ export function createAvroWireCodec(registry: RegistryReader): AvroWireCodec {
       }
     },
   };
+}
+
+/** A decoded value as plain data: avsc's record instances (with methods) become plain objects. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, plain(field)]));
 }
 
 /** The referenced schemas through the registry's subjects, dependencies first. */

@@ -45,6 +45,7 @@ export {
   type SqliteRegistryStorageOptions,
 } from './sqlite/sqlite-registry-storage.ts';
 export * from './types.ts';
+export { AVRO_CONTENT_TYPE, avroData } from './wire/avro-data.ts';
 export {
   type AvroWireCodec,
   createAvroWireCodec,
@@ -52,4 +53,3 @@ export {
   type RegistryReader,
 } from './wire/avro-wire.ts';
 export { AvroEncodeError, type UndecodableReason, UndecodableRecordError } from './wire/wire-errors.ts';
-export { AVRO_CONTENT_TYPE, avroData } from './wire/avro-data.ts';

@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
 import { pino } from 'pino';
 import { configSchema } from '../src/config/config-schema.ts';
+import { fromRecord, toRecord } from '../src/events/kafka-binding.ts';
+import type { AvroWireCodec } from '../src/registry/wire/avro-wire.ts';
 import { createAvroWireCodec } from '../src/registry/wire/avro-wire.ts';
 import { createNode } from '../src/server/node.ts';
+import type { Transport } from '../src/transport/transport.ts';
 import { benchCatalog } from './bench-catalog.ts';
 import type { BenchResult } from './stats.ts';
 
@@ -62,6 +65,102 @@ async function forMs(ms: number, step: () => Promise<void> | void): Promise<{ co
   return { count, ms: performance.now() - started };
 }
 
+/** Bytes on the wire (value and headers) and throughput of appending then reading back N events of one format. */
+async function throughTransport(
+  transport: Transport,
+  topic: string,
+  events: readonly ReturnType<typeof admission>[],
+  encode: (value: ReturnType<typeof admission>) => Promise<{ data: unknown; datacontenttype: string }>,
+  decode: (data: unknown) => Promise<unknown>,
+) {
+  await transport.ensureTopics([{ name: topic, partitions: 1 }]);
+  const started = performance.now();
+  let bytes = 0;
+  for (let from = 0; from < events.length; from += 500) {
+    const records = [];
+    for (const [i, value] of events.slice(from, from + 500).entries()) {
+      const { data, datacontenttype } = await encode(value);
+      const record = toRecord({
+        specversion: '1.0',
+        id: `e-${from + i}`,
+        source: 'urn:bench',
+        type: 'healthcare.admission.opened',
+        datacontenttype,
+        data: data as never,
+      });
+      bytes +=
+        (record.value?.length ?? 0) +
+        Object.entries(record.headers).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      records.push(record);
+    }
+    await transport.append([{ topic, partition: 0, records }]);
+  }
+  const appended = performance.now();
+  let offset = 0n;
+  while (offset < BigInt(events.length)) {
+    const batch = await transport.read(topic, 0, offset, 1000);
+    for (const record of batch) await decode(fromRecord(record).data);
+    offset += BigInt(batch.length);
+  }
+  const read = performance.now();
+  return {
+    bytes: bytes / events.length,
+    publish: rate(events.length, appended - started),
+    consume: rate(events.length, read - appended),
+  };
+}
+
+/** The same events through the node's embedded transport as Avro and as JSON, one after the other. */
+async function avroAgainstJson(
+  transport: Transport,
+  codec: AvroWireCodec,
+  id: number,
+): Promise<BenchResult[]> {
+  const events = Array.from({ length: 20_000 }, (_, i) => admission(i));
+  const json = await throughTransport(
+    transport,
+    'bench.admissions.json',
+    events,
+    async (value) => ({ data: value, datacontenttype: 'application/json' }),
+    async (data) => data,
+  );
+  const avroRun = await throughTransport(
+    transport,
+    'bench.admissions.avro',
+    events,
+    async (value) => ({ data: await codec.encode(id, value), datacontenttype: 'application/avro' }),
+    (data) => codec.decode(data as Uint8Array),
+  );
+  const note = '20 000 events, appended in batches of 500 to the embedded transport and read back, decoded';
+  return [
+    {
+      name: 'registry: Avro record bytes on the wire (value + headers)',
+      value: Math.round(avroRun.bytes),
+      unit: 'B',
+      note: `JSON: ${Math.round(json.bytes)} B`,
+    },
+    {
+      name: 'registry: JSON record bytes on the wire (value + headers)',
+      value: Math.round(json.bytes),
+      unit: 'B',
+    },
+    {
+      name: 'registry: Avro publish (encode + append)',
+      value: avroRun.publish,
+      unit: 'events/s',
+      note: `${note}; JSON ${json.publish.toLocaleString('en-US')}/s`,
+    },
+    { name: 'registry: JSON publish (encode + append)', value: json.publish, unit: 'events/s' },
+    {
+      name: 'registry: Avro consume (read + decode)',
+      value: avroRun.consume,
+      unit: 'events/s',
+      note: `JSON ${json.consume.toLocaleString('en-US')}/s`,
+    },
+    { name: 'registry: JSON consume (read + decode)', value: json.consume, unit: 'events/s' },
+  ];
+}
+
 /** Avro (wire format, registry id) against JSON on the same events, and registry lookups with cache cold/warm. */
 export async function registryBenchmarks(seconds = 3): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-registry-'));
@@ -111,7 +210,9 @@ export async function registryBenchmarks(seconds = 3): Promise<BenchResult[]> {
       await client.getBySubjectAndId('healthcare.admission.opened-value', id);
     });
     const note = 'healthcare admission event, 11 fields';
+    const transported = await avroAgainstJson(node.transport, codec, id);
     return [
+      ...transported,
       {
         name: 'registry: Avro wire bytes per event',
         value: Math.round(avroSize),

@@ -101,11 +101,17 @@ export function createAvroWireCodec(registry: RegistryReader): AvroWireCodec {
   };
 }
 
-/** A decoded value as plain data: avsc's record instances (with methods) become plain objects. */
+/** A decoded value as plain data: avsc's record instances (methods on their prototype) become plain objects. */
 function plain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(plain);
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, plain(field)]));
+  if (Array.isArray(value)) return value.map(plain);
+  // A spread copies own fields only, and is the cheapest copy V8 makes.
+  const out: Record<string, unknown> = { ...value };
+  for (const key of Object.keys(out)) {
+    const field = out[key];
+    if (field !== null && typeof field === 'object') out[key] = plain(field);
+  }
+  return out;
 }
 
 /** The referenced schemas through the registry's subjects, dependencies first. */

@@ -9,6 +9,7 @@ import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
 import { orderedRetries } from './ordered-retries.bench.ts';
+import { registryBenchmarks } from './registry.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
 import type { BenchResult } from './stats.ts';
@@ -34,6 +35,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
   ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],
   ['console', () => consoleBenchmarks()],
+  ['registry', () => registryBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -1,3 +1,5 @@
 // `keel/postgres`: the PostgreSQL adapters, kept out of the main entry point so embedded users never load the driver.
+
+export * from './registry/postgres/index.ts';
 export * from './store/postgres/index.ts';
 export * from './workflows/postgres/index.ts';

@@ -13,6 +13,8 @@ import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
+import { documentRegistryRoutes } from './registry/registry-documentation.ts';
+import { registerSchemaRegistryRoutes } from './registry/registry-routes.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
@@ -155,7 +157,11 @@ export function createApp(options: AppOptions): FastifyInstance {
     jobs,
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
-  if (options.store) registerNodeStoreRoutes(api, options.store, { ...options, jobs });
+  if (options.store) {
+    registerNodeStoreRoutes(api, options.store, { ...options, jobs });
+    registerSchemaRegistryRoutes(app, options.store.registry);
+    documentRegistryRoutes(api);
+  }
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);
   return app;

@@ -10,6 +10,7 @@ import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
+import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
 import { createEmbeddedGroupAdmin } from '../transport/embedded/embedded-group-admin.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
@@ -208,6 +209,8 @@ export function createNode(options: NodeOptions): KeelNode {
         })),
       );
       await nodeStore.start();
+      // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
+      await registerCatalogSchemas(nodeStore.registry, catalog);
       await app.listen({
         port: config.port,
         host: config.host,

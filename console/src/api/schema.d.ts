@@ -52,6 +52,378 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registry/compatibility/subjects/{subject}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a schema against the versions the subject's level names
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        post: operations["registryCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/compatibility/subjects/{subject}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a schema against one version
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        post: operations["registryCheckAgainstVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registry's compatibility level
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetConfig"];
+        /**
+         * Set the registry's compatibility level
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        put: operations["registrySetConfig"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/config/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subject's compatibility level
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetSubjectConfig"];
+        /**
+         * Set a subject's compatibility level
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        put: operations["registrySetSubjectConfig"];
+        post?: never;
+        /**
+         * Remove a subject's own level (it falls back to the registry's)
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        delete: operations["registryDeleteSubjectConfig"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registry's mode
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetMode"];
+        /**
+         * Set the registry's mode (READONLY refuses registrations and deletions)
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        put: operations["registrySetMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/mode/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subject's mode
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetSubjectMode"];
+        /**
+         * Set a subject's mode
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        put: operations["registrySetSubjectMode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/schemas/ids/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The schema with a global id
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/schemas/ids/{id}/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The schema text with a global id
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetSchemaText"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/schemas/ids/{id}/subjects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The subjects that use a schema
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetSchemaSubjects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/schemas/ids/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The subject versions that use a schema
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetSchemaVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/schemas/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The schema types the registry keeps
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registrySchemaTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/subjects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Subjects with a live version
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryListSubjects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/subjects/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The version of a subject that holds a schema
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        post: operations["registryLookup"];
+        /**
+         * Soft-delete (or, permanent, hard-delete) every version
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        delete: operations["registryDeleteSubject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/subjects/{subject}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A subject's version numbers
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryListVersions"];
+        put?: never;
+        /**
+         * Register a schema under a subject (checked by its compatibility level)
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        post: operations["registryRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/subjects/{subject}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of a subject
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetVersion"];
+        put?: never;
+        post?: never;
+        /**
+         * Soft-delete (or, permanent, hard-delete) a version
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        delete: operations["registryDeleteVersion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/subjects/{subject}/versions/{version}/referencedby": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ids of the schemas that reference a version
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryReferencedBy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/subjects/{subject}/versions/{version}/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The schema text of one version
+         * @description Confluent Schema Registry API: answers and bodies are `application/vnd.schemaregistry.v1+json`; errors are Confluent's `{"error_code": 40401, "message": ...}` (40401 subject, 40402 version, 40403 schema not found; 409 incompatible; 42201 invalid schema; 42202 invalid version; 42203 invalid level; 42205 read-only; 42206 referenced).
+         */
+        get: operations["registryGetVersionSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog": {
         parameters: {
             query?: never;
@@ -974,6 +1346,1530 @@ export interface operations {
             };
             /** @description The node cannot serve the request now (starting, shutting down, transport unavailable). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryCheck: {
+        parameters: {
+            query?: {
+                verbose?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+            };
+        };
+        responses: {
+            /** @description Check a schema against the versions the subject's level names */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        is_compatible: boolean;
+                        messages?: string[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryCheckAgainstVersion: {
+        parameters: {
+            query?: {
+                verbose?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+                /** @description A version number, `latest` or -1. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+            };
+        };
+        responses: {
+            /** @description Check a schema against one version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        is_compatible: boolean;
+                        messages?: string[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registry's compatibility level */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        compatibilityLevel: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registrySetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    compatibility: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    /** @enum {string} */
+                    compatibility: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                };
+            };
+        };
+        responses: {
+            /** @description Set the registry's compatibility level */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        compatibility: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetSubjectConfig: {
+        parameters: {
+            query?: {
+                defaultToGlobal?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subject's compatibility level */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        compatibilityLevel: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registrySetSubjectConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    compatibility: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    /** @enum {string} */
+                    compatibility: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                };
+            };
+        };
+        responses: {
+            /** @description Set a subject's compatibility level */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        compatibility: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryDeleteSubjectConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove a subject's own level (it falls back to the registry's) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        compatibilityLevel: "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registry's mode */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        mode: "READWRITE" | "READONLY";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registrySetMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    mode: "READWRITE" | "READONLY";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    /** @enum {string} */
+                    mode: "READWRITE" | "READONLY";
+                };
+            };
+        };
+        responses: {
+            /** @description Set the registry's mode (READONLY refuses registrations and deletions) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        mode: "READWRITE" | "READONLY";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetSubjectMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subject's mode */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        mode: "READWRITE" | "READONLY";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registrySetSubjectMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    mode: "READWRITE" | "READONLY";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    /** @enum {string} */
+                    mode: "READWRITE" | "READONLY";
+                };
+            };
+        };
+        responses: {
+            /** @description Set a subject's mode */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        /** @enum {string} */
+                        mode: "READWRITE" | "READONLY";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Global schema id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schema with a global id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        references?: {
+                            name: string;
+                            subject: string;
+                            version: number;
+                        }[];
+                        schema: string;
+                        /**
+                         * @description Absent for AVRO.
+                         * @enum {string}
+                         */
+                        schemaType?: "JSON";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetSchemaText: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Global schema id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schema text with a global id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": unknown;
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetSchemaSubjects: {
+        parameters: {
+            query?: {
+                /** @description Include soft-deleted versions. */
+                deleted?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description Global schema id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subjects that use a schema */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": string[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetSchemaVersions: {
+        parameters: {
+            query?: {
+                /** @description Include soft-deleted versions. */
+                deleted?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description Global schema id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subject versions that use a schema */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        subject: string;
+                        version: number;
+                    }[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registrySchemaTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schema types the registry keeps */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": string[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryListSubjects: {
+        parameters: {
+            query?: {
+                /** @description Include soft-deleted versions. */
+                deleted?: "true" | "false";
+                subjectPrefix?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Subjects with a live version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": string[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryLookup: {
+        parameters: {
+            query?: {
+                /** @description Include soft-deleted versions. */
+                deleted?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+            };
+        };
+        responses: {
+            /** @description The version of a subject that holds a schema */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        id: number;
+                        references?: {
+                            name: string;
+                            subject: string;
+                            version: number;
+                        }[];
+                        schema: string;
+                        /**
+                         * @description Absent for AVRO.
+                         * @enum {string}
+                         */
+                        schemaType?: "JSON";
+                        subject: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryDeleteSubject: {
+        parameters: {
+            query?: {
+                /** @description Hard delete (after a soft one). */
+                permanent?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Soft-delete (or, permanent, hard-delete) every version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": number[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryListVersions: {
+        parameters: {
+            query?: {
+                /** @description Include soft-deleted versions. */
+                deleted?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subject's version numbers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": number[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+                "application/vnd.schemaregistry.v1+json": {
+                    references?: {
+                        name: string;
+                        subject: string;
+                        version: number;
+                    }[];
+                    /** @description The schema, as JSON text. */
+                    schema: string;
+                    /**
+                     * @description Default AVRO.
+                     * @enum {string}
+                     */
+                    schemaType?: "AVRO" | "JSON";
+                };
+            };
+        };
+        responses: {
+            /** @description Register a schema under a subject (checked by its compatibility level) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        id: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetVersion: {
+        parameters: {
+            query?: {
+                /** @description Include soft-deleted versions. */
+                deleted?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+                /** @description A version number, `latest` or -1. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One version of a subject */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": {
+                        id: number;
+                        references?: {
+                            name: string;
+                            subject: string;
+                            version: number;
+                        }[];
+                        schema: string;
+                        /**
+                         * @description Absent for AVRO.
+                         * @enum {string}
+                         */
+                        schemaType?: "JSON";
+                        subject: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryDeleteVersion: {
+        parameters: {
+            query?: {
+                /** @description Hard delete (after a soft one). */
+                permanent?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                subject: string;
+                /** @description A version number, `latest` or -1. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Soft-delete (or, permanent, hard-delete) a version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": number;
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryReferencedBy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+                /** @description A version number, `latest` or -1. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ids of the schemas that reference a version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": number[];
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registryGetVersionSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subject: string;
+                /** @description A version number, `latest` or -1. */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schema text of one version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.schemaregistry.v1+json": unknown;
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

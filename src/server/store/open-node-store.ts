@@ -2,6 +2,10 @@ import type { Logger } from 'pino';
 import type { Publisher } from '../../bus/publisher-port.ts';
 import type { StoreConnection } from '../../config/store-connection.ts';
 import type { Catalog } from '../../events/catalog.ts';
+import { createPostgresRegistryStorage } from '../../registry/postgres/postgres-registry-storage.ts';
+import type { RegistryStorage } from '../../registry/registry-storage.ts';
+import { createSchemaRegistry, type SchemaRegistry } from '../../registry/schema-registry.ts';
+import { createSqliteRegistryStorage } from '../../registry/sqlite/sqlite-registry-storage.ts';
 import type { EventStore } from '../../store/event-store.ts';
 import { createPostgresEventStore } from '../../store/postgres/postgres-event-store.ts';
 import type { ProjectionDefinition } from '../../store/projections/projection.ts';
@@ -27,6 +31,8 @@ export interface NodeStore {
   readonly workflowDefinitions: readonly WorkflowDefinition[];
   /** Milliseconds before its SLA deadline an unended instance counts as at risk. */
   readonly slaRiskWindowMs: number;
+  /** The schema registry, in the store's database (its own tables). */
+  readonly registry: SchemaRegistry;
   /** Projection definitions this node can rebuild, by name. */
   readonly projections: ReadonlyMap<string, ProjectionDefinition>;
   /** Starts the workflow worker when the node has definitions. */
@@ -54,7 +60,7 @@ export interface NodeStoreOptions {
 /** Opens the configured event store and a workflow engine on it (migrating both on first use). */
 export function openNodeStore(options: NodeStoreOptions): NodeStore {
   const { connection, catalog, logger } = options;
-  const { store, backend } = openStoreAndBackend(connection, options.synchronous, catalog);
+  const { store, backend, registryStorage } = openStoreAndBackend(connection, options.synchronous, catalog);
   const definitions = options.workflows ?? [];
   const workflows = createWorkflowEngine({
     store,
@@ -72,6 +78,7 @@ export function openNodeStore(options: NodeStoreOptions): NodeStore {
     workflows,
     workflowDefinitions: definitions,
     slaRiskWindowMs: SLA_RISK_WINDOW_MS,
+    registry: createSchemaRegistry({ storage: registryStorage }),
     projections,
     async start() {
       if (definitions.length > 0) await workflows.startWorker();
@@ -81,6 +88,7 @@ export function openNodeStore(options: NodeStoreOptions): NodeStore {
         await workflows.close();
       } finally {
         await backend.close();
+        await registryStorage.close();
         await store.close();
       }
     },
@@ -91,15 +99,20 @@ function openStoreAndBackend(
   connection: StoreConnection,
   synchronous: 'full' | 'normal',
   catalog: Catalog,
-): { store: EventStore; backend: WorkflowBackend } {
+): { store: EventStore; backend: WorkflowBackend; registryStorage: RegistryStorage } {
   if (connection.store === 'postgres') {
     const { url, schema } = connection;
     return {
       store: createPostgresEventStore({ url, schema, catalog, maxConnections: 4 }),
       backend: createPostgresWorkflowBackend({ url, schema, maxConnections: 2 }),
+      registryStorage: createPostgresRegistryStorage({ url, schema, maxConnections: 2 }),
     };
   }
   // The store opens (and migrates) the file first; the backend then opens its own connection to it.
   const store = createSqliteEventStore({ path: connection.path, synchronous, catalog });
-  return { store, backend: createSqliteWorkflowBackend({ path: connection.path, synchronous }) };
+  return {
+    store,
+    backend: createSqliteWorkflowBackend({ path: connection.path, synchronous }),
+    registryStorage: createSqliteRegistryStorage({ path: connection.path, synchronous }),
+  };
 }

@@ -1,0 +1,55 @@
+export {
+  CatalogIncompatibleError,
+  type CatalogRegistration,
+  type CatalogRegistryView,
+  type CatalogSchema,
+  type CatalogVerdict,
+  catalogSchemas,
+  checkCatalogSchemas,
+  keelVersionOf,
+  localRegistryView,
+  registerCatalogSchemas,
+} from './catalog-schemas.ts';
+export {
+  compatibilityIncompatibilities,
+  readIncompatibilities,
+} from './compatibility/check-compatibility.ts';
+export {
+  describeIncompatibility,
+  type Incompatibility,
+  IncompatibleSchemaError,
+  InvalidCompatibilityLevelError,
+  InvalidSchemaError,
+  InvalidVersionError,
+  OperationNotPermittedError,
+  ReferenceExistsError,
+  RegistryError,
+  SchemaNotFoundError,
+  SubjectCompatibilityNotConfiguredError,
+  SubjectNotFoundError,
+  SubjectNotSoftDeletedError,
+  VersionNotFoundError,
+  VersionNotSoftDeletedError,
+} from './errors.ts';
+export { type ParsedSchema, parseAvro, parseJsonSchema, parseSchema } from './parse-schema.ts';
+export type { RegistryStorage } from './registry-storage.ts';
+export {
+  type CompatibilityVerdict,
+  createSchemaRegistry,
+  type SchemaRegistry,
+  type SchemaRegistryOptions,
+  type VersionSpec,
+} from './schema-registry.ts';
+export {
+  createSqliteRegistryStorage,
+  type SqliteRegistryStorageOptions,
+} from './sqlite/sqlite-registry-storage.ts';
+export * from './types.ts';
+export { AVRO_CONTENT_TYPE, avroData } from './wire/avro-data.ts';
+export {
+  type AvroWireCodec,
+  createAvroWireCodec,
+  MAGIC_BYTE,
+  type RegistryReader,
+} from './wire/avro-wire.ts';
+export { AvroEncodeError, type UndecodableReason, UndecodableRecordError } from './wire/wire-errors.ts';

@@ -1,0 +1,4 @@
+export {
+  createPostgresRegistryStorage,
+  type PostgresRegistryStorageOptions,
+} from './postgres-registry-storage.ts';

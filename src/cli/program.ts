@@ -3,6 +3,7 @@ import { CONFIG_FILE_ENV, CONFIG_KEYS, LOG_LEVELS } from '../config/config-schem
 import { EXIT_CONFIG, reportFailure } from './fail.ts';
 import { packageVersion } from './package-version.ts';
 import { registerDlqCommands } from './remote/dlq-commands.ts';
+import { registerEraseCommand } from './remote/erase-command.ts';
 import { registerEventCommands } from './remote/event-commands.ts';
 import { registerGroupsCommands } from './remote/groups-commands.ts';
 import { registerStoreCommands } from './remote/store-commands.ts';
@@ -130,6 +131,7 @@ export function createProgram(): Command {
   registerStoreCommands(program);
   registerWorkflowCommands(program);
   registerTraceCommand(program);
+  registerEraseCommand(program);
 
   return program;
 }

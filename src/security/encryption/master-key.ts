@@ -25,7 +25,7 @@ export interface MasterKeySource {
   label?: string;
 }
 
-/** Makes a new random master key, base64: what `keel phi new-master-key` prints. */
+/** Makes a new random master key, as base64 (what `openssl rand -base64 32` makes too). */
 export function newMasterKeyText(): string {
   return randomBytes(KEY_BYTES).toString('base64');
 }

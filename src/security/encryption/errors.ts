@@ -50,3 +50,18 @@ export class FieldEncryptionNotStartedError extends KeelError {
     super('field encryption is not started: call start() first (it checks the master key)');
   }
 }
+
+/** A sealed field that does not open: its event's sealed bytes are missing, altered, or moved to another field. */
+export class SealedValueError extends KeelError {
+  readonly code = 'KEEL_PHI_SEALED_VALUE';
+  readonly eventId: string;
+  readonly pointer: string;
+
+  constructor(eventId: string, eventType: string, pointer: string) {
+    super(
+      `event ${eventId} (${eventType}): the sealed value at ${pointer} does not open: its sealed bytes are missing, altered or were moved from another field`,
+    );
+    this.eventId = eventId;
+    this.pointer = pointer;
+  }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEvent } from '../../events/create-event.ts';
 import { MASKED_VALUE, REDACTED_VALUE, SEALED_PREFIX } from '../../events/sensitive-fields.ts';
-import { MasterKeyError, PhiSubjectMissingError } from './errors.ts';
+import { MasterKeyError, PhiSubjectMissingError, SealedValueError } from './errors.ts';
 import { createFieldEncryption } from './field-encryption.ts';
 import { createSqliteKeyStore } from './sqlite/sqlite-key-store.ts';
 import {
@@ -89,7 +89,14 @@ describe('field encryption', () => {
     const [sealed] = await encryption.seal([admitted('patient-1')]);
     const data = sealed!.data as SealedAdmission;
     const swapped = { ...sealed!, data: { ...data, name: data.address.line1 } };
-    await expect(encryption.open(swapped, plain)).rejects.toThrow();
+    await expect(encryption.open(swapped, plain)).rejects.toThrow(SealedValueError);
+    const bytes = Buffer.from(data.name!.split(':')[4]!, 'base64url');
+    bytes[bytes.length - 1]! ^= 1;
+    const tampered = {
+      ...sealed!,
+      data: { ...data, name: `keel:phi:v1:${data.name!.split(':')[3]}:${bytes.toString('base64url')}` },
+    };
+    await expect(encryption.open(tampered, plain)).rejects.toThrow(SealedValueError);
   });
 
   it('rotates a data key: new events use the new version, old ones still open', async () => {

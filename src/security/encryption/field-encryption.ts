@@ -11,7 +11,12 @@ import {
   valueAt,
 } from '../../events/sensitive-fields.ts';
 import { checkSubject, createDataKeys, type DataKeys } from './data-keys.ts';
-import { FieldEncryptionNotStartedError, MasterKeyError, PhiSubjectMissingError } from './errors.ts';
+import {
+  FieldEncryptionNotStartedError,
+  MasterKeyError,
+  PhiSubjectMissingError,
+  SealedValueError,
+} from './errors.ts';
 import type { KeyStore } from './key-store.ts';
 import { decrypt, encrypt, type MasterKey, unwrapDataKey, wrapDataKey } from './master-key.ts';
 import { fieldAad, formatSealed, parseSealed } from './sealed-value.ts';
@@ -104,29 +109,64 @@ export function createFieldEncryption(options: FieldEncryptionOptions): FieldEnc
     return subject;
   };
 
+  // Every sensitive value of an event is sealed in one AES-GCM operation (setting up a cipher costs more
+  // than encrypting a few fields): the first field carries the bytes, the others refer to them.
   const sealOne = async (event: CloudEvent): Promise<CloudEvent> => {
     const pointers = catalog.event(event.type)?.sensitive ?? [];
     if (pointers.length === 0) return event;
+    const fields = pointers
+      .map((pointer) => ({ pointer, segments: pointerSegments(pointer) }))
+      .map((field) => ({ ...field, value: valueAt(event.data, field.segments) }))
+      .filter((field) => field.value !== undefined && !isProtectedValue(field.value));
+    if (fields.length === 0) return event;
+    const key = await started().forSealing(subjectOf(event));
+    const plain = Buffer.from(JSON.stringify(fields.map((field) => [field.pointer, field.value])));
+    const sealed = encrypt(key.key, plain, fieldAad(event.type, fields[0]!.pointer));
     let data: unknown = event.data;
-    let key: { keyId: string; key: Buffer } | undefined;
-    for (const pointer of pointers) {
-      const segments = pointerSegments(pointer);
-      const value = valueAt(data, segments);
-      if (value === undefined || isProtectedValue(value)) continue;
-      key ??= await started().forSealing(subjectOf(event));
-      const sealed = encrypt(key.key, Buffer.from(JSON.stringify(value)), fieldAad(event.type, pointer));
-      data = replacedAt(data, segments, formatSealed(key.keyId, sealed));
-    }
-    return data === event.data ? event : { ...event, data };
+    fields.forEach((field, index) => {
+      data = replacedAt(data, field.segments, formatSealed(key.keyId, index === 0 ? sealed : undefined));
+    });
+    return { ...event, data };
   };
 
-  const openValue = async (type: string, pointer: string, value: unknown, reader: PhiReader) => {
-    const parts = parseSealed(value);
-    if (parts === undefined) return value;
-    if (!reader.canReadPhi) return MASKED_VALUE;
-    const key = await started().forOpening(parts.keyId);
-    if ('erased' in key) return REDACTED_VALUE;
-    return JSON.parse(decrypt(key.key, parts.bytes, fieldAad(type, pointer)).toString('utf8')) as unknown;
+  // The plain values of one data key's fields of an event: by pointer, or 'erased'.
+  const openSealed = async (eventId: string, type: string, pointer: string, keyId: string, bytes: Buffer) => {
+    const key = await started().forOpening(keyId);
+    if ('erased' in key) return 'erased' as const;
+    let plain: Buffer;
+    try {
+      plain = decrypt(key.key, bytes, fieldAad(type, pointer));
+    } catch {
+      throw new SealedValueError(eventId, type, pointer);
+    }
+    return new Map(JSON.parse(plain.toString('utf8')) as Array<[string, unknown]>);
+  };
+
+  const openData = async (event: CloudEvent, pointers: readonly string[], reader: PhiReader) => {
+    const fields = pointers
+      .map((pointer) => ({ pointer, segments: pointerSegments(pointer) }))
+      .map((field) => ({ ...field, parts: parseSealed(valueAt(event.data, field.segments)) }))
+      .filter((field) => field.parts !== undefined);
+    if (fields.length === 0) return event.data;
+    let data: unknown = event.data;
+    if (!reader.canReadPhi) {
+      for (const field of fields) data = replacedAt(data, field.segments, MASKED_VALUE);
+      return data;
+    }
+    const opened = new Map<string, Map<string, unknown> | 'erased'>();
+    for (const { pointer, parts } of fields) {
+      if (parts!.bytes !== undefined) {
+        opened.set(parts!.keyId, await openSealed(event.id, event.type, pointer, parts!.keyId, parts!.bytes));
+      }
+    }
+    for (const { pointer, segments, parts } of fields) {
+      const values = opened.get(parts!.keyId);
+      if (values === undefined || (values !== 'erased' && !values.has(pointer))) {
+        throw new SealedValueError(event.id, event.type, pointer);
+      }
+      data = replacedAt(data, segments, values === 'erased' ? REDACTED_VALUE : values.get(pointer));
+    }
+    return data;
   };
 
   return {
@@ -147,14 +187,8 @@ export function createFieldEncryption(options: FieldEncryptionOptions): FieldEnc
 
     async open(event, reader) {
       const pointers = catalog.event(event.type)?.sensitive ?? [];
-      let data: unknown = event.data;
-      for (const pointer of pointers) {
-        const segments = pointerSegments(pointer);
-        const value = valueAt(data, segments);
-        if (value === undefined) continue;
-        const opened = await openValue(event.type, pointer, value, reader);
-        if (opened !== value) data = replacedAt(data, segments, opened);
-      }
+      if (pointers.length === 0) return event;
+      const data = await openData(event, pointers, reader);
       return data === event.data ? event : ({ ...event, data } as typeof event);
     },
 

@@ -4,6 +4,7 @@ export {
   MasterKeyError,
   type MasterKeyProblem,
   PhiSubjectMissingError,
+  SealedValueError,
 } from './errors.ts';
 export {
   createFieldEncryption,

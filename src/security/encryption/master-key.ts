@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MasterKeyError } from './errors.ts';
+import { freshIv } from './sealed-value.ts';
 
 /** Bytes of every key (master and data keys): AES-256. */
 export const KEY_BYTES = 32;
@@ -73,7 +74,7 @@ function decodeKey(text: string, label: string): Buffer {
 
 /** Encrypts with AES-256-GCM: iv ‖ ciphertext ‖ tag, bound to `aad`. */
 export function encrypt(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
+  const iv = freshIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(plain), cipher.final()]);

@@ -50,7 +50,12 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
   );
   const logger = (options.logger ?? defaultLogger()).child({ component: 'publisher', publisher: name });
   const { policy, pipeline } = createDelivery(options, name, logger);
-  const placer = createEventPlacer({ transport, catalog, maxEventBytes });
+  const placer = createEventPlacer({
+    transport,
+    catalog,
+    maxEventBytes,
+    encodeLater: options.sealer !== undefined,
+  });
   const builder = createEventBuilder({ catalog, source: options.source, placer });
   const send = sealingSender(createReceiptSender(pipeline, metrics), options.sealer, placer);
   const replies = createReplyListener({ transport, logger });

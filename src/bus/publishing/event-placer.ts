@@ -19,7 +19,15 @@ export interface EventPlacerOptions {
   catalog: Catalog;
   /** Largest encoded event accepted, in bytes. */
   maxEventBytes: number;
+  /**
+   * Placing only picks the partition; the encoding (and the size check) waits for `replaced`, which the
+   * publisher calls with every event its sealer rewrote, so an event is encoded once. Default false.
+   */
+  encodeLater?: boolean;
 }
+
+// The record of an event placed with `encodeLater`, until `replaced` encodes it.
+const NOT_YET_ENCODED: PlacedEvent['record'] = Object.freeze({ key: null, value: null, headers: {} });
 
 /** Chooses each event's topic and partition and encodes it, refusing events over the size limit. */
 export interface EventPlacer {
@@ -62,6 +70,7 @@ export function createEventPlacer(options: EventPlacerOptions): EventPlacer {
         partition = nextKeyless.get(topic) ?? 0;
         nextKeyless.set(topic, (partition + 1) % partitions);
       }
+      if (options.encodeLater === true) return { event, topic, partition, record: NOT_YET_ENCODED, size: 0 };
       return encoded(event, topic, partition);
     },
 

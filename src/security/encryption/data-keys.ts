@@ -13,6 +13,8 @@ export interface DataKeys {
   forSealing(subject: string): Promise<{ keyId: string; key: Buffer }>;
   /** The key that sealed a value, or `erased` when it was erased (or never existed in this store). */
   forOpening(keyId: string): Promise<DataKey>;
+  /** What `forOpening` answers, when it is cached already (no promise); undefined otherwise. */
+  cachedForOpening(keyId: string): DataKey | undefined;
   /** Adds a new version of the subject's key; older values still open with their own versions. */
   rotate(subject: string): Promise<DataKeyRow>;
   /** Forgets what is cached of a subject (after its erasure). */
@@ -23,6 +25,8 @@ export interface DataKeys {
 
 interface Cached<T> {
   value: Promise<T>;
+  /** The value once the promise resolved. */
+  settled?: T;
   until: number;
 }
 
@@ -46,9 +50,15 @@ export function createDataKeys(store: KeyStore, initialMaster: MasterKey, cacheM
     const hit = map.get(name);
     if (hit !== undefined && hit.until > Date.now()) return hit.value;
     const value = load();
-    map.set(name, { value, until: Date.now() + cacheMs });
-    // A failed load is not cached: the next call asks the store again.
-    value.catch(() => map.delete(name));
+    const entry: Cached<T> = { value, until: Date.now() + cacheMs };
+    map.set(name, entry);
+    value.then(
+      (settled) => {
+        entry.settled = settled;
+      },
+      // A failed load is not cached: the next call asks the store again.
+      () => map.delete(name),
+    );
     return value;
   };
 
@@ -81,6 +91,11 @@ export function createDataKeys(store: KeyStore, initialMaster: MasterKey, cacheM
         if (row?.wrapped === undefined) return { keyId, erased: true };
         return unwrapped(row);
       }),
+
+    cachedForOpening(keyId) {
+      const hit = byId.get(keyId);
+      return hit !== undefined && hit.until > Date.now() ? hit.settled : undefined;
+    },
 
     async rotate(subject) {
       const row = await store.addKey(newKey(checkSubject(subject)), { onlyIfNone: false });

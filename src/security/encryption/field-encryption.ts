@@ -10,7 +10,7 @@ import {
   replacedAt,
   valueAt,
 } from '../../events/sensitive-fields.ts';
-import { checkSubject, createDataKeys, type DataKeys } from './data-keys.ts';
+import { checkSubject, createDataKeys, type DataKey, type DataKeys } from './data-keys.ts';
 import {
   FieldEncryptionNotStartedError,
   MasterKeyError,
@@ -19,7 +19,7 @@ import {
 } from './errors.ts';
 import type { KeyStore } from './key-store.ts';
 import { decrypt, encrypt, type MasterKey, unwrapDataKey, wrapDataKey } from './master-key.ts';
-import { fieldAad, formatSealed, parseSealed } from './sealed-value.ts';
+import { fieldAad, formatSealed, parseSealed, type SealedParts } from './sealed-value.ts';
 
 /** Who reads: the one capability that decides between plain and masked sensitive values. */
 export interface PhiReader {
@@ -54,6 +54,8 @@ export interface FieldEncryption {
   seal(events: readonly CloudEvent[]): Promise<CloudEvent[]>;
   /** The event as the reader may see it: sensitive fields plain, `[masked]`, or `[redacted]` once erased. */
   open<Data>(event: CloudEvent<Data>, reader: PhiReader): Promise<CloudEvent<Data>>;
+  /** What `open` answers, without waiting, when every key it needs is cached; undefined otherwise. */
+  openIfCached<Data>(event: CloudEvent<Data>, reader: PhiReader): CloudEvent<Data> | undefined;
   /** Destroys every data key of the subject: its sealed fields are unreadable for good, everywhere. */
   erase(subject: string): Promise<ErasureReport>;
   /** Starts a new version of the subject's data key; values sealed before still open. Answers the version. */
@@ -129,45 +131,55 @@ export function createFieldEncryption(options: FieldEncryptionOptions): FieldEnc
     return { ...event, data };
   };
 
-  // The plain values of one data key's fields of an event: by pointer, or 'erased'.
-  const openSealed = async (eventId: string, type: string, pointer: string, keyId: string, bytes: Buffer) => {
-    const key = await started().forOpening(keyId);
-    if ('erased' in key) return 'erased' as const;
-    let plain: Buffer;
-    try {
-      plain = decrypt(key.key, bytes, fieldAad(type, pointer));
-    } catch {
-      throw new SealedValueError(eventId, type, pointer);
-    }
-    return new Map(JSON.parse(plain.toString('utf8')) as Array<[string, unknown]>);
-  };
-
-  const openData = async (event: CloudEvent, pointers: readonly string[], reader: PhiReader) => {
-    const fields = pointers
+  // The event's sealed fields: where they are and what they hold.
+  const sealedFields = (event: CloudEvent, pointers: readonly string[]) =>
+    pointers
       .map((pointer) => ({ pointer, segments: pointerSegments(pointer) }))
       .map((field) => ({ ...field, parts: parseSealed(valueAt(event.data, field.segments)) }))
-      .filter((field) => field.parts !== undefined);
-    if (fields.length === 0) return event.data;
+      .filter((field): field is typeof field & { parts: SealedParts } => field.parts !== undefined);
+
+  // The data opened with keys at hand; undefined when `keyOf` lacks one of them (not loaded yet).
+  const openWith = (
+    event: CloudEvent,
+    fields: ReturnType<typeof sealedFields>,
+    reader: PhiReader,
+    keyOf: (keyId: string) => DataKey | undefined,
+  ): { data: unknown } | undefined => {
     let data: unknown = event.data;
     if (!reader.canReadPhi) {
       for (const field of fields) data = replacedAt(data, field.segments, MASKED_VALUE);
-      return data;
+      return { data };
     }
     const opened = new Map<string, Map<string, unknown> | 'erased'>();
     for (const { pointer, parts } of fields) {
-      if (parts!.bytes !== undefined) {
-        opened.set(parts!.keyId, await openSealed(event.id, event.type, pointer, parts!.keyId, parts!.bytes));
-      }
+      if (parts.bytes === undefined) continue;
+      const key = keyOf(parts.keyId);
+      if (key === undefined) return undefined;
+      opened.set(parts.keyId, 'erased' in key ? 'erased' : openBytes(event, pointer, key.key, parts.bytes));
     }
     for (const { pointer, segments, parts } of fields) {
-      const values = opened.get(parts!.keyId);
+      const values = opened.get(parts.keyId);
       if (values === undefined || (values !== 'erased' && !values.has(pointer))) {
         throw new SealedValueError(event.id, event.type, pointer);
       }
       data = replacedAt(data, segments, values === 'erased' ? REDACTED_VALUE : values.get(pointer));
     }
-    return data;
+    return { data };
   };
+
+  const openBytes = (event: CloudEvent, pointer: string, key: Buffer, bytes: Buffer) => {
+    let plain: Buffer;
+    try {
+      plain = decrypt(key, bytes, fieldAad(event.type, pointer));
+    } catch {
+      throw new SealedValueError(event.id, event.type, pointer);
+    }
+    return new Map(JSON.parse(plain.toString('utf8')) as Array<[string, unknown]>);
+  };
+
+  const sensitiveOf = (event: CloudEvent) => catalog.event(event.type)?.sensitive ?? [];
+  const withData = <Data>(event: CloudEvent<Data>, data: unknown): CloudEvent<Data> =>
+    data === event.data ? event : ({ ...event, data } as CloudEvent<Data>);
 
   return {
     async start() {
@@ -186,10 +198,22 @@ export function createFieldEncryption(options: FieldEncryptionOptions): FieldEnc
     seal: (events) => Promise.all(events.map(sealOne)),
 
     async open(event, reader) {
-      const pointers = catalog.event(event.type)?.sensitive ?? [];
-      if (pointers.length === 0) return event;
-      const data = await openData(event, pointers, reader);
-      return data === event.data ? event : ({ ...event, data } as typeof event);
+      const fields = sealedFields(event, sensitiveOf(event));
+      if (fields.length === 0) return event;
+      const keys = new Map<string, DataKey>();
+      if (reader.canReadPhi) {
+        for (const { parts } of fields) {
+          if (parts.bytes !== undefined) keys.set(parts.keyId, await started().forOpening(parts.keyId));
+        }
+      }
+      return withData(event, openWith(event, fields, reader, (keyId) => keys.get(keyId))!.data);
+    },
+
+    openIfCached(event, reader) {
+      const fields = sealedFields(event, sensitiveOf(event));
+      if (fields.length === 0) return event;
+      const opened = openWith(event, fields, reader, (keyId) => started().cachedForOpening(keyId));
+      return opened === undefined ? undefined : withData(event, opened.data);
     },
 
     async erase(subject) {

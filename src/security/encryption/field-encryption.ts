@@ -2,30 +2,16 @@ import { z } from 'zod';
 import { parseOptions } from '../../errors/options.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
-import {
-  isProtectedValue,
-  MASKED_VALUE,
-  pointerSegments,
-  REDACTED_VALUE,
-  replacedAt,
-  valueAt,
-} from '../../events/sensitive-fields.ts';
+import { isProtectedValue, pointerSegments, replacedAt, valueAt } from '../../events/sensitive-fields.ts';
 import { checkSubject, createDataKeys, type DataKey, type DataKeys } from './data-keys.ts';
-import {
-  FieldEncryptionNotStartedError,
-  MasterKeyError,
-  PhiSubjectMissingError,
-  SealedValueError,
-} from './errors.ts';
+import { FieldEncryptionNotStartedError, MasterKeyError, PhiSubjectMissingError } from './errors.ts';
 import type { KeyStore } from './key-store.ts';
-import { decrypt, encrypt, type MasterKey, unwrapDataKey, wrapDataKey } from './master-key.ts';
-import { fieldAad, formatSealed, parseSealed, type SealedParts } from './sealed-value.ts';
+import { encrypt, type MasterKey, unwrapDataKey, wrapDataKey } from './master-key.ts';
+import { openWith, sealedFields } from './open-fields.ts';
+import type { PhiReader } from './phi-reader.ts';
+import { fieldAad, formatSealed } from './sealed-value.ts';
 
-/** Who reads: the one capability that decides between plain and masked sensitive values. */
-export interface PhiReader {
-  /** Whether this reader may see protected health information in plain; otherwise it sees `[masked]`. */
-  canReadPhi: boolean;
-}
+export type { PhiReader } from './phi-reader.ts';
 
 /** What an erasure did. */
 export interface ErasureReport {
@@ -129,52 +115,6 @@ export function createFieldEncryption(options: FieldEncryptionOptions): FieldEnc
       data = replacedAt(data, field.segments, formatSealed(key.keyId, index === 0 ? sealed : undefined));
     });
     return { ...event, data };
-  };
-
-  // The event's sealed fields: where they are and what they hold.
-  const sealedFields = (event: CloudEvent, pointers: readonly string[]) =>
-    pointers
-      .map((pointer) => ({ pointer, segments: pointerSegments(pointer) }))
-      .map((field) => ({ ...field, parts: parseSealed(valueAt(event.data, field.segments)) }))
-      .filter((field): field is typeof field & { parts: SealedParts } => field.parts !== undefined);
-
-  // The data opened with keys at hand; undefined when `keyOf` lacks one of them (not loaded yet).
-  const openWith = (
-    event: CloudEvent,
-    fields: ReturnType<typeof sealedFields>,
-    reader: PhiReader,
-    keyOf: (keyId: string) => DataKey | undefined,
-  ): { data: unknown } | undefined => {
-    let data: unknown = event.data;
-    if (!reader.canReadPhi) {
-      for (const field of fields) data = replacedAt(data, field.segments, MASKED_VALUE);
-      return { data };
-    }
-    const opened = new Map<string, Map<string, unknown> | 'erased'>();
-    for (const { pointer, parts } of fields) {
-      if (parts.bytes === undefined) continue;
-      const key = keyOf(parts.keyId);
-      if (key === undefined) return undefined;
-      opened.set(parts.keyId, 'erased' in key ? 'erased' : openBytes(event, pointer, key.key, parts.bytes));
-    }
-    for (const { pointer, segments, parts } of fields) {
-      const values = opened.get(parts.keyId);
-      if (values === undefined || (values !== 'erased' && !values.has(pointer))) {
-        throw new SealedValueError(event.id, event.type, pointer);
-      }
-      data = replacedAt(data, segments, values === 'erased' ? REDACTED_VALUE : values.get(pointer));
-    }
-    return { data };
-  };
-
-  const openBytes = (event: CloudEvent, pointer: string, key: Buffer, bytes: Buffer) => {
-    let plain: Buffer;
-    try {
-      plain = decrypt(key, bytes, fieldAad(event.type, pointer));
-    } catch {
-      throw new SealedValueError(event.id, event.type, pointer);
-    }
-    return new Map(JSON.parse(plain.toString('utf8')) as Array<[string, unknown]>);
   };
 
   const sensitiveOf = (event: CloudEvent) => catalog.event(event.type)?.sensitive ?? [];

@@ -19,6 +19,18 @@ export function isProtectedValue(value: unknown): boolean {
   );
 }
 
+const parsedPointers = new Map<string, readonly string[]>();
+
+/** `pointerSegments`, remembered: sensitive pointers are few and read for every event. */
+export function cachedPointerSegments(pointer: string): readonly string[] {
+  let segments = parsedPointers.get(pointer);
+  if (segments === undefined) {
+    segments = Object.freeze(pointerSegments(pointer));
+    if (parsedPointers.size < 10_000) parsedPointers.set(pointer, segments);
+  }
+  return segments;
+}
+
 /** The segments of a JSON pointer (`/a/b~1c` → `['a', 'b/c']`); throws TypeError naming a malformed one. */
 export function pointerSegments(pointer: string): string[] {
   if (typeof pointer !== 'string' || !pointer.startsWith('/') || pointer.length < 2) {

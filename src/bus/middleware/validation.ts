@@ -2,7 +2,7 @@ import type { CloudEvent } from '../../events/cloud-event.ts';
 import type { EventDefinition } from '../../events/define-event.ts';
 import { ValidationError } from '../../events/errors.ts';
 import { issuesFromZod } from '../../events/issues.ts';
-import { isProtectedValue, pointerSegments, valueAt } from '../../events/sensitive-fields.ts';
+import { cachedPointerSegments, isProtectedValue, valueAt } from '../../events/sensitive-fields.ts';
 import type { Middleware } from './middleware.ts';
 
 /**
@@ -29,7 +29,7 @@ function isProtectedIssue(definition: EventDefinition, data: unknown, path: read
   if (definition.sensitive.length === 0) return false;
   const at = path.map(String).join('/');
   return definition.sensitive.some((pointer) => {
-    const segments = pointerSegments(pointer);
+    const segments = cachedPointerSegments(pointer);
     return segments.join('/') === at && isProtectedValue(valueAt(data, segments));
   });
 }

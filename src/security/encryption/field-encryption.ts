@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { parseOptions } from '../../errors/options.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
-import { isProtectedValue, pointerSegments, replacedAt, valueAt } from '../../events/sensitive-fields.ts';
+import {
+  cachedPointerSegments,
+  isProtectedValue,
+  pointerSegments,
+  replacedAt,
+  valueAt,
+} from '../../events/sensitive-fields.ts';
 import { checkSubject, createDataKeys, type DataKey, type DataKeys } from './data-keys.ts';
 import { FieldEncryptionNotStartedError, MasterKeyError, PhiSubjectMissingError } from './errors.ts';
 import type { KeyStore } from './key-store.ts';
@@ -103,7 +109,7 @@ export function createFieldEncryption(options: FieldEncryptionOptions): FieldEnc
     const pointers = catalog.event(event.type)?.sensitive ?? [];
     if (pointers.length === 0) return event;
     const fields = pointers
-      .map((pointer) => ({ pointer, segments: pointerSegments(pointer) }))
+      .map((pointer) => ({ pointer, segments: cachedPointerSegments(pointer) }))
       .map((field) => ({ ...field, value: valueAt(event.data, field.segments) }))
       .filter((field) => field.value !== undefined && !isProtectedValue(field.value));
     if (fields.length === 0) return event;

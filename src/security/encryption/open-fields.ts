@@ -1,7 +1,7 @@
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import {
+  cachedPointerSegments,
   MASKED_VALUE,
-  pointerSegments,
   REDACTED_VALUE,
   replacedAt,
   valueAt,
@@ -15,7 +15,7 @@ import { fieldAad, parseSealed, type SealedParts } from './sealed-value.ts';
 /** The event's sealed fields: where they are and what they hold. */
 export const sealedFields = (event: CloudEvent, pointers: readonly string[]) =>
   pointers
-    .map((pointer) => ({ pointer, segments: pointerSegments(pointer) }))
+    .map((pointer) => ({ pointer, segments: cachedPointerSegments(pointer) }))
     .map((field) => ({ ...field, parts: parseSealed(valueAt(event.data, field.segments)) }))
     .filter((field): field is typeof field & { parts: SealedParts } => field.parts !== undefined);
 

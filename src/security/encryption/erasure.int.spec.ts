@@ -25,7 +25,9 @@ import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
 import { createKafkaTransport } from '../../transport/kafka/index.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
+import type { KeyStore } from './key-store.ts';
 import { openPhi } from './phi-middleware.ts';
+import { createPostgresKeyStore } from './postgres/postgres-key-store.ts';
 import { protectedEventStore } from './protected-store.ts';
 import { parseSealed } from './sealed-value.ts';
 import { createSqliteKeyStore } from './sqlite/sqlite-key-store.ts';
@@ -56,14 +58,10 @@ const plainPhi = (patientId: string) => [`Name-${patientId}`, `Street-${patientI
  * Reads each raw value's sealed fields with nothing but the key store and master key (a fresh instance,
  * no cache): which patients' names still decrypt. An erased patient's never do.
  */
-async function decryptableNames(
-  raw: readonly string[],
-  keyPath: string,
-  master: ReturnType<typeof randomMasterKey>,
-  catalog: ReturnType<typeof phiCatalog>,
-) {
+async function decryptableNames(raw: readonly string[], setup: Setup) {
+  const { master, catalog } = setup;
   const fresh = createFieldEncryption({
-    keyStore: createSqliteKeyStore({ path: keyPath }),
+    keyStore: setup.keyStore(),
     masterKey: master,
     catalog,
     keyCacheMs: 0,
@@ -85,23 +83,22 @@ async function decryptableNames(
 interface Setup {
   catalog: ReturnType<typeof phiCatalog>;
   encryption: FieldEncryption;
-  keyPath: string;
+  /** A new handle on the key store the encryption uses (another process's view). */
+  keyStore: () => KeyStore;
   master: ReturnType<typeof randomMasterKey>;
   dir: string;
 }
 
-async function setUp(topic: string): Promise<Setup> {
-  const dir = mkdtempSync(join(tmpdir(), 'keel-erasure-'));
+async function setUp(
+  topic: string,
+  dir = mkdtempSync(join(tmpdir(), 'keel-erasure-')),
+  keyStore: () => KeyStore = () => createSqliteKeyStore({ path: join(dir, 'keys.db') }),
+): Promise<Setup> {
   const catalog = phiCatalog(topic);
   const master = randomMasterKey();
-  const keyPath = join(dir, 'keys.db');
-  const encryption = createFieldEncryption({
-    keyStore: createSqliteKeyStore({ path: keyPath }),
-    masterKey: master,
-    catalog,
-  });
+  const encryption = createFieldEncryption({ keyStore: keyStore(), masterKey: master, catalog });
   await encryption.start();
-  return { catalog, encryption, keyPath, master, dir };
+  return { catalog, encryption, keyStore, master, dir };
 }
 
 const transports: Array<{
@@ -155,7 +152,7 @@ describe.each(transports)('erasure on the $name log', (kind) => {
     expect(before).toHaveLength(4);
     for (const text of before)
       for (const phi of [...plainPhi(ERASED), ...plainPhi(KEPT)]) expect(text).not.toContain(phi);
-    expect(await decryptableNames(before, setup.keyPath, setup.master, setup.catalog)).toEqual([
+    expect(await decryptableNames(before, setup)).toEqual([
       `Name-${ERASED}`,
       `Name-${ERASED}`,
       `Name-${KEPT}`,
@@ -166,7 +163,7 @@ describe.each(transports)('erasure on the $name log', (kind) => {
 
     const after = kind.raw(setup, topic);
     expect(after).toEqual(before); // every event stays in the log, byte for byte
-    expect(await decryptableNames(after, setup.keyPath, setup.master, setup.catalog)).toEqual([
+    expect(await decryptableNames(after, setup)).toEqual([
       `Name-${KEPT}`,
       `Name-${KEPT}`,
       REDACTED_VALUE,
@@ -218,14 +215,25 @@ const patientNames = defineProjection({
 usePostgresTestLock();
 const stores: Array<{
   name: string;
-  open(dir: string): Promise<{ store: EventStore; raw(): Promise<string[]>; close(): Promise<void> }>;
+  /** The store, its raw rows, and its key store: SQLite beside the SQLite store, PostgreSQL in the store's schema. */
+  open(dir: string): Promise<{
+    store: EventStore;
+    raw(): Promise<string[]>;
+    keyStore(): KeyStore;
+    close(): Promise<void>;
+  }>;
 }> = [
   {
     name: 'sqlite',
     async open(dir) {
       const path = join(dir, 'store.db');
       const store = createSqliteEventStore({ path });
-      return { store, raw: async () => rawSqliteStoreEvents(path), close: () => store.close() };
+      return {
+        store,
+        raw: async () => rawSqliteStoreEvents(path),
+        keyStore: () => createSqliteKeyStore({ path: join(dir, 'keys.db') }),
+        close: () => store.close(),
+      };
     },
   },
   {
@@ -240,6 +248,7 @@ const stores: Array<{
           (
             await admin.unsafe(`SELECT event::text AS event FROM "${schema}".store_events ORDER BY position`)
           ).map((row) => String(row.event)),
+        keyStore: () => createPostgresKeyStore({ url: postgresUrl, schema }),
         async close() {
           await store.close();
           await dropSchema(admin, schema);
@@ -257,13 +266,14 @@ describe.each(stores)('erasure in the $name event store', (kind) => {
   });
 
   it('stores sealed PHI; after erasing one patient the raw rows stay and never decrypt, projections rebuild', async () => {
-    const setup = await setUp('phi.store');
-    const opened = await kind.open(setup.dir);
+    const dir = mkdtempSync(join(tmpdir(), 'keel-erasure-'));
+    const opened = await kind.open(dir);
     cleanups.push(async () => {
-      await setup.encryption.close();
-      rmSync(setup.dir, { recursive: true, force: true });
+      await opened.close();
+      rmSync(dir, { recursive: true, force: true });
     });
-    cleanups.push(() => opened.close());
+    const setup = await setUp('phi.store', dir, opened.keyStore);
+    cleanups.push(() => setup.encryption.close());
     const store = protectedEventStore(opened.store, setup.encryption, { canReadPhi: true });
     for (const patient of [ERASED, KEPT]) {
       const event = createEvent(PatientAdmitted, admission(patient), {
@@ -299,10 +309,7 @@ describe.each(stores)('erasure in the $name event store', (kind) => {
 
     await setup.encryption.erase(ERASED);
     expect(await rawData()).toEqual(before);
-    expect(await decryptableNames(await rawData(), setup.keyPath, setup.master, setup.catalog)).toEqual([
-      `Name-${KEPT}`,
-      REDACTED_VALUE,
-    ]);
+    expect(await decryptableNames(await rawData(), setup)).toEqual([`Name-${KEPT}`, REDACTED_VALUE]);
     // A projection rebuilt after the erasure holds no PHI of the erased patient.
     await projection.rebuild();
     expect(await names()).toEqual([

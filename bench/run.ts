@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { apiBenchmarks } from './api.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
+import { encryptionBenchmarks } from './encryption.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
@@ -36,6 +37,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],
   ['console', () => consoleBenchmarks()],
   ['registry', () => registryBenchmarks()],
+  ['encryption', () => encryptionBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -4,6 +4,7 @@ export * from './bus/index.ts';
 export * from './events/index.ts';
 export * from './observability/index.ts';
 export * from './registry/index.ts';
+export * from './security/encryption/index.ts';
 export * from './store/index.ts';
 export * from './transport/index.ts';
 export * from './workflows/index.ts';

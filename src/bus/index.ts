@@ -41,6 +41,7 @@ export type {
   AnyPublishReceipt,
   BufferedReceipt,
   DecodedCloudEvent,
+  EventSealer,
   Publisher,
   PublisherOptions,
   PublishOptions,

@@ -223,4 +223,13 @@ export interface PublisherOptions {
   linger?: LingerOptions;
   /** Called when an `emit` fails after it returned (append failed with no buffer, buffer full); default logs the error. */
   onError?: (error: unknown, event: CloudEvent) => void;
+  /**
+   * Rewrites events after they are checked and before they are encoded for the transport (or the local
+   * buffer), e.g. field encryption (`createFieldEncryption(...).seal`); a rejection fails the publish and
+   * nothing is appended. Default none.
+   */
+  sealer?: EventSealer;
 }
+
+/** Rewrites checked events just before they leave a publisher; answers one event per event, in order. */
+export type EventSealer = (events: readonly CloudEvent[]) => Promise<CloudEvent[]>;

@@ -4,6 +4,7 @@ import type { EventDefinition } from '../events/define-event.ts';
 import { defaultLogger } from '../observability/logger.ts';
 import type {
   AnyPublishReceipt,
+  EventSealer,
   Publisher,
   PublisherOptions,
   PublishOptions,
@@ -12,7 +13,7 @@ import type {
 import { createDelivery } from './publishing/delivery.ts';
 import { PublisherClosedError } from './publishing/errors.ts';
 import { createEventBuilder, type EventBuilder } from './publishing/event-builder.ts';
-import { createEventPlacer } from './publishing/event-placer.ts';
+import { createEventPlacer, type EventPlacer } from './publishing/event-placer.ts';
 import type { LocalBufferOptions } from './publishing/local-buffer.ts';
 import type { PlacedEvent } from './publishing/placed-event.ts';
 import { parseOptions, publisherSettingsSchema } from './publishing/publish-policy.ts';
@@ -49,9 +50,14 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
   );
   const logger = (options.logger ?? defaultLogger()).child({ component: 'publisher', publisher: name });
   const { policy, pipeline } = createDelivery(options, name, logger);
-  const placer = createEventPlacer({ transport, catalog, maxEventBytes });
+  const placer = createEventPlacer({
+    transport,
+    catalog,
+    maxEventBytes,
+    encodeLater: options.sealer !== undefined,
+  });
   const builder = createEventBuilder({ catalog, source: options.source, placer });
-  const send = createReceiptSender(pipeline, metrics);
+  const send = sealingSender(createReceiptSender(pipeline, metrics), options.sealer, placer);
   const replies = createReplyListener({ transport, logger });
   const onError =
     options.onError ??
@@ -156,6 +162,22 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
     [Symbol.asyncDispose]: () => publisher.close(),
   };
   return publisher;
+}
+
+/** The sender, with each batch of placed events rewritten by the sealer first (when there is one). */
+function sealingSender(
+  send: ReceiptSender,
+  sealer: EventSealer | undefined,
+  placer: EventPlacer,
+): ReceiptSender {
+  if (sealer === undefined) return send;
+  return async (placed, mode) => {
+    const sealed = await sealer(placed.map((item) => item.event));
+    return send(
+      placed.map((item, index) => placer.replaced(item, sealed[index]!)),
+      mode,
+    );
+  };
 }
 
 /** What a request needs of its publisher. */

@@ -4,6 +4,7 @@ import { EXIT_CONFIG, reportFailure } from './fail.ts';
 import { packageVersion } from './package-version.ts';
 import { registerRegistryCommand } from './registry-command.ts';
 import { registerDlqCommands } from './remote/dlq-commands.ts';
+import { registerEraseCommand } from './remote/erase-command.ts';
 import { registerEventCommands } from './remote/event-commands.ts';
 import { registerGroupsCommands } from './remote/groups-commands.ts';
 import { registerStoreCommands } from './remote/store-commands.ts';
@@ -132,6 +133,7 @@ export function createProgram(): Command {
   registerStoreCommands(program);
   registerWorkflowCommands(program);
   registerTraceCommand(program);
+  registerEraseCommand(program);
 
   return program;
 }

@@ -98,6 +98,21 @@ export const configSchema = z.strictObject({
     .default(24 * 60 * 60 * 1000),
   /** Allow `GET /v1/topics/:topic/export` (`KEEL_EXPORT_ENABLED`); false answers it with 403 (regulated settings). */
   exportEnabled: z.boolean({ error: 'expected true or false' }).default(true),
+  /** Master key of field encryption, base64 or hex of 32 bytes (`KEEL_PHI_MASTER_KEY`); never logged. */
+  phiMasterKey: z
+    .string({ error: 'expected base64 or hex of 32 bytes' })
+    .min(1, { error: 'expected base64 or hex of 32 bytes' })
+    .optional(),
+  /** File holding the master key of field encryption (`KEEL_PHI_MASTER_KEY_FILE`). */
+  phiMasterKeyFile: z
+    .string({ error: 'expected a file path' })
+    .min(1, { error: 'expected a file path' })
+    .optional(),
+  /**
+   * Whether the node's HTTP reads show sensitive fields in plain (`KEEL_PHI_READ`); otherwise `[masked]`.
+   * One switch for the whole node until identities carry a read-PHI permission.
+   */
+  phiRead: z.boolean({ error: 'expected true or false' }).default(false),
 });
 
 /** A validated configuration, every default applied. */
@@ -134,6 +149,9 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   sync: { env: 'KEEL_SYNC', kind: 'string' },
   idempotencyRetentionMs: { env: 'KEEL_IDEMPOTENCY_RETENTION_MS', kind: 'integer' },
   exportEnabled: { env: 'KEEL_EXPORT_ENABLED', kind: 'boolean' },
+  phiMasterKey: { env: 'KEEL_PHI_MASTER_KEY', kind: 'string' },
+  phiMasterKeyFile: { env: 'KEEL_PHI_MASTER_KEY_FILE', kind: 'string' },
+  phiRead: { env: 'KEEL_PHI_READ', kind: 'boolean' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

@@ -131,6 +131,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     ...parsed.data,
     dataDir: resolve(base('dataDir'), parsed.data.dataDir),
     catalog: parsed.data.catalog === undefined ? undefined : resolve(base('catalog'), parsed.data.catalog),
+    phiMasterKeyFile:
+      parsed.data.phiMasterKeyFile === undefined
+        ? undefined
+        : resolve(base('phiMasterKeyFile'), parsed.data.phiMasterKeyFile),
   };
   return { config, sources: sources as ConfigSources, file, warnings };
 }

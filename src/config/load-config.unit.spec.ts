@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
       sync: 'full',
       idempotencyRetentionMs: 86_400_000,
       exportEnabled: true,
+      phiRead: false,
     });
     expect(file).toBeUndefined();
     expect(sources.port).toEqual({ kind: 'default' });
@@ -78,6 +79,9 @@ describe('loadConfig environment variables', () => {
     ['KEEL_IDEMPOTENCY_RETENTION_MS', '3600000', 'idempotencyRetentionMs', 3_600_000],
     ['KEEL_IDEMPOTENCY_RETENTION_MS', '0', 'idempotencyRetentionMs', 0],
     ['KEEL_EXPORT_ENABLED', 'false', 'exportEnabled', false],
+    ['KEEL_PHI_READ', 'true', 'phiRead', true],
+    ['KEEL_PHI_MASTER_KEY', 'a'.repeat(64), 'phiMasterKey', 'a'.repeat(64)],
+    ['KEEL_PHI_MASTER_KEY_FILE', 'secrets/master.key', 'phiMasterKeyFile', '<cwd>/secrets/master.key'],
     ['KEEL_POSTGRES_SCHEMA', 'clinic_a', 'postgresSchema', 'clinic_a'],
   ] as const)('%s=%s sets %s', async (name, text, key, expected) => {
     const { config, sources } = await loadConfig({ cwd, env: { [name]: text } });

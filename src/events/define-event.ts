@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { pointerSegments } from './sensitive-fields.ts';
 
 /** Turns data written at one version into the shape of the next version. */
 export interface Upcaster {
@@ -21,6 +22,11 @@ export interface EventSpec<Schema extends z.ZodType> {
   description?: string;
   /** Upcasters from every older version, one per step (1→2, 2→3, ...). */
   upcasters?: readonly Upcaster[];
+  /**
+   * JSON pointers (RFC 6901) of data fields holding protected health information, e.g. `['/name',
+   * '/address/line1']`: encrypted before they leave a publisher that has field encryption configured.
+   */
+  sensitive?: readonly string[];
 }
 
 /** A declared event type: plain data, usable as a value and as a type. */
@@ -31,6 +37,8 @@ export interface EventDefinition<Schema extends z.ZodType = z.ZodType>
   readonly description: string | undefined;
   /** Upcasters sorted by `fromVersion`. */
   readonly upcasters: readonly Upcaster[];
+  /** JSON pointers of the sensitive data fields; empty when none. */
+  readonly sensitive: readonly string[];
 }
 
 /** The data type of an event definition. */
@@ -55,6 +63,14 @@ export function defineEvent<Schema extends z.ZodType>(spec: EventSpec<Schema>): 
       `defineEvent(${spec.type}): upcasters must chain without gaps up to version ${spec.version}, got from-versions [${given.join(', ')}]`,
     );
   }
+  const sensitive = [...new Set(spec.sensitive ?? [])];
+  for (const pointer of sensitive) {
+    try {
+      pointerSegments(pointer);
+    } catch (error) {
+      throw new TypeError(`defineEvent(${spec.type}): sensitive: ${(error as Error).message}`);
+    }
+  }
   return Object.freeze({
     kind: 'event' as const,
     type: spec.type,
@@ -63,5 +79,6 @@ export function defineEvent<Schema extends z.ZodType>(spec: EventSpec<Schema>): 
     partitionKey: spec.partitionKey,
     description: spec.description,
     upcasters: Object.freeze(upcasters),
+    sensitive: Object.freeze(sensitive),
   });
 }

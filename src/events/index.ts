@@ -36,6 +36,13 @@ export {
 export type { KafkaRecord, KafkaRecordInput, ToRecordOptions } from './kafka-binding.ts';
 export { fromRecord, toRecord } from './kafka-binding.ts';
 export { isJsonMediaType, isMediaType, mediaTypeEssence } from './media-type.ts';
+export {
+  isProtectedValue,
+  MASKED_VALUE,
+  pointerSegments,
+  REDACTED_VALUE,
+  SEALED_PREFIX,
+} from './sensitive-fields.ts';
 export { isTimestamp, timestampToEpochMs } from './timestamp.ts';
 export { upcastData } from './upcast.ts';
 export { isAbsoluteUri, isUriReference } from './uri.ts';

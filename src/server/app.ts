@@ -4,6 +4,7 @@ import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
+import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
@@ -19,6 +20,7 @@ import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
+import { registerErasureRoute } from './routes/erasure.ts';
 import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -62,6 +64,8 @@ export interface AppOptions {
   consoleDir?: string;
   /** The event store and the workflow engine; without it there are no store, trace or workflow routes. */
   store?: NodeStore;
+  /** Field encryption, for erasure; absent, `POST /v1/erasures` answers 409. */
+  encryption?: FieldEncryption;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -162,6 +166,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     registerSchemaRegistryRoutes(app, options.store.registry);
     documentRegistryRoutes(api);
   }
+  registerErasureRoute(api, options.encryption);
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);
   return app;

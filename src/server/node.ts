@@ -11,6 +11,8 @@ import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
+import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
+import { protectedEventStore } from '../security/encryption/protected-store.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
 import { createEmbeddedGroupAdmin } from '../transport/embedded/embedded-group-admin.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
@@ -25,6 +27,7 @@ import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { registerStoreGauges } from './metrics/store-gauges.ts';
+import { openNodeEncryption } from './phi/node-encryption.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -72,6 +75,8 @@ export interface KeelNode {
   readonly idempotency: IdempotencyStore | undefined;
   /** The event store and the workflow engine on it (`KEEL_STORE`). */
   readonly store: NodeStore;
+  /** Field encryption of sensitive fields; undefined when no master key is configured and none are declared. */
+  readonly encryption: FieldEncryption | undefined;
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -92,6 +97,8 @@ export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
   assertAvailableAdapters(config, options.sources);
 
+  // Before anything opens: a catalog with sensitive fields and no usable master key stops here.
+  const encryption = openNodeEncryption(config, catalog, storeConnection(config, options.sources));
   mkdirSync(config.dataDir, { recursive: true });
   const dataFile = join(config.dataDir, DATA_FILE_NAME);
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
@@ -104,6 +111,7 @@ export function createNode(options: NodeOptions): KeelNode {
     metrics,
     logger: logger.child({ component: 'publisher' }),
     maxEventBytes: config.maxEventBytes,
+    ...(encryption === undefined ? {} : { sealer: encryption.seal }),
   });
 
   const nodeStore = openNodeStore({
@@ -114,6 +122,12 @@ export function createNode(options: NodeOptions): KeelNode {
     ...(options.projections ? { projections: options.projections } : {}),
     bus: { transport, publisher },
     logger: logger.child({ component: 'store' }),
+    ...(encryption === undefined
+      ? {}
+      : {
+          protect: (store, reader) => protectedEventStore(store, encryption, reader),
+          phiRead: config.phiRead,
+        }),
   });
 
   registerStoreGauges({
@@ -142,6 +156,7 @@ export function createNode(options: NodeOptions): KeelNode {
     jobs,
     groupAdmin,
     store: nodeStore,
+    ...(encryption === undefined ? {} : { encryption }),
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
@@ -171,6 +186,7 @@ export function createNode(options: NodeOptions): KeelNode {
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
         idempotency?.close();
+        await encryption?.close();
         await groupAdmin.close();
         await transport.close();
         state = 'closed';
@@ -190,6 +206,7 @@ export function createNode(options: NodeOptions): KeelNode {
     liveTails,
     idempotency: idempotency?.store,
     store: nodeStore,
+    encryption,
     dataFile,
     get url() {
       return url;
@@ -197,6 +214,8 @@ export function createNode(options: NodeOptions): KeelNode {
     async start() {
       if (state !== 'created') throw new Error(`node cannot start: it is ${state}`);
       state = 'starting';
+      // The master key is checked against the key store before a single event can be written.
+      await encryption?.start();
       await transport.ensureTopics(
         catalog.topics.map((topic) => ({
           name: topic.name,

@@ -19,7 +19,15 @@ export interface EventPlacerOptions {
   catalog: Catalog;
   /** Largest encoded event accepted, in bytes. */
   maxEventBytes: number;
+  /**
+   * Placing only picks the partition; the encoding (and the size check) waits for `replaced`, which the
+   * publisher calls with every event its sealer rewrote, so an event is encoded once. Default false.
+   */
+  encodeLater?: boolean;
 }
+
+// The record of an event placed with `encodeLater`, until `replaced` encodes it.
+const NOT_YET_ENCODED: PlacedEvent['record'] = Object.freeze({ key: null, value: null, headers: {} });
 
 /** Chooses each event's topic and partition and encodes it, refusing events over the size limit. */
 export interface EventPlacer {
@@ -28,6 +36,8 @@ export interface EventPlacer {
    * or, keyless, the next one in rotation on that topic; encodes it and checks its size.
    */
   place(event: CloudEvent, destination: Destination): PlacedEvent;
+  /** The same placement for a rewritten event (sealed fields): encoded again and its size checked again. */
+  replaced(placed: PlacedEvent, event: CloudEvent): PlacedEvent;
   /** The catalog's topic for an event type. */
   routed(type: string): Destination;
   /** A named topic, its partition count asked of the transport once (UnknownTopicError when missing). */
@@ -41,6 +51,14 @@ export function createEventPlacer(options: EventPlacerOptions): EventPlacer {
   // Keyless events rotate over partitions, per topic, as Kafka's round-robin partitioner does.
   const nextKeyless = new Map<string, number>();
 
+  const encoded = (event: CloudEvent, topic: string, partition: number): PlacedEvent => {
+    // Every event reaching here was checked by createEvent, validateEventData or a binding's decoder.
+    const record = toRecord(event, { validated: true });
+    const size = encodedSize(record);
+    if (size > maxEventBytes) throw new EventTooLargeError(event.id, event.type, size, maxEventBytes);
+    return { event, topic, partition, record, size };
+  };
+
   return {
     place: (event, destination) => {
       const { topic, partitions } = destination;
@@ -52,12 +70,11 @@ export function createEventPlacer(options: EventPlacerOptions): EventPlacer {
         partition = nextKeyless.get(topic) ?? 0;
         nextKeyless.set(topic, (partition + 1) % partitions);
       }
-      // Every event reaching here was checked by createEvent, validateEventData or a binding's decoder.
-      const record = toRecord(event, { validated: true });
-      const size = encodedSize(record);
-      if (size > maxEventBytes) throw new EventTooLargeError(event.id, event.type, size, maxEventBytes);
-      return { event, topic, partition, record, size };
+      if (options.encodeLater === true) return { event, topic, partition, record: NOT_YET_ENCODED, size: 0 };
+      return encoded(event, topic, partition);
     },
+
+    replaced: (placed, event) => encoded(event, placed.topic, placed.partition),
 
     routed: (type) => {
       const { topic } = catalog.route(type);

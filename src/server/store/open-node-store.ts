@@ -23,7 +23,10 @@ export const SLA_RISK_WINDOW_MS = 300_000;
 
 /** What the node runs beside the bus: the event store and the workflow engine on its database. */
 export interface NodeStore {
-  /** The event store (`KEEL_STORE`): the node's SQLite file, or PostgreSQL in `KEEL_POSTGRES_SCHEMA`. */
+  /**
+   * The event store (`KEEL_STORE`): the node's SQLite file, or PostgreSQL in `KEEL_POSTGRES_SCHEMA`. With
+   * field encryption, as the HTTP API reads it: sensitive fields masked unless the node may read PHI.
+   */
   readonly store: EventStore;
   /** The workflow engine on the store: a client always (list, get, signal, cancel); a worker when it has definitions. */
   readonly workflows: WorkflowEngine;
@@ -55,15 +58,28 @@ export interface NodeStoreOptions {
   /** The bus the workflows' command steps, replies and triggers use. */
   bus: { transport: Transport; publisher: Publisher };
   logger: Logger;
+  /**
+   * Wraps the store so appends seal sensitive fields and reads open them for a reader (field encryption):
+   * the workflow engine reads in plain, the HTTP API as `phiRead` says. None: the store as opened.
+   */
+  protect?: (store: EventStore, reader: { canReadPhi: boolean }) => EventStore;
+  /** Whether the HTTP API's store reads show sensitive fields in plain (`KEEL_PHI_READ`); default false. */
+  phiRead?: boolean;
 }
 
 /** Opens the configured event store and a workflow engine on it (migrating both on first use). */
 export function openNodeStore(options: NodeStoreOptions): NodeStore {
   const { connection, catalog, logger } = options;
-  const { store, backend, registryStorage } = openStoreAndBackend(connection, options.synchronous, catalog);
+  const {
+    store: opened,
+    backend,
+    registryStorage,
+  } = openStoreAndBackend(connection, options.synchronous, catalog);
+  const protect = options.protect ?? ((plain: EventStore) => plain);
+  const store = protect(opened, { canReadPhi: options.phiRead ?? false });
   const definitions = options.workflows ?? [];
   const workflows = createWorkflowEngine({
-    store,
+    store: protect(opened, { canReadPhi: true }),
     backend,
     workflows: definitions,
     slaRiskWindowMs: SLA_RISK_WINDOW_MS,

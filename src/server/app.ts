@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
+import type { DeliveryManager } from '../delivery/delivery-manager.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
@@ -25,6 +26,7 @@ import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerStoreRoutes } from './routes/store.ts';
 import { registerStoreJobRoutes } from './routes/store-jobs.ts';
+import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
@@ -60,6 +62,8 @@ export interface AppOptions {
   consoleDir?: string;
   /** The event store and the workflow engine; without it there are no store, trace or workflow routes. */
   store?: NodeStore;
+  /** Push subscriptions; without it there are no subscription routes. */
+  delivery?: DeliveryManager;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -68,7 +72,7 @@ export const API_INFO = {
   version: '1.0.0',
   description:
     'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters, jobs, the event ' +
-    'store, traces and workflows. ' +
+    'store, traces, workflows and push subscriptions. ' +
     'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
 } as const;
 
@@ -155,6 +159,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     jobs,
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
+  if (options.delivery) registerSubscriptionRoutes(api, { delivery: options.delivery, jobs });
   if (options.store) registerNodeStoreRoutes(api, options.store, { ...options, jobs });
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);

@@ -8,6 +8,8 @@ import type { KeelConfig } from '../config/config-schema.ts';
 import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
+import { createDeliveryManager, type DeliveryManager } from '../delivery/delivery-manager.ts';
+import { openDeliveryStore } from '../delivery/delivery-store.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
@@ -70,6 +72,8 @@ export interface KeelNode {
   readonly idempotency: IdempotencyStore | undefined;
   /** The event store and the workflow engine on it (`KEEL_STORE`). */
   readonly store: NodeStore;
+  /** Push subscriptions to HTTP endpoints (stored in the node's SQLite file). */
+  readonly delivery: DeliveryManager;
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -123,6 +127,16 @@ export function createNode(options: NodeOptions): KeelNode {
     logger: logger.child({ component: 'idempotency' }),
   });
 
+  const deliveryStore = openDeliveryStore({ path: dataFile, synchronous: config.sync });
+  const delivery = createDeliveryManager({
+    transport,
+    groupAdmin,
+    catalog,
+    store: deliveryStore,
+    metrics,
+    logger,
+  });
+
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
@@ -133,6 +147,7 @@ export function createNode(options: NodeOptions): KeelNode {
     jobs,
     groupAdmin,
     store: nodeStore,
+    delivery,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
@@ -158,6 +173,10 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        await delivery
+          .close()
+          .catch((error: unknown) => logger.error({ err: error }, 'closing delivery failed'));
+        deliveryStore.close();
         await nodeStore
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
@@ -181,6 +200,7 @@ export function createNode(options: NodeOptions): KeelNode {
     liveTails,
     idempotency: idempotency?.store,
     store: nodeStore,
+    delivery,
     dataFile,
     get url() {
       return url;
@@ -200,6 +220,7 @@ export function createNode(options: NodeOptions): KeelNode {
         })),
       );
       await nodeStore.start();
+      await delivery.start();
       await app.listen({
         port: config.port,
         host: config.host,

@@ -9,8 +9,8 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** How the endpoint answers a request to a path: a status (and body), or `hang` (never answers). */
-export type Answer = { status: number; body?: string } | 'hang';
+/** How the endpoint answers a request to a path: a status (and body, after `delayMs`), or `hang` (never answers). */
+export type Answer = { status: number; body?: string; delayMs?: number } | 'hang';
 
 /** An HTTP server standing in for a subscriber's endpoint: records every request, answers as told per path. */
 export interface WebhookEndpoint {
@@ -54,7 +54,10 @@ export async function startWebhookEndpoint(): Promise<WebhookEndpoint> {
         hanging.add(response);
         return;
       }
-      response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
+      const send = () =>
+        response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body ?? '');
+      if (answer.delayMs === undefined) send();
+      else setTimeout(send, answer.delayMs);
     });
   };
   const server: Server = createServer(handle);

@@ -195,6 +195,26 @@ describe('push subscriptions on a node', () => {
     expect(new Set(endpoint.at('/flaky').map((r) => r.headers['webhook-id']))).toEqual(new Set([event!.id]));
   });
 
+  it('records a timeout and a dropped connection as failed attempts and retries them by policy', async () => {
+    endpoint.answer('/faulty', (_request, count) =>
+      count === 1 ? 'hang' : count === 2 ? 'reset' : { status: 200 },
+    );
+    await create('faulty', '/faulty', { policy: { ...fast, timeoutMs: 300 } });
+    const [event] = await publish([{ patientId: 'p-faulty', n: 1 }]);
+    await endpoint.waitFor('/faulty', 3, 10_000);
+    const attempts = async () =>
+      (await api('GET', `/v1/subscriptions/faulty/attempts?eventId=${event!.id}`)).body.items;
+    await expect.poll(async () => (await attempts()).length, { timeout: 10_000 }).toBe(3);
+    const [delivered, reset, timedOut] = await attempts();
+    expect(timedOut).toMatchObject({ outcome: 'failed', status: null, error: 'no answer within 300 ms' });
+    expect(reset).toMatchObject({
+      outcome: 'failed',
+      status: null,
+      error: expect.stringMatching(/socket hang up|ECONNRESET/),
+    });
+    expect(delivered).toMatchObject({ outcome: 'delivered', status: 200 });
+  });
+
   it('keeps delivering to other endpoints while one is down; its breaker opens', async () => {
     const down = await startWebhookEndpoint();
     await down.close(); // nothing listens on its port any more: connection refused

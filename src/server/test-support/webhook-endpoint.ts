@@ -9,8 +9,8 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** How the endpoint answers a request to a path: a status (and body, after `delayMs`), or `hang` (never answers). */
-export type Answer = { status: number; body?: string; delayMs?: number } | 'hang';
+/** How a path answers: a status (and body, after `delayMs`), `hang` (never answers) or `reset` (drops the connection). */
+export type Answer = { status: number; body?: string; delayMs?: number } | 'hang' | 'reset';
 
 /** An HTTP server standing in for a subscriber's endpoint: records every request, answers as told per path. */
 export interface WebhookEndpoint {
@@ -50,6 +50,10 @@ export async function startWebhookEndpoint(): Promise<WebhookEndpoint> {
       const rule = answers.get(path) ?? { status: 204 };
       const answer =
         typeof rule === 'function' ? rule(entry, received.filter((r) => r.path === path).length) : rule;
+      if (answer === 'reset') {
+        request.socket.destroy();
+        return;
+      }
       if (answer === 'hang') {
         hanging.add(response);
         return;

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks } from './api.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
+import { deliveryBenchmarks } from './delivery.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
@@ -31,6 +32,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
   ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],
   ['console', () => consoleBenchmarks()],
+  ['delivery', () => deliveryBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

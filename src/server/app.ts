@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
+import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
@@ -15,6 +16,7 @@ import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerConsumerRoutes } from './routes/consumers.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
@@ -64,6 +66,8 @@ export interface AppOptions {
   store?: NodeStore;
   /** Push subscriptions; without it there are no subscription routes. */
   delivery?: DeliveryManager;
+  /** Consumer groups served over HTTP; without it there are no consumer routes. */
+  pull?: PullGroups;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -72,7 +76,7 @@ export const API_INFO = {
   version: '1.0.0',
   description:
     'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters, jobs, the event ' +
-    'store, traces, workflows and push subscriptions. ' +
+    'store, traces, workflows, push subscriptions and consumer groups over HTTP. ' +
     'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
 } as const;
 
@@ -160,6 +164,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
   if (options.delivery) registerSubscriptionRoutes(api, { delivery: options.delivery, jobs });
+  if (options.pull) registerConsumerRoutes(api, options.pull);
   if (options.store) registerNodeStoreRoutes(api, options.store, { ...options, jobs });
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);

@@ -8,8 +8,8 @@ import type { KeelConfig } from '../config/config-schema.ts';
 import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
-import { createDeliveryManager, type DeliveryManager } from '../delivery/delivery-manager.ts';
-import { openDeliveryStore } from '../delivery/delivery-store.ts';
+import type { DeliveryManager } from '../delivery/delivery-manager.ts';
+import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
@@ -21,6 +21,7 @@ import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
+import { openNodeDelivery } from './delivery/open-node-delivery.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
@@ -74,6 +75,8 @@ export interface KeelNode {
   readonly store: NodeStore;
   /** Push subscriptions to HTTP endpoints (stored in the node's SQLite file). */
   readonly delivery: DeliveryManager;
+  /** Consumer groups served over HTTP (`/v1/consumers`). */
+  readonly pull: PullGroups;
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -127,15 +130,16 @@ export function createNode(options: NodeOptions): KeelNode {
     logger: logger.child({ component: 'idempotency' }),
   });
 
-  const deliveryStore = openDeliveryStore({ path: dataFile, synchronous: config.sync });
-  const delivery = createDeliveryManager({
+  const pushAndPull = openNodeDelivery({
+    path: dataFile,
+    synchronous: config.sync,
     transport,
     groupAdmin,
     catalog,
-    store: deliveryStore,
     metrics,
     logger,
   });
+  const { delivery, pull } = pushAndPull;
 
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
@@ -148,6 +152,7 @@ export function createNode(options: NodeOptions): KeelNode {
     groupAdmin,
     store: nodeStore,
     delivery,
+    pull,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
@@ -173,10 +178,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
-        await delivery
-          .close()
-          .catch((error: unknown) => logger.error({ err: error }, 'closing delivery failed'));
-        deliveryStore.close();
+        await pushAndPull.close();
         await nodeStore
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
@@ -201,6 +203,7 @@ export function createNode(options: NodeOptions): KeelNode {
     idempotency: idempotency?.store,
     store: nodeStore,
     delivery,
+    pull,
     dataFile,
     get url() {
       return url;

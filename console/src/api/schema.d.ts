@@ -120,6 +120,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consumers/{group}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge leased events: they count as handled and the group’s offsets move on */
+        post: operations["ackGroupEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consumers/{group}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lease a consumer group's next events (long poll), in order per partition key
+         * @description The node is the group member and hands events to HTTP clients under leases: while a lease holds an event, later events of its partition key go to no one else, so each key is processed in order. An event not acknowledged before its lease expires goes to the next fetch (a crashed client’s events go to another). The group’s offsets are committed up to the first event not yet acknowledged: at least once. Every fetch of a group names the same topics.
+         */
+        post: operations["fetchGroupEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1320,6 +1357,154 @@ export interface operations {
             };
             /** @description A resource named in the path does not exist. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ackGroupEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Consumer group id. */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    leases: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledge leased events: they count as handled and the group’s offsets move on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        acknowledged: number;
+                        /** @description Leases not held any more (expired and handed on): redelivered. */
+                        expired: string[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fetchGroupEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Consumer group id. */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Milliseconds a lease lasts.
+                     * @default 30000
+                     */
+                    leaseMs?: number;
+                    /**
+                     * @description Most events in the answer.
+                     * @default 100
+                     */
+                    maxEvents?: number;
+                    /** @description Topics the group consumes. */
+                    topics: string[];
+                    /**
+                     * @description Milliseconds to wait when none are ready.
+                     * @default 10000
+                     */
+                    waitMs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Lease a consumer group's next events (long poll), in order per partition key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: {
+                            /** @description The CloudEvent in the JSON format; null when the record is not a CloudEvent Keel can read. */
+                            event: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            key: string | null;
+                            /** @description Acknowledge with this before `expiresAt`. */
+                            lease: string;
+                            /** @description Offset in the partition, as digits. */
+                            offset: string;
+                            partition: number;
+                            topic: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -79,6 +79,14 @@ export function apiProblemOf(error: Coded): Problem | undefined {
       return problem('conflict', 409, 'Conflict', error.message, {
         errors: [{ path: 'body.name', rule: 'unique', message: error.message }],
       });
+    case 'KEEL_PULL_GROUP_TOPICS':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'body.topics', rule: 'same_topics', message: error.message }],
+      });
+    case 'KEEL_PULL_TOPIC_NOT_FOUND':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: 'body.topics', rule: 'exists', message: error.message }],
+      });
     case 'KEEL_DELIVERY_ENDPOINT_GONE':
       return problem('conflict', 409, 'Conflict', error.message, {
         errors: [{ path: 'params.name', rule: 'endpoint_available', message: error.message }],

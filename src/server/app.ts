@@ -153,6 +153,8 @@ export function createApp(options: AppOptions): FastifyInstance {
   };
   const figureStreams = createFigureStreams(figureSources);
   app.addHook('preClose', async () => {
+    // Long polls of HTTP consumers would hold the close for up to their wait: end them first too.
+    options.pull?.interrupt();
     await Promise.all([tails.closeAll(), figureStreams.closeAll()]);
   });
   registerFigureRoutes(api, figureSources, figureStreams);

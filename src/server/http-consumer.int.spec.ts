@@ -89,6 +89,23 @@ describe('consumer groups over HTTP', () => {
     expect(await lag('pull-leases')).toBe(0n);
   });
 
+  it('ends a waiting long poll when the node closes, instead of holding the close for its wait', async () => {
+    const other = await startTempNode();
+    const waiting = fetch(`${other.node.url}/v1/consumers/pull-closing/fetch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ topics: [TOPIC], waitMs: 30_000 }),
+    });
+    // Let the request reach its handler and start waiting (a request arriving while the node closes gets 503).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const closed = other.close().then(() => 'closed');
+    const tooLong = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 15_000));
+    expect(await Promise.race([closed, tooLong])).toBe('closed');
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ events: [] });
+  });
+
   it('refuses an unknown topic and other topics for a group already consuming', async () => {
     const unknown = await post('/v1/consumers/pull-bad/fetch', { topics: ['no.such.topic'], waitMs: 0 });
     expect(unknown.status).toBe(404);

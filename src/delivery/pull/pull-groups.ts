@@ -28,12 +28,17 @@ export interface PullGroups {
   fetch(group: string, topics: readonly string[], options: FetchOptions): Promise<LeasedRecord[]>;
   /** Acknowledges leases of a group; returns those not known. */
   ack(group: string, leases: readonly string[]): Promise<string[]>;
+  /** Ends every waiting fetch now (with what it has), and every later one at once: the node is shutting down. */
+  interrupt(): void;
+  /** Whether `interrupt` was called. */
+  interrupted(): boolean;
   close(): Promise<void>;
 }
 
 /** Creates the node's HTTP consumer groups; a group's member is created on its first fetch. */
 export function createPullGroups(transport: Transport): PullGroups {
   const groups = new Map<string, LeasedGroup>();
+  const stopping = new AbortController();
   return {
     async fetch(group, asked, options) {
       const topics = [...new Set(asked)].sort();
@@ -46,13 +51,16 @@ export function createPullGroups(transport: Transport): PullGroups {
       }
       if (leased.topics.join('\n') !== topics.join('\n'))
         throw new PullGroupTopicsError(group, leased.topics, topics);
-      return leased.fetch(options);
+      return leased.fetch({ ...options, signal: AbortSignal.any([options.signal, stopping.signal]) });
     },
     async ack(group, leases) {
       const leased = groups.get(group);
       return leased === undefined ? [...leases] : leased.ack(leases);
     },
+    interrupt: () => stopping.abort(),
+    interrupted: () => stopping.signal.aborted,
     async close() {
+      stopping.abort();
       await Promise.all([...groups.values()].map((g) => g.close()));
       groups.clear();
     },

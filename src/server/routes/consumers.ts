@@ -70,6 +70,8 @@ export function registerConsumerRoutes(api: ApiRegistry, pull: PullGroups): void
           leaseMs: body.leaseMs,
           signal: aborted.signal,
         });
+        // The node is closing: this connection must not stay open for another request, or the close waits for it.
+        if (pull.interrupted()) reply.header('connection', 'close');
         return {
           events: leased.map(({ lease, record, expiresAt }) => ({
             lease,

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks } from './api.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
+import { deliveryBenchmarks } from './delivery.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { encryptionBenchmarks } from './encryption.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
@@ -38,6 +39,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['console', () => consoleBenchmarks()],
   ['registry', () => registryBenchmarks()],
   ['encryption', () => encryptionBenchmarks()],
+  ['delivery', () => deliveryBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -8,6 +8,7 @@ import { registerEraseCommand } from './remote/erase-command.ts';
 import { registerEventCommands } from './remote/event-commands.ts';
 import { registerGroupsCommands } from './remote/groups-commands.ts';
 import { registerStoreCommands } from './remote/store-commands.ts';
+import { registerSubscriptionCommands } from './remote/subscription-commands.ts';
 import { registerTopicsRemoteCommands } from './remote/topics-commands.ts';
 import { registerTraceCommand } from './remote/trace-command.ts';
 import { registerWorkflowCommands } from './remote/workflow-commands.ts';
@@ -130,6 +131,7 @@ export function createProgram(): Command {
   registerEventCommands(program);
   registerGroupsCommands(program);
   registerDlqCommands(program);
+  registerSubscriptionCommands(program);
   registerStoreCommands(program);
   registerWorkflowCommands(program);
   registerTraceCommand(program);

@@ -2,6 +2,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
+import type { DeliveryManager } from '../delivery/delivery-manager.ts';
+import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
@@ -17,6 +19,7 @@ import { problem, problemFromError, sendProblem } from './problem.ts';
 import { documentRegistryRoutes } from './registry/registry-documentation.ts';
 import { registerSchemaRegistryRoutes } from './registry/registry-routes.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerConsumerRoutes } from './routes/consumers.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
@@ -29,6 +32,7 @@ import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerStoreRoutes } from './routes/store.ts';
 import { registerStoreJobRoutes } from './routes/store-jobs.ts';
+import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerTopicLiveRoute } from './routes/topic-live.ts';
 import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
@@ -66,6 +70,10 @@ export interface AppOptions {
   store?: NodeStore;
   /** Field encryption, for erasure; absent, `POST /v1/erasures` answers 409. */
   encryption?: FieldEncryption;
+  /** Push subscriptions; without it there are no subscription routes. */
+  delivery?: DeliveryManager;
+  /** Consumer groups served over HTTP; without it there are no consumer routes. */
+  pull?: PullGroups;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -74,7 +82,7 @@ export const API_INFO = {
   version: '1.0.0',
   description:
     'The HTTP API of a Keel node: events, catalog, topics, consumer groups, dead letters, jobs, the event ' +
-    'store, traces and workflows. ' +
+    'store, traces, workflows, push subscriptions and consumer groups over HTTP. ' +
     'Errors are RFC 9457 problem details; lists are paged with an opaque `cursor` (`next` in each page).',
 } as const;
 
@@ -151,6 +159,8 @@ export function createApp(options: AppOptions): FastifyInstance {
   };
   const figureStreams = createFigureStreams(figureSources);
   app.addHook('preClose', async () => {
+    // Long polls of HTTP consumers would hold the close for up to their wait: end them first too.
+    options.pull?.interrupt();
     await Promise.all([tails.closeAll(), figureStreams.closeAll()]);
   });
   registerFigureRoutes(api, figureSources, figureStreams);
@@ -161,6 +171,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     jobs,
     deadLetters: (group) => createDeadLetterQueue({ transport, group, metrics: options.metrics }),
   });
+  if (options.delivery) registerSubscriptionRoutes(api, { delivery: options.delivery, jobs });
+  if (options.pull) registerConsumerRoutes(api, options.pull);
   if (options.store) {
     registerNodeStoreRoutes(api, options.store, { ...options, jobs });
     registerSchemaRegistryRoutes(app, options.store.registry);

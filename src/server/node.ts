@@ -8,6 +8,8 @@ import type { KeelConfig } from '../config/config-schema.ts';
 import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
+import type { DeliveryManager } from '../delivery/delivery-manager.ts';
+import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
@@ -22,6 +24,7 @@ import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
+import { openNodeDelivery } from './delivery/open-node-delivery.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
@@ -77,6 +80,10 @@ export interface KeelNode {
   readonly store: NodeStore;
   /** Field encryption of sensitive fields; undefined when no master key is configured and none are declared. */
   readonly encryption: FieldEncryption | undefined;
+  /** Push subscriptions to HTTP endpoints (stored in the node's SQLite file). */
+  readonly delivery: DeliveryManager;
+  /** Consumer groups served over HTTP (`/v1/consumers`). */
+  readonly pull: PullGroups;
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -88,15 +95,9 @@ export interface KeelNode {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/**
- * Assembles a platform node on the configured transport: the embedded one (the SQLite file
- * `<dataDir>/keel.db`) or Kafka (`KEEL_KAFKA_BROKERS`). Throws ConfigError for adapters this build
- * does not include and for an incomplete Kafka connection.
- */
-export function createNode(options: NodeOptions): KeelNode {
+/** The node's parts along the data path: encryption, transport, metrics, publisher, store, idempotency, delivery. */
+function openNodeParts(options: NodeOptions) {
   const { config, catalog, logger } = options;
-  assertAvailableAdapters(config, options.sources);
-
   // Before anything opens: a catalog with sensitive fields and no usable master key stops here.
   const encryption = openNodeEncryption(config, catalog, storeConnection(config, options.sources));
   mkdirSync(config.dataDir, { recursive: true });
@@ -146,6 +147,41 @@ export function createNode(options: NodeOptions): KeelNode {
     logger: logger.child({ component: 'idempotency' }),
   });
 
+  const pushAndPull = openNodeDelivery({
+    path: dataFile,
+    synchronous: config.sync,
+    transport,
+    groupAdmin,
+    catalog,
+    metrics,
+    logger,
+  });
+  return {
+    encryption,
+    dataFile,
+    transport,
+    groupAdmin,
+    metrics,
+    publisher,
+    nodeStore,
+    idempotency,
+    pushAndPull,
+  };
+}
+
+/**
+ * Assembles a platform node on the configured transport: the embedded one (the SQLite file
+ * `<dataDir>/keel.db`) or Kafka (`KEEL_KAFKA_BROKERS`). Throws ConfigError for adapters this build
+ * does not include and for an incomplete Kafka connection.
+ */
+export function createNode(options: NodeOptions): KeelNode {
+  const { config, catalog, logger } = options;
+  assertAvailableAdapters(config, options.sources);
+  const parts = openNodeParts(options);
+  const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
+  const { pushAndPull } = parts;
+  const { delivery, pull } = pushAndPull;
+
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
@@ -157,6 +193,8 @@ export function createNode(options: NodeOptions): KeelNode {
     groupAdmin,
     store: nodeStore,
     ...(encryption === undefined ? {} : { encryption }),
+    delivery,
+    pull,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
@@ -182,6 +220,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        await pushAndPull.close();
         await nodeStore
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
@@ -207,6 +246,8 @@ export function createNode(options: NodeOptions): KeelNode {
     idempotency: idempotency?.store,
     store: nodeStore,
     encryption,
+    delivery,
+    pull,
     dataFile,
     get url() {
       return url;
@@ -216,20 +257,11 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'starting';
       // The master key is checked against the key store before a single event can be written.
       await encryption?.start();
-      await transport.ensureTopics(
-        catalog.topics.map((topic) => ({
-          name: topic.name,
-          partitions: topic.partitions,
-          replication: topic.replication,
-          retentionMs: topic.retentionMs,
-          retentionBytes: topic.retentionBytes,
-          compacted: topic.compacted,
-          minInsyncReplicas: topic.minInsyncReplicas,
-        })),
-      );
+      await transport.ensureTopics(topicConfigsOf(catalog));
       await nodeStore.start();
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
+      await delivery.start();
       await app.listen({
         port: config.port,
         host: config.host,
@@ -270,4 +302,17 @@ function urlOf(app: FastifyInstance, host: string): string {
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return `http://${shownHost}:${port}`;
+}
+
+/** The topics of a catalog as the transport creates them. */
+function topicConfigsOf(catalog: Catalog) {
+  return catalog.topics.map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitions,
+    replication: topic.replication,
+    retentionMs: topic.retentionMs,
+    retentionBytes: topic.retentionBytes,
+    compacted: topic.compacted,
+    minInsyncReplicas: topic.minInsyncReplicas,
+  }));
 }

@@ -39,14 +39,16 @@ export async function setup(project: TestProject): Promise<void> {
 }
 
 /**
- * Tools the tests run, from Debian's packages: `kcat` (the interop tests) and `promtool` / `prometheus` (the
- * monitoring tests, package `prometheus`). On a fresh CI machine they are installed here with apt-get, once, so
+ * Tools the tests run, from Debian's packages: `kcat` (the interop tests), `python3-confluent-kafka` (the Python
+ * interop service, for the system `/usr/bin/python3`) and `promtool` / `prometheus` (the monitoring tests, package
+ * `prometheus`). On a fresh CI machine they are installed here with apt-get, once, so
  * `npm test` needs nothing by hand. The package's service is not started: this setup never runs an init system,
  * and the monitoring tests start their own Prometheus on a free port.
  */
 function ensureDebianTools(): void {
   const tools = [
     { command: 'kcat', probe: ['-V'], pkg: 'kcat' },
+    { command: '/usr/bin/python3', probe: ['-c', 'import confluent_kafka'], pkg: 'python3-confluent-kafka' },
     { command: 'promtool', probe: ['--version'], pkg: 'prometheus' },
   ];
   const missing = tools.filter((t) => spawnSync(t.command, t.probe, { stdio: 'ignore' }).status !== 0);

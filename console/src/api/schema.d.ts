@@ -492,6 +492,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consumers/{group}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge leased events: they count as handled and the group’s offsets move on */
+        post: operations["ackGroupEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consumers/{group}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lease a consumer group's next events (long poll), in order per partition key
+         * @description The node is the group member and hands events to HTTP clients under leases: while a lease holds an event, later events of its partition key go to no one else, so each key is processed in order. An event not acknowledged before its lease expires goes to the next fetch (a crashed client’s events go to another). The group’s offsets are committed up to the first event not yet acknowledged: at least once. Every fetch of a group names the same topics.
+         */
+        post: operations["fetchGroupEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/erasures": {
         parameters: {
             query?: never;
@@ -906,6 +943,117 @@ export interface paths {
         get: operations["getStream"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every push subscription, by name, with how its delivery is going */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /**
+         * Create a push subscription: matching events appended from now on are POSTed to its endpoint
+         * @description Each event goes as a CloudEvent over HTTP (binary or structured mode), signed by the Standard Webhooks scheme (`webhook-id` = the event id, `webhook-timestamp`, `webhook-signature`), at least once, in order per partition key. A bad URL, filter (unknown type, CEL that does not parse) or secret is refused with 400 naming the field; nothing is stored.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One push subscription */
+        get: operations["getSubscription"];
+        /** Replace a subscription's endpoint, secret, filter, mode or policy (types new to it start from now) */
+        put: operations["replaceSubscription"];
+        post?: never;
+        /** Stop delivering and forget a subscription and its attempts */
+        delete: operations["deleteSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{name}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscription's delivery attempts, newest first: status, latency, the answer's first characters */
+        get: operations["listDeliveryAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{name}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop delivering a subscription; enabling it again resumes where it stopped */
+        post: operations["disableSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{name}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver a disabled subscription again, from where it stopped */
+        post: operations["enableSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{name}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-deliver the matching events appended in a time range to the endpoint, as a job
+         * @description Events go as they were (same ids), in order per partition key, recorded as `replay` attempts. Counts `delivered` and `failed` (still failing after the policy’s attempts).
+         */
+        post: operations["replaySubscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3143,6 +3291,154 @@ export interface operations {
             };
         };
     };
+    ackGroupEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Consumer group id. */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    leases: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledge leased events: they count as handled and the group’s offsets move on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        acknowledged: number;
+                        /** @description Leases not held any more (expired and handed on): redelivered. */
+                        expired: string[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fetchGroupEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Consumer group id. */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Milliseconds a lease lasts.
+                     * @default 30000
+                     */
+                    leaseMs?: number;
+                    /**
+                     * @description Most events in the answer.
+                     * @default 100
+                     */
+                    maxEvents?: number;
+                    /** @description Topics the group consumes. */
+                    topics: string[];
+                    /**
+                     * @description Milliseconds to wait when none are ready.
+                     * @default 10000
+                     */
+                    waitMs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Lease a consumer group's next events (long poll), in order per partition key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: {
+                            /** @description The CloudEvent in the JSON format; null when the record is not a CloudEvent Keel can read. */
+                            event: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            key: string | null;
+                            /** @description Acknowledge with this before `expiresAt`. */
+                            lease: string;
+                            /** @description Offset in the partition, as digits. */
+                            offset: string;
+                            partition: number;
+                            topic: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     eraseSubject: {
         parameters: {
             query?: never;
@@ -5034,6 +5330,1211 @@ export interface operations {
                         streamId: string;
                         /** @description Version of its last event. */
                         version: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every push subscription, by name, with how its delivery is going */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description Where its dead letters are inspected, retried and discarded. */
+                            deadLetters: string;
+                            disabledReason: string | null;
+                            /**
+                             * @description State of the endpoint’s circuit breaker.
+                             * @enum {string}
+                             */
+                            endpoint: "closed" | "open" | "half-open";
+                            filter: {
+                                /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                                condition?: string;
+                                /** @description Only events of this `source`. */
+                                source?: string;
+                                /** @description Only events of this `tenantid`. */
+                                tenant?: string;
+                                /** @description Event types, exactly; default every type. */
+                                types?: string[];
+                            };
+                            /** @description Consumer group delivering it. */
+                            group: string;
+                            /** @enum {string} */
+                            mode: "binary" | "structured";
+                            name: string;
+                            policy: {
+                                /**
+                                 * @description Requests in flight at most (across keys).
+                                 * @default 64
+                                 */
+                                concurrency: number;
+                                /**
+                                 * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                                 * @default [
+                                 *       60000,
+                                 *       600000
+                                 *     ]
+                                 */
+                                delayedRetriesMs: number[];
+                                /**
+                                 * @description Wait before the second attempt; it grows exponentially with jitter.
+                                 * @default 500
+                                 */
+                                initialDelayMs: number;
+                                /**
+                                 * @description Attempts in place, the first included, before the next step.
+                                 * @default 8
+                                 */
+                                maxAttempts: number;
+                                /**
+                                 * @description Longest wait between two attempts.
+                                 * @default 60000
+                                 */
+                                maxDelayMs: number;
+                                /**
+                                 * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                                 * @default key
+                                 * @enum {string}
+                                 */
+                                ordering: "key" | "none";
+                                /**
+                                 * @description Milliseconds one request may take.
+                                 * @default 10000
+                                 */
+                                timeoutMs: number;
+                            };
+                            /** @description Delivery now; null while disabled. */
+                            running: {
+                                /** @description Events fetched and not yet delivered or dead-lettered. */
+                                inFlight: number;
+                                lastError: {
+                                    at: string;
+                                    message: string;
+                                    type: string;
+                                } | null;
+                                status: string;
+                                waitingForRetry: number;
+                            } | null;
+                            /** @description The signing secret’s first characters, to tell secrets apart. */
+                            secretHint: string;
+                            /** @enum {string} */
+                            status: "active" | "disabled";
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default {} */
+                    filter?: {
+                        /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                        condition?: string;
+                        /** @description Only events of this `source`. */
+                        source?: string;
+                        /** @description Only events of this `tenantid`. */
+                        tenant?: string;
+                        /** @description Event types, exactly; default every type. */
+                        types?: string[];
+                    };
+                    /**
+                     * @description CloudEvents HTTP binding mode: `ce-*` headers and the data as body, or the whole event as JSON.
+                     * @default binary
+                     * @enum {string}
+                     */
+                    mode?: "binary" | "structured";
+                    /** @description Unique name. */
+                    name: string;
+                    /**
+                     * @default {
+                     *       "timeoutMs": 10000,
+                     *       "concurrency": 64,
+                     *       "maxAttempts": 8,
+                     *       "initialDelayMs": 500,
+                     *       "maxDelayMs": 60000,
+                     *       "ordering": "key",
+                     *       "delayedRetriesMs": [
+                     *         60000,
+                     *         600000
+                     *       ]
+                     *     }
+                     */
+                    policy?: {
+                        /**
+                         * @description Requests in flight at most (across keys).
+                         * @default 64
+                         */
+                        concurrency?: number;
+                        /**
+                         * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                         * @default [
+                         *       60000,
+                         *       600000
+                         *     ]
+                         */
+                        delayedRetriesMs?: number[];
+                        /**
+                         * @description Wait before the second attempt; it grows exponentially with jitter.
+                         * @default 500
+                         */
+                        initialDelayMs?: number;
+                        /**
+                         * @description Attempts in place, the first included, before the next step.
+                         * @default 8
+                         */
+                        maxAttempts?: number;
+                        /**
+                         * @description Longest wait between two attempts.
+                         * @default 60000
+                         */
+                        maxDelayMs?: number;
+                        /**
+                         * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                         * @default key
+                         * @enum {string}
+                         */
+                        ordering?: "key" | "none";
+                        /**
+                         * @description Milliseconds one request may take.
+                         * @default 10000
+                         */
+                        timeoutMs?: number;
+                    };
+                    /** @description Standard Webhooks signing secret, `whsec_<base64>`. */
+                    secret: string;
+                    /** @description Endpoint the events are POSTed to (http or https). */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Create a push subscription: matching events appended from now on are POSTed to its endpoint */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Where its dead letters are inspected, retried and discarded. */
+                        deadLetters: string;
+                        disabledReason: string | null;
+                        /**
+                         * @description State of the endpoint’s circuit breaker.
+                         * @enum {string}
+                         */
+                        endpoint: "closed" | "open" | "half-open";
+                        filter: {
+                            /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                            condition?: string;
+                            /** @description Only events of this `source`. */
+                            source?: string;
+                            /** @description Only events of this `tenantid`. */
+                            tenant?: string;
+                            /** @description Event types, exactly; default every type. */
+                            types?: string[];
+                        };
+                        /** @description Consumer group delivering it. */
+                        group: string;
+                        /** @enum {string} */
+                        mode: "binary" | "structured";
+                        name: string;
+                        policy: {
+                            /**
+                             * @description Requests in flight at most (across keys).
+                             * @default 64
+                             */
+                            concurrency: number;
+                            /**
+                             * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                             * @default [
+                             *       60000,
+                             *       600000
+                             *     ]
+                             */
+                            delayedRetriesMs: number[];
+                            /**
+                             * @description Wait before the second attempt; it grows exponentially with jitter.
+                             * @default 500
+                             */
+                            initialDelayMs: number;
+                            /**
+                             * @description Attempts in place, the first included, before the next step.
+                             * @default 8
+                             */
+                            maxAttempts: number;
+                            /**
+                             * @description Longest wait between two attempts.
+                             * @default 60000
+                             */
+                            maxDelayMs: number;
+                            /**
+                             * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                             * @default key
+                             * @enum {string}
+                             */
+                            ordering: "key" | "none";
+                            /**
+                             * @description Milliseconds one request may take.
+                             * @default 10000
+                             */
+                            timeoutMs: number;
+                        };
+                        /** @description Delivery now; null while disabled. */
+                        running: {
+                            /** @description Events fetched and not yet delivered or dead-lettered. */
+                            inFlight: number;
+                            lastError: {
+                                at: string;
+                                message: string;
+                                type: string;
+                            } | null;
+                            status: string;
+                            waitingForRetry: number;
+                        } | null;
+                        /** @description The signing secret’s first characters, to tell secrets apart. */
+                        secretHint: string;
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One push subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Where its dead letters are inspected, retried and discarded. */
+                        deadLetters: string;
+                        disabledReason: string | null;
+                        /**
+                         * @description State of the endpoint’s circuit breaker.
+                         * @enum {string}
+                         */
+                        endpoint: "closed" | "open" | "half-open";
+                        filter: {
+                            /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                            condition?: string;
+                            /** @description Only events of this `source`. */
+                            source?: string;
+                            /** @description Only events of this `tenantid`. */
+                            tenant?: string;
+                            /** @description Event types, exactly; default every type. */
+                            types?: string[];
+                        };
+                        /** @description Consumer group delivering it. */
+                        group: string;
+                        /** @enum {string} */
+                        mode: "binary" | "structured";
+                        name: string;
+                        policy: {
+                            /**
+                             * @description Requests in flight at most (across keys).
+                             * @default 64
+                             */
+                            concurrency: number;
+                            /**
+                             * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                             * @default [
+                             *       60000,
+                             *       600000
+                             *     ]
+                             */
+                            delayedRetriesMs: number[];
+                            /**
+                             * @description Wait before the second attempt; it grows exponentially with jitter.
+                             * @default 500
+                             */
+                            initialDelayMs: number;
+                            /**
+                             * @description Attempts in place, the first included, before the next step.
+                             * @default 8
+                             */
+                            maxAttempts: number;
+                            /**
+                             * @description Longest wait between two attempts.
+                             * @default 60000
+                             */
+                            maxDelayMs: number;
+                            /**
+                             * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                             * @default key
+                             * @enum {string}
+                             */
+                            ordering: "key" | "none";
+                            /**
+                             * @description Milliseconds one request may take.
+                             * @default 10000
+                             */
+                            timeoutMs: number;
+                        };
+                        /** @description Delivery now; null while disabled. */
+                        running: {
+                            /** @description Events fetched and not yet delivered or dead-lettered. */
+                            inFlight: number;
+                            lastError: {
+                                at: string;
+                                message: string;
+                                type: string;
+                            } | null;
+                            status: string;
+                            waitingForRetry: number;
+                        } | null;
+                        /** @description The signing secret’s first characters, to tell secrets apart. */
+                        secretHint: string;
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default {} */
+                    filter?: {
+                        /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                        condition?: string;
+                        /** @description Only events of this `source`. */
+                        source?: string;
+                        /** @description Only events of this `tenantid`. */
+                        tenant?: string;
+                        /** @description Event types, exactly; default every type. */
+                        types?: string[];
+                    };
+                    /**
+                     * @description CloudEvents HTTP binding mode: `ce-*` headers and the data as body, or the whole event as JSON.
+                     * @default binary
+                     * @enum {string}
+                     */
+                    mode?: "binary" | "structured";
+                    /**
+                     * @default {
+                     *       "timeoutMs": 10000,
+                     *       "concurrency": 64,
+                     *       "maxAttempts": 8,
+                     *       "initialDelayMs": 500,
+                     *       "maxDelayMs": 60000,
+                     *       "ordering": "key",
+                     *       "delayedRetriesMs": [
+                     *         60000,
+                     *         600000
+                     *       ]
+                     *     }
+                     */
+                    policy?: {
+                        /**
+                         * @description Requests in flight at most (across keys).
+                         * @default 64
+                         */
+                        concurrency?: number;
+                        /**
+                         * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                         * @default [
+                         *       60000,
+                         *       600000
+                         *     ]
+                         */
+                        delayedRetriesMs?: number[];
+                        /**
+                         * @description Wait before the second attempt; it grows exponentially with jitter.
+                         * @default 500
+                         */
+                        initialDelayMs?: number;
+                        /**
+                         * @description Attempts in place, the first included, before the next step.
+                         * @default 8
+                         */
+                        maxAttempts?: number;
+                        /**
+                         * @description Longest wait between two attempts.
+                         * @default 60000
+                         */
+                        maxDelayMs?: number;
+                        /**
+                         * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                         * @default key
+                         * @enum {string}
+                         */
+                        ordering?: "key" | "none";
+                        /**
+                         * @description Milliseconds one request may take.
+                         * @default 10000
+                         */
+                        timeoutMs?: number;
+                    };
+                    /** @description Standard Webhooks signing secret, `whsec_<base64>`. */
+                    secret: string;
+                    /** @description Endpoint the events are POSTed to (http or https). */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Replace a subscription's endpoint, secret, filter, mode or policy (types new to it start from now) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Where its dead letters are inspected, retried and discarded. */
+                        deadLetters: string;
+                        disabledReason: string | null;
+                        /**
+                         * @description State of the endpoint’s circuit breaker.
+                         * @enum {string}
+                         */
+                        endpoint: "closed" | "open" | "half-open";
+                        filter: {
+                            /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                            condition?: string;
+                            /** @description Only events of this `source`. */
+                            source?: string;
+                            /** @description Only events of this `tenantid`. */
+                            tenant?: string;
+                            /** @description Event types, exactly; default every type. */
+                            types?: string[];
+                        };
+                        /** @description Consumer group delivering it. */
+                        group: string;
+                        /** @enum {string} */
+                        mode: "binary" | "structured";
+                        name: string;
+                        policy: {
+                            /**
+                             * @description Requests in flight at most (across keys).
+                             * @default 64
+                             */
+                            concurrency: number;
+                            /**
+                             * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                             * @default [
+                             *       60000,
+                             *       600000
+                             *     ]
+                             */
+                            delayedRetriesMs: number[];
+                            /**
+                             * @description Wait before the second attempt; it grows exponentially with jitter.
+                             * @default 500
+                             */
+                            initialDelayMs: number;
+                            /**
+                             * @description Attempts in place, the first included, before the next step.
+                             * @default 8
+                             */
+                            maxAttempts: number;
+                            /**
+                             * @description Longest wait between two attempts.
+                             * @default 60000
+                             */
+                            maxDelayMs: number;
+                            /**
+                             * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                             * @default key
+                             * @enum {string}
+                             */
+                            ordering: "key" | "none";
+                            /**
+                             * @description Milliseconds one request may take.
+                             * @default 10000
+                             */
+                            timeoutMs: number;
+                        };
+                        /** @description Delivery now; null while disabled. */
+                        running: {
+                            /** @description Events fetched and not yet delivered or dead-lettered. */
+                            inFlight: number;
+                            lastError: {
+                                at: string;
+                                message: string;
+                                type: string;
+                            } | null;
+                            status: string;
+                            waitingForRetry: number;
+                        } | null;
+                        /** @description The signing secret’s first characters, to tell secrets apart. */
+                        secretHint: string;
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stop delivering and forget a subscription and its attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        deleted: true;
+                        name: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeliveryAttempts: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page; absent for the first page. Opaque: do not build one. */
+                cursor?: string;
+                /** @description Only the attempts at this event. */
+                eventId?: string;
+                /** @description Items per page, 1 to 500; default 50. */
+                limit?: number;
+                outcome?: "delivered" | "failed" | "gone";
+            };
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subscription's delivery attempts, newest first: status, latency, the answer's first characters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @description Why no answer came (timeout, connection refused or reset). */
+                            error: string | null;
+                            eventId: string;
+                            eventType: string;
+                            /** @description The start of the answer’s body. */
+                            excerpt: string;
+                            id: number;
+                            /** @enum {string} */
+                            kind: "live" | "replay";
+                            latencyMs: number;
+                            /** @enum {string} */
+                            outcome: "delivered" | "failed" | "gone";
+                            partitionKey: string | null;
+                            /** @description HTTP status, or null when no answer came. */
+                            status: number | null;
+                        }[];
+                        /** @description Cursor of the next page, or null when this page is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why it is disabled. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stop delivering a subscription; enabling it again resumes where it stopped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Where its dead letters are inspected, retried and discarded. */
+                        deadLetters: string;
+                        disabledReason: string | null;
+                        /**
+                         * @description State of the endpoint’s circuit breaker.
+                         * @enum {string}
+                         */
+                        endpoint: "closed" | "open" | "half-open";
+                        filter: {
+                            /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                            condition?: string;
+                            /** @description Only events of this `source`. */
+                            source?: string;
+                            /** @description Only events of this `tenantid`. */
+                            tenant?: string;
+                            /** @description Event types, exactly; default every type. */
+                            types?: string[];
+                        };
+                        /** @description Consumer group delivering it. */
+                        group: string;
+                        /** @enum {string} */
+                        mode: "binary" | "structured";
+                        name: string;
+                        policy: {
+                            /**
+                             * @description Requests in flight at most (across keys).
+                             * @default 64
+                             */
+                            concurrency: number;
+                            /**
+                             * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                             * @default [
+                             *       60000,
+                             *       600000
+                             *     ]
+                             */
+                            delayedRetriesMs: number[];
+                            /**
+                             * @description Wait before the second attempt; it grows exponentially with jitter.
+                             * @default 500
+                             */
+                            initialDelayMs: number;
+                            /**
+                             * @description Attempts in place, the first included, before the next step.
+                             * @default 8
+                             */
+                            maxAttempts: number;
+                            /**
+                             * @description Longest wait between two attempts.
+                             * @default 60000
+                             */
+                            maxDelayMs: number;
+                            /**
+                             * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                             * @default key
+                             * @enum {string}
+                             */
+                            ordering: "key" | "none";
+                            /**
+                             * @description Milliseconds one request may take.
+                             * @default 10000
+                             */
+                            timeoutMs: number;
+                        };
+                        /** @description Delivery now; null while disabled. */
+                        running: {
+                            /** @description Events fetched and not yet delivered or dead-lettered. */
+                            inFlight: number;
+                            lastError: {
+                                at: string;
+                                message: string;
+                                type: string;
+                            } | null;
+                            status: string;
+                            waitingForRetry: number;
+                        } | null;
+                        /** @description The signing secret’s first characters, to tell secrets apart. */
+                        secretHint: string;
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliver a disabled subscription again, from where it stopped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** @description Where its dead letters are inspected, retried and discarded. */
+                        deadLetters: string;
+                        disabledReason: string | null;
+                        /**
+                         * @description State of the endpoint’s circuit breaker.
+                         * @enum {string}
+                         */
+                        endpoint: "closed" | "open" | "half-open";
+                        filter: {
+                            /** @description A CEL expression over `event` (its attributes) and `data`; the event is sent when it is `true`. */
+                            condition?: string;
+                            /** @description Only events of this `source`. */
+                            source?: string;
+                            /** @description Only events of this `tenantid`. */
+                            tenant?: string;
+                            /** @description Event types, exactly; default every type. */
+                            types?: string[];
+                        };
+                        /** @description Consumer group delivering it. */
+                        group: string;
+                        /** @enum {string} */
+                        mode: "binary" | "structured";
+                        name: string;
+                        policy: {
+                            /**
+                             * @description Requests in flight at most (across keys).
+                             * @default 64
+                             */
+                            concurrency: number;
+                            /**
+                             * @description With ordering `none`: delays of the delayed retries, after the attempts in place.
+                             * @default [
+                             *       60000,
+                             *       600000
+                             *     ]
+                             */
+                            delayedRetriesMs: number[];
+                            /**
+                             * @description Wait before the second attempt; it grows exponentially with jitter.
+                             * @default 500
+                             */
+                            initialDelayMs: number;
+                            /**
+                             * @description Attempts in place, the first included, before the next step.
+                             * @default 8
+                             */
+                            maxAttempts: number;
+                            /**
+                             * @description Longest wait between two attempts.
+                             * @default 60000
+                             */
+                            maxDelayMs: number;
+                            /**
+                             * @description `key`: events of one partition key arrive in order (a failing event holds its key, never others); `none`: a failing event moves to delayed retries and later events of its key go on.
+                             * @default key
+                             * @enum {string}
+                             */
+                            ordering: "key" | "none";
+                            /**
+                             * @description Milliseconds one request may take.
+                             * @default 10000
+                             */
+                            timeoutMs: number;
+                        };
+                        /** @description Delivery now; null while disabled. */
+                        running: {
+                            /** @description Events fetched and not yet delivered or dead-lettered. */
+                            inFlight: number;
+                            lastError: {
+                                at: string;
+                                message: string;
+                                type: string;
+                            } | null;
+                            status: string;
+                            waitingForRetry: number;
+                        } | null;
+                        /** @description The signing secret’s first characters, to tell secrets apart. */
+                        secretHint: string;
+                        /** @enum {string} */
+                        status: "active" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaySubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Events appended at or after this time.
+                     */
+                    from: string;
+                    /**
+                     * Format: date-time
+                     * @description Events appended before this time.
+                     */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Re-deliver the matching events appended in a time range to the endpoint, as a job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Who started it (the `keel-actor` header). */
+                        actor: string | null;
+                        cancelledBy: string | null;
+                        /** @description Counts by outcome, e.g. `{ "retried": 12 }`. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        endedAt: string | null;
+                        /** @description Why the job failed, or null. */
+                        error: string | null;
+                        id: string;
+                        /** @description Items touched, by outcome (e.g. the ids retried). */
+                        items: {
+                            [key: string]: string[];
+                        };
+                        /** @description What the job does, e.g. `dead-letters.retry`. */
+                        kind: string;
+                        /** @description What the job was asked to do. */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        progress: {
+                            /** @description Items handled so far. */
+                            done: number;
+                            /** @description Items in all, or null while unknown. */
+                            total: number | null;
+                        };
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "cancelled";
                     };
                 };
             };

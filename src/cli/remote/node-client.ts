@@ -59,14 +59,17 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** HTTP methods the CLI sends. */
+export type ClientMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 /** The node's HTTP API as the CLI uses it. */
 export interface NodeClient {
   /** Base address, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   /** Sends a request and parses the JSON answer; an error status rejects with NodeRequestError. */
-  json<T>(method: 'GET' | 'POST', path: string, options?: RequestOptions): Promise<T>;
+  json<T>(method: ClientMethod, path: string, options?: RequestOptions): Promise<T>;
   /** Sends a request and hands back the answer as it streams (status checked). */
-  open(method: 'GET' | 'POST', path: string, options?: RequestOptions): Promise<Response>;
+  open(method: ClientMethod, path: string, options?: RequestOptions): Promise<Response>;
 }
 
 function withQuery(base: string, path: string, query: Query = {}): string {
@@ -92,7 +95,7 @@ async function problemOf(response: Response): Promise<Problem | undefined> {
 /** A client of the node at `url`; `actor` goes in the `keel-actor` header, which the node records. */
 export function createNodeClient(options: { url: string; actor?: string }): NodeClient {
   const url = options.url.replace(/\/+$/, '');
-  const open = async (method: 'GET' | 'POST', path: string, request: RequestOptions = {}) => {
+  const open = async (method: ClientMethod, path: string, request: RequestOptions = {}) => {
     const headers: Record<string, string> = { accept: request.accept ?? 'application/json' };
     if (options.actor) headers['keel-actor'] = options.actor;
     let body: string | undefined;
@@ -118,7 +121,7 @@ export function createNodeClient(options: { url: string; actor?: string }): Node
   return {
     url,
     open,
-    json: async <T>(method: 'GET' | 'POST', path: string, request?: RequestOptions) =>
+    json: async <T>(method: ClientMethod, path: string, request?: RequestOptions) =>
       (await (await open(method, path, request)).json()) as T,
   };
 }

@@ -67,6 +67,34 @@ export function apiProblemOf(error: Coded): Problem | undefined {
       return problem('conflict', 409, 'Conflict', error.message, {
         errors: [{ path: 'params.instanceId', rule: 'running', message: error.message }],
       });
+    case 'KEEL_SUBSCRIPTION_INVALID':
+      return problem('invalid-request', 400, 'Invalid request', error.message, {
+        errors: ((error.issues ?? []) as { path: string; message: string }[]).map((issue) => ({
+          path: `body.${issue.path}`,
+          rule: 'valid',
+          message: issue.message,
+        })),
+      });
+    case 'KEEL_SUBSCRIPTION_NOT_FOUND':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: 'params.name', rule: 'exists', message: error.message }],
+      });
+    case 'KEEL_SUBSCRIPTION_EXISTS':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'body.name', rule: 'unique', message: error.message }],
+      });
+    case 'KEEL_PULL_GROUP_TOPICS':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'body.topics', rule: 'same_topics', message: error.message }],
+      });
+    case 'KEEL_PULL_TOPIC_NOT_FOUND':
+      return problem('not-found', 404, 'Not found', error.message, {
+        errors: [{ path: 'body.topics', rule: 'exists', message: error.message }],
+      });
+    case 'KEEL_DELIVERY_ENDPOINT_GONE':
+      return problem('conflict', 409, 'Conflict', error.message, {
+        errors: [{ path: 'params.name', rule: 'endpoint_available', message: error.message }],
+      });
     default:
       return undefined;
   }

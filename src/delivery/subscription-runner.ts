@@ -52,8 +52,9 @@ export function topicsOf(subscription: Pick<Subscription, 'filter'>, catalog: Ca
  * events that pass the filter: at least once (an offset commits only once its event was delivered or
  * dead-lettered), in order per partition key, concurrently across keys up to the policy's concurrency.
  * Failed attempts are retried in place with exponential backoff (holding only their key), then — with
- * ordering `none` — through delayed-retry topics, then to the group's dead-letter queue. A 410 Gone is not
- * retried: the event is dead-lettered and the subscription disabled.
+ * ordering `none` — through delayed-retry topics, then to the group's dead-letter queue; the key's later
+ * events are delivered after a dead-lettered one. A 410 Gone is not retried: the event is dead-lettered
+ * and the subscription disabled.
  */
 export function createSubscriptionRouter(subscription: Subscription, deps: RunnerDeps): Router {
   const { policy } = subscription;
@@ -75,6 +76,9 @@ export function createSubscriptionRouter(subscription: Subscription, deps: Runne
       isRetryable,
     },
     delayedRetries: policy.ordering === 'key' ? [] : policy.delayedRetriesMs,
+    // A dead-lettered delivery does not hold its key's later events: an endpoint's refusal of one event
+    // (or its 410) is the subscription's to inspect and retry, not a reason to stop delivering the key.
+    onDeadLetter: 'continue',
     isRetryable,
     circuitBreaker: false,
     validate: false,
@@ -92,7 +96,7 @@ export function createSubscriptionRouter(subscription: Subscription, deps: Runne
           throw error;
         }
       },
-      { name: `${subscription.name}:${definition.type}` },
+      { name: `${subscription.name}:${definition.type}`, ordering: policy.ordering },
     );
   }
   return router;

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { CONFIG_FILE_ENV, CONFIG_KEYS, LOG_LEVELS } from '../config/config-schema.ts';
 import { EXIT_CONFIG, reportFailure } from './fail.ts';
+import { registerKeysCommand } from './keys-command.ts';
 import { packageVersion } from './package-version.ts';
 import { registerDlqCommands } from './remote/dlq-commands.ts';
 import { registerEventCommands } from './remote/event-commands.ts';
@@ -123,6 +124,7 @@ export function createProgram(): Command {
 
   registerTopicsRemoteCommands(registerTopicsCommand(program, () => [configOption(), catalogOption()]));
   registerReplayCommand(program);
+  registerKeysCommand(program);
   // Commands that talk to a running node over its HTTP API (--url, KEEL_URL).
   registerEventCommands(program);
   registerGroupsCommands(program);

@@ -40,6 +40,10 @@ describe('loadConfig defaults', () => {
       sync: 'full',
       idempotencyRetentionMs: 86_400_000,
       exportEnabled: true,
+      authOffOnNetwork: false,
+      oidcAudience: 'keel-api',
+      oidcRolesClaim: 'roles',
+      oidcTenantsClaim: 'tenants',
     });
     expect(file).toBeUndefined();
     expect(sources.port).toEqual({ kind: 'default' });

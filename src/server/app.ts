@@ -4,6 +4,7 @@ import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
+import type { ApiKeyStore } from '../security/identity/api-key-store.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
@@ -21,6 +22,7 @@ import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerStoreRoutes } from './routes/store.ts';
@@ -30,6 +32,7 @@ import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
+import { type AuthSettings, registerAuthentication } from './security/auth-hook.ts';
 import type { NodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
@@ -60,6 +63,10 @@ export interface AppOptions {
   consoleDir?: string;
   /** The event store and the workflow engine; without it there are no store, trace or workflow routes. */
   store?: NodeStore;
+  /** Authentication and authorization of every request; absent: off (every request may do anything). */
+  auth?: AuthSettings;
+  /** The API keys managed over `/v1/keys`; absent: no key routes. */
+  keys?: ApiKeyStore;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -112,6 +119,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
 
+  registerAuthentication(app, options.auth ?? { mode: 'off' });
   registerEventsRoute(app, { publisher: options.publisher, idempotent: options.idempotent });
   registerHealthRoutes(app, {
     transport: options.transport,
@@ -126,6 +134,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   const { transport, groupAdmin } = options;
   registerCatalogRoutes(api, options.catalog, { transport, groupAdmin });
   registerJobRoutes(api, jobs);
+  registerKeyRoutes(api, options.keys);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
   registerTopicTransferRoutes(api, {
     transport,

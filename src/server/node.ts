@@ -10,6 +10,13 @@ import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
+import {
+  type ApiKeyStore,
+  createApiKeyStore,
+  SECURITY_FILE_NAME,
+} from '../security/identity/api-key-store.ts';
+import { createAuthenticator } from '../security/identity/authenticator.ts';
+import { createOidcVerifier } from '../security/identity/oidc-verifier.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
 import { createEmbeddedGroupAdmin } from '../transport/embedded/embedded-group-admin.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
@@ -23,6 +30,8 @@ import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
+import type { AuthSettings } from './security/auth-hook.ts';
+import { authModeOf } from './security/auth-mode.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -70,6 +79,10 @@ export interface KeelNode {
   readonly idempotency: IdempotencyStore | undefined;
   /** The event store and the workflow engine on it (`KEEL_STORE`). */
   readonly store: NodeStore;
+  /** The API keys (`<dataDir>/security.db`). */
+  readonly keys: ApiKeyStore;
+  /** Whether requests must authenticate (`KEEL_AUTH`). */
+  readonly authMode: 'required' | 'off';
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -89,11 +102,14 @@ export interface KeelNode {
 export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
   assertAvailableAdapters(config, options.sources);
+  const authMode = authModeOf(config);
 
   mkdirSync(config.dataDir, { recursive: true });
   const dataFile = join(config.dataDir, DATA_FILE_NAME);
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
+  const keys = createApiKeyStore({ path: join(config.dataDir, SECURITY_FILE_NAME) });
+  const auth = authSettings(config, authMode, keys, metrics);
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
   const publisher = createPublisher({
     transport,
@@ -129,6 +145,8 @@ export function createNode(options: NodeOptions): KeelNode {
   const jobs = createJobRegistry();
   const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
+    auth,
+    keys,
     liveTails,
     jobs,
     groupAdmin,
@@ -162,6 +180,7 @@ export function createNode(options: NodeOptions): KeelNode {
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
         idempotency?.close();
+        keys.close();
         await groupAdmin.close();
         await transport.close();
         state = 'closed';
@@ -181,6 +200,8 @@ export function createNode(options: NodeOptions): KeelNode {
     liveTails,
     idempotency: idempotency?.store,
     store: nodeStore,
+    keys,
+    authMode,
     dataFile,
     get url() {
       return url;
@@ -212,6 +233,25 @@ export function createNode(options: NodeOptions): KeelNode {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** How the node authenticates: API keys from `keys`, and OpenID Connect tokens when an issuer is configured. */
+function authSettings(
+  config: KeelConfig,
+  mode: 'required' | 'off',
+  keys: ApiKeyStore,
+  metrics: KeelMetrics,
+): AuthSettings {
+  const oidc = config.oidcIssuer
+    ? createOidcVerifier({
+        issuer: config.oidcIssuer,
+        audience: config.oidcAudience,
+        ...(config.oidcJwksUrl ? { jwksUrl: config.oidcJwksUrl } : {}),
+        rolesClaim: config.oidcRolesClaim,
+        tenantsClaim: config.oidcTenantsClaim,
+      })
+    : undefined;
+  return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };
 }
 
 /** The configured transport and the administration of its consumer groups. */

@@ -369,6 +369,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys, newest first (never the keys themselves) */
+        get: operations["listKeys"];
+        put?: never;
+        /** Create an API key; the answer is the only time the key is shown */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{prefix}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: it stops working at once */
+        delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/live/figures": {
         parameters: {
             query?: never;
@@ -703,6 +738,23 @@ export interface paths {
          * @description Everything with the same correlation id: the event store (its correlation index) and the catalog topics (records scanned newest first, within `maxScan`), merged by event id and ordered as a causation tree by `causationid`. Each event lists where it is (topic records with the consumer groups whose committed offset is past it, store streams with versions) and its times. `complete: false` says a bound stopped the search.
          */
         get: operations["traceEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identity of the request: roles and scopes */
+        get: operations["whoAmI"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2432,6 +2484,198 @@ export interface operations {
             };
         };
     };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List API keys, newest first (never the keys themselves) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            expiresAt: string | null;
+                            name: string;
+                            /** @description Public part of the key, naming it. */
+                            prefix: string;
+                            revokedAt: string | null;
+                            roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                            /** @description Tenant patterns (`*` for all). */
+                            tenants: string[];
+                            /** @description Topic patterns (`*` for all). */
+                            topics: string[];
+                            /** @description Event type patterns (`*` for all). */
+                            types: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    name: string;
+                    roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                    /** @description Tenant patterns (`*` for all). */
+                    tenants?: string[];
+                    /** @description Topic patterns (`*` for all). */
+                    topics?: string[];
+                    /** @description Event type patterns (`*` for all). */
+                    types?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Create an API key; the answer is the only time the key is shown */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The API key: store it now. */
+                        key: string;
+                        /** @description An API key, without the key itself (only its hash is kept). */
+                        record: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            expiresAt: string | null;
+                            name: string;
+                            /** @description Public part of the key, naming it. */
+                            prefix: string;
+                            revokedAt: string | null;
+                            roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                            /** @description Tenant patterns (`*` for all). */
+                            tenants: string[];
+                            /** @description Topic patterns (`*` for all). */
+                            topics: string[];
+                            /** @description Event type patterns (`*` for all). */
+                            types: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoke an API key: it stops working at once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        expiresAt: string | null;
+                        name: string;
+                        /** @description Public part of the key, naming it. */
+                        prefix: string;
+                        revokedAt: string | null;
+                        roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                        /** @description Tenant patterns (`*` for all). */
+                        tenants: string[];
+                        /** @description Topic patterns (`*` for all). */
+                        topics: string[];
+                        /** @description Event type patterns (`*` for all). */
+                        types: string[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     streamFigures: {
         parameters: {
             query?: {
@@ -4010,6 +4254,53 @@ export interface operations {
             };
             /** @description A resource named in the path does not exist. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    whoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity of the request: roles and scopes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                        subject: string;
+                        tenants: string[];
+                        topics: string[];
+                        types: string[];
+                        /** @enum {string} */
+                        via: "api-key" | "oidc" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

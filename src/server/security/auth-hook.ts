@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import { isAllowed } from '../../security/authorization/authorize.ts';
+import { AuthenticationError } from '../../security/errors.ts';
+import type { Authenticator } from '../../security/identity/authenticator.ts';
+import { type Identity, UNAUTHENTICATED_ADMIN } from '../../security/identity/identity.ts';
+import { problem, sendProblem } from '../problem.ts';
+import { accessOf } from './route-access.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who asks; set before any handler runs (the all-powerful anonymous identity when auth is off). */
+    identity?: Identity;
+  }
+}
+
+/** How the node authenticates requests. */
+export interface AuthSettings {
+  /** `required`: every route but the public ones needs credentials; `off`: every request may do anything. */
+  mode: 'required' | 'off';
+  /** Checks credentials; needed when `mode` is `required`. */
+  authenticator?: Authenticator;
+  /** Where refusals are counted (`keel_auth_refusals_total` by reason); none: not counted. */
+  registry?: Registry;
+}
+
+/**
+ * Checks every request before its handler: finds what its route needs (route-access.ts; undeclared API
+ * routes are refused), authenticates it (401 without a valid identity) and authorizes it (403, saying nothing
+ * of what exists). Server-sent event streams and jobs are routes too, so they are checked the same way.
+ */
+export function registerAuthentication(app: FastifyInstance, settings: AuthSettings): void {
+  const refusals = settings.registry
+    ? new Counter({
+        name: 'keel_auth_refusals_total',
+        help: 'Requests refused by authentication (401) or authorization (403), by reason.',
+        labelNames: ['status', 'reason'],
+        registers: [settings.registry],
+      })
+    : undefined;
+  const refuse = (reply: FastifyReply, status: 401 | 403, reason: string, detail: string) => {
+    refusals?.inc({ status: String(status), reason });
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="keel"');
+    return status === 401
+      ? sendProblem(reply, problem('unauthenticated', 401, 'Unauthenticated', detail))
+      : sendProblem(reply, problem('forbidden', 403, 'Forbidden', detail));
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    // No route matched: the not-found answer or a console page, which hold no data.
+    const url = request.routeOptions.url;
+    if (url === undefined) return;
+    const access = accessOf(request.method, url);
+    if (access === undefined) {
+      request.log.error({ method: request.method, url }, 'route has no declared permission: refused');
+      return refuse(reply, 403, 'undeclared', 'this operation is not allowed');
+    }
+    if (access.permission === 'public') return;
+    const identity = await identify(request, settings);
+    if (identity instanceof AuthenticationError) return refuse(reply, 401, 'credentials', identity.reason);
+    request.identity = identity;
+    const topic = access.topicParam ? paramOf(request, access.topicParam) : undefined;
+    if (!isAllowed(identity, { permission: access.permission, topic })) {
+      return refuse(reply, 403, access.permission, 'this identity is not allowed to do this');
+    }
+  });
+}
+
+async function identify(
+  request: FastifyRequest,
+  settings: AuthSettings,
+): Promise<Identity | AuthenticationError> {
+  if (settings.mode === 'off') return UNAUTHENTICATED_ADMIN;
+  if (settings.authenticator === undefined)
+    return new AuthenticationError('no way to authenticate is configured');
+  try {
+    return await settings.authenticator.authenticate(request.headers.authorization);
+  } catch (error) {
+    if (error instanceof AuthenticationError) return error;
+    throw error;
+  }
+}
+
+function paramOf(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.params as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,88 @@
+import type { Permission } from '../../security/authorization/permissions.ts';
+
+/** What a route needs: a permission, and the path parameter naming the topic it touches (scoped by pattern). */
+export interface RouteAccess {
+  permission: Permission;
+  /** Path parameter holding a topic name, checked against the identity's topic patterns. */
+  topicParam?: string;
+}
+
+const topic = (permission: Permission): RouteAccess => ({ permission, topicParam: 'topic' });
+const needs = (permission: Permission): RouteAccess => ({ permission });
+
+/**
+ * The one place where every route of the node declares what it needs, keyed `METHOD /path` as registered.
+ * A route missing here is refused to everyone (deny by default), and a test fails for every operation of the
+ * OpenAPI document without an entry. Files of the web console (paths outside `/v1/`, `/metrics`) are public.
+ */
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'GET /healthz': needs('public'),
+  'GET /readyz': needs('public'),
+  'GET /v1/openapi.json': needs('public'),
+  'GET /v1/docs': needs('public'),
+  'GET /v1/docs/assets/:file': needs('public'),
+  'GET /metrics': needs('metrics:read'),
+  'GET /v1/whoami': needs('authenticated'),
+
+  'POST /v1/events': needs('events:publish'),
+  'POST /v1/topics/:topic/import': topic('events:publish'),
+
+  'GET /v1/catalog': needs('metadata:read'),
+  'GET /v1/catalog/schemas': needs('metadata:read'),
+  'GET /v1/catalog/types': needs('metadata:read'),
+  'GET /v1/catalog/types/:type': needs('metadata:read'),
+  'GET /v1/topics': needs('metadata:read'),
+  'GET /v1/topics/:topic': topic('metadata:read'),
+  'GET /v1/groups': needs('metadata:read'),
+  'GET /v1/groups/:group': needs('metadata:read'),
+  'GET /v1/jobs': needs('metadata:read'),
+  'GET /v1/jobs/:id': needs('metadata:read'),
+  'GET /v1/figures': needs('metadata:read'),
+  'GET /v1/live/figures': needs('metadata:read'),
+  'GET /v1/store/projections': needs('metadata:read'),
+  'GET /v1/store/projections/:name': needs('metadata:read'),
+  'GET /v1/workflows/definitions': needs('metadata:read'),
+
+  'GET /v1/topics/:topic/messages': topic('events:read'),
+  'GET /v1/topics/:topic/partitions/:partition/offsets/:offset': topic('events:read'),
+  'GET /v1/topics/:topic/live': topic('events:read'),
+  'GET /v1/topics/:topic/export': topic('events:read'),
+  'POST /v1/topics/:topic/search': topic('events:read'),
+  'GET /v1/groups/:group/dead-letters': needs('events:read'),
+  'GET /v1/groups/:group/dead-letters/summary': needs('events:read'),
+  'GET /v1/groups/:group/dead-letters/:id': needs('events:read'),
+  'GET /v1/store/streams': needs('events:read'),
+  'GET /v1/store/streams/:streamId': needs('events:read'),
+  'GET /v1/store/events': needs('events:read'),
+  'GET /v1/trace': needs('events:read'),
+  'GET /v1/trace/:eventId': needs('events:read'),
+  'GET /v1/workflows/instances': needs('events:read'),
+  'GET /v1/workflows/instances/:instanceId': needs('events:read'),
+
+  'POST /v1/groups/:group/reset': needs('groups:admin'),
+  'POST /v1/groups/:group/dead-letters/:id/retry': needs('dead-letters:admin'),
+  'POST /v1/groups/:group/dead-letters/:id/discard': needs('dead-letters:admin'),
+  'POST /v1/groups/:group/dead-letters/retry': needs('dead-letters:admin'),
+  'POST /v1/jobs/:id/cancel': needs('jobs:admin'),
+  'POST /v1/store/projections/:name/rebuild': needs('store:admin'),
+  'POST /v1/store/replays': needs('store:admin'),
+  'POST /v1/workflows/instances/:instanceId/signal': needs('workflows:admin'),
+  'POST /v1/workflows/instances/:instanceId/cancel': needs('workflows:admin'),
+  'POST /v1/workflows/instances/:instanceId/retry': needs('workflows:admin'),
+
+  'GET /v1/keys': needs('keys:admin'),
+  'POST /v1/keys': needs('keys:admin'),
+  'DELETE /v1/keys/:prefix': needs('keys:admin'),
+};
+
+/** Paths of the API and the node's own endpoints; anything else is a file of the web console. */
+const API_PATH = /^\/(v1\/|metrics$|healthz$|readyz$)/;
+
+/**
+ * What the route `url` (as registered) needs for `method`; HEAD needs what GET needs. Undefined for a route of
+ * the API nobody declared: refused.
+ */
+export function accessOf(method: string, url: string): RouteAccess | undefined {
+  if (!API_PATH.test(url)) return needs('public');
+  return ROUTE_ACCESS[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+}

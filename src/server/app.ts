@@ -120,7 +120,11 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
 
   registerAuthentication(app, options.auth ?? { mode: 'off' });
-  registerEventsRoute(app, { publisher: options.publisher, idempotent: options.idempotent });
+  registerEventsRoute(app, {
+    publisher: options.publisher,
+    catalog: options.catalog,
+    idempotent: options.idempotent,
+  });
   registerHealthRoutes(app, {
     transport: options.transport,
     probeTopic: options.catalog.topics[0]?.name,

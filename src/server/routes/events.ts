@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { assertMayPublish, outgoingOf } from '../../bus/guarded-publisher.ts';
 import type { DecodedCloudEvent, Publisher } from '../../bus/publisher-port.ts';
+import type { Catalog } from '../../events/catalog.ts';
 import { type HttpMode, readHttp } from '../../events/http-binding.ts';
 import { IdempotencyConflictError, idempotencyConflictProblem } from '../idempotency/idempotency-conflict.ts';
 import type { EventReceipt, IdempotentPublish } from '../idempotency/idempotent-publish.ts';
@@ -8,6 +10,8 @@ import { problem, problemFromError, sendProblem } from '../problem.ts';
 /** What the ingestion route needs. */
 export interface EventsRouteOptions {
   publisher: Publisher;
+  /** Routes each type to its topic, to check the identity's topic scope. */
+  catalog: Catalog;
   /** Publishes at most once per (source, id) within a window; without it every request appends. */
   idempotent?: IdempotentPublish | undefined;
 }
@@ -31,6 +35,7 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
       mode = reading.mode;
       if (mode === undefined) return unsupportedMediaType(reply, request.headers['content-type']);
       events = reading.events() as DecodedCloudEvent[];
+      if (request.identity) assertMayPublish(request.identity, options.catalog, outgoingOf(events));
       const receipts = await publish(events);
       // A replay answers as the first attempt did (201, same receipts): a client that cannot tell whether
       // its first attempt arrived handles both alike; the header and `replayed` tell them apart.

@@ -177,6 +177,26 @@ describe('authentication and authorization of the HTTP API', () => {
     expect(inScope.status).toBe(404);
   });
 
+  it('lets a producer publish only within its tenants: role × tenant over the HTTP binding', async () => {
+    const scopes: Record<string, string[]> = { acme: ['acme'], globex: ['globex'], every: ['*'] };
+    const mismatches: string[] = [];
+    let n = 0;
+    for (const [label, tenants] of Object.entries(scopes)) {
+      const { key } = temp.node.keys.create({ name: `producer-${label}`, roles: ['producer'], tenants });
+      for (const tenant of ['acme', 'globex', undefined]) {
+        const event = { ...patient, id: `tenant-probe-${n++}`, tenantid: tenant };
+        const before = await temp.totalRecords();
+        const answer = await send('POST', '/v1/events', { key, body: event });
+        const allowed = tenants.includes('*') || (tenant !== undefined && tenants.includes(tenant));
+        const grew = (await temp.totalRecords()) > before;
+        if (answer.status !== (allowed ? 201 : 403) || grew !== allowed) {
+          mismatches.push(`${label} → ${tenant}: ${answer.status}, written ${grew}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it('lets an admin create, list and revoke keys over the API; the key is shown only at creation', async () => {
     const created = await send('POST', '/v1/keys', {
       key: keyOf.admin,

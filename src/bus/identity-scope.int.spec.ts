@@ -7,6 +7,7 @@ import type { Identity } from '../security/identity/identity.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createPublisher } from './publisher.ts';
+import { createRouter } from './router.ts';
 
 const data = { patientId: 'p-1', firstName: 'Ada', lastName: 'L', dateOfBirth: '1815-12-10' };
 const producer = (scope: Partial<Identity>): Identity => ({
@@ -95,5 +96,51 @@ describe('a publisher with an identity attached', () => {
     await expect(consumer.publish(PatientCreated, data, { tenantId: 'acme' })).rejects.toThrow(/forbidden/);
     expect(await written()).toBe(1n);
     await Promise.all([acme, otherTypes, otherTopics, consumer].map((p) => p.close()));
+  });
+
+  it('a router with an identity refuses types it may not read, and hands its handlers only its tenants', async () => {
+    const writer = createPublisher({ transport, catalog, source: 'urn:test' });
+    for (const tenantId of ['acme', 'globex', 'acme'])
+      await writer.publish(PatientCreated, data, { tenantId });
+    await writer.publish(PatientCreated, data);
+
+    const refused = createRouter({
+      transport,
+      catalog,
+      group: 'g-refused',
+      identity: producer({ roles: ['producer'] }),
+    });
+    refused.on(PatientCreated, () => {});
+    await expect(refused.start()).rejects.toMatchObject({ code: 'KEEL_FORBIDDEN' });
+    await refused.close();
+    const wrongType = createRouter({
+      transport,
+      catalog,
+      group: 'g-type',
+      identity: producer({ roles: ['consumer'], types: ['billing.*'] }),
+    });
+    wrongType.on(PatientCreated, () => {});
+    await expect(wrongType.start()).rejects.toThrow(/forbidden/);
+    await wrongType.close();
+
+    const seen: string[] = [];
+    const router = createRouter({
+      transport,
+      catalog,
+      group: 'g-acme',
+      identity: producer({ roles: ['consumer'], tenants: ['acme'] }),
+    });
+    router.on(PatientCreated, (event) => {
+      seen.push(String(event.tenantid));
+    });
+    await router.start();
+    const deadline = Date.now() + 10_000;
+    while ((await transport.groupLag('g-acme', [catalog.topics[0]?.name ?? ''])).some((p) => p.lag > 0n)) {
+      if (Date.now() > deadline) throw new Error('the router did not catch up');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await router.close();
+    await writer.close();
+    expect(seen).toEqual(['acme', 'acme']);
   });
 });

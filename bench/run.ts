@@ -10,6 +10,7 @@ import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
+import { securityBenchmarks } from './security.bench.ts';
 import type { BenchResult } from './stats.ts';
 import { sqliteStoreBenchmarks, storeBenchmarks } from './store.bench.ts';
 import { workflowBenchmarks } from './workflows.bench.ts';
@@ -31,6 +32,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
   ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],
   ['console', () => consoleBenchmarks()],
+  ['security', () => securityBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -3,7 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import { isAllowed } from '../../security/authorization/authorize.ts';
 import { AuthenticationError } from '../../security/errors.ts';
 import type { Authenticator } from '../../security/identity/authenticator.ts';
-import { type Identity, UNAUTHENTICATED_ADMIN } from '../../security/identity/identity.ts';
+import { ANY, type Identity, UNAUTHENTICATED_ADMIN } from '../../security/identity/identity.ts';
 import { problem, sendProblem } from '../problem.ts';
 import { accessOf } from './route-access.ts';
 
@@ -63,7 +63,71 @@ export function registerAuthentication(app: FastifyInstance, settings: AuthSetti
     if (!isAllowed(identity, { permission: access.permission, topic })) {
       return refuse(reply, 403, access.permission, 'this identity is not allowed to do this');
     }
+    if (access.tenant === 'every' && !identity.tenants.includes(ANY)) {
+      return refuse(reply, 403, 'tenant', 'this identity is not allowed to do this');
+    }
   });
+
+  // After the body is read: a tenant-scoped identity's filter is set to its tenant before the handler runs.
+  app.addHook('preHandler', async (request, reply) => {
+    const url = request.routeOptions.url;
+    const identity = request.identity;
+    if (url === undefined || identity === undefined || identity.tenants.includes(ANY)) return;
+    const place = accessOf(request.method, url)?.tenant;
+    if (place !== 'query' && place !== 'body') return;
+    const scoped = scopeToTenant(request, place, identity.tenants);
+    if (scoped === 'refused') return refuse(reply, 403, 'tenant', 'this identity is not allowed to do this');
+    if (scoped === 'ambiguous') {
+      return sendProblem(
+        reply,
+        problem(
+          'tenant-required',
+          400,
+          'Tenant required',
+          'this identity has several tenants: name one with `tenant`',
+          {
+            errors: [
+              { path: `${place}.tenant`, rule: 'required', message: `one of ${identity.tenants.join(', ')}` },
+            ],
+          },
+        ),
+      );
+    }
+  });
+}
+
+/**
+ * Sets the `tenant` filter of the request's query or JSON body to one of `tenants`: the one asked for when it
+ * is one of them, the only one when none is asked for. A body that is not a JSON object is left for the
+ * route to refuse.
+ */
+function scopeToTenant(
+  request: FastifyRequest,
+  place: 'query' | 'body',
+  tenants: readonly string[],
+): 'ok' | 'refused' | 'ambiguous' {
+  let holder: Record<string, unknown>;
+  if (place === 'query') {
+    holder = request.query as Record<string, unknown>;
+  } else {
+    if (!Buffer.isBuffer(request.body) || request.body.length === 0) return 'ok';
+    try {
+      holder = JSON.parse(request.body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return 'ok';
+    }
+    if (typeof holder !== 'object' || holder === null || Array.isArray(holder)) return 'ok';
+  }
+  const asked = holder.tenant;
+  if (asked !== undefined) {
+    if (typeof asked !== 'string' || !tenants.includes(asked)) return 'refused';
+  } else if (tenants.length === 1) {
+    holder.tenant = tenants[0];
+  } else {
+    return tenants.length === 0 ? 'refused' : 'ambiguous';
+  }
+  if (place === 'body') request.body = Buffer.from(JSON.stringify(holder));
+  return 'ok';
 }
 
 async function identify(

@@ -5,10 +5,23 @@ export interface RouteAccess {
   permission: Permission;
   /** Path parameter holding a topic name, checked against the identity's topic patterns. */
   topicParam?: string;
+  /**
+   * How the route's answer is kept to the identity's tenants: `query` / `body` — its `tenant` filter is set
+   * to the identity's tenant (and another tenant refused); `every` — it reads events of any tenant without
+   * such a filter, so only an identity of every tenant may call it.
+   */
+  tenant?: 'query' | 'body' | 'every';
 }
 
-const topic = (permission: Permission): RouteAccess => ({ permission, topicParam: 'topic' });
-const needs = (permission: Permission): RouteAccess => ({ permission });
+const topic = (permission: Permission, tenant?: RouteAccess['tenant']): RouteAccess => ({
+  permission,
+  topicParam: 'topic',
+  ...(tenant ? { tenant } : {}),
+});
+const needs = (permission: Permission, tenant?: RouteAccess['tenant']): RouteAccess => ({
+  permission,
+  ...(tenant ? { tenant } : {}),
+});
 
 /**
  * The one place where every route of the node declares what it needs, keyed `METHOD /path` as registered.
@@ -43,36 +56,36 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/store/projections/:name': needs('metadata:read'),
   'GET /v1/workflows/definitions': needs('metadata:read'),
 
-  'GET /v1/topics/:topic/messages': topic('events:read'),
-  'GET /v1/topics/:topic/partitions/:partition/offsets/:offset': topic('events:read'),
-  'GET /v1/topics/:topic/live': topic('events:read'),
-  'GET /v1/topics/:topic/export': topic('events:read'),
-  'POST /v1/topics/:topic/search': topic('events:read'),
-  'GET /v1/groups/:group/dead-letters': needs('events:read'),
-  'GET /v1/groups/:group/dead-letters/summary': needs('events:read'),
-  'GET /v1/groups/:group/dead-letters/:id': needs('events:read'),
-  'GET /v1/store/streams': needs('events:read'),
-  'GET /v1/store/streams/:streamId': needs('events:read'),
-  'GET /v1/store/events': needs('events:read'),
-  'GET /v1/trace': needs('events:read'),
-  'GET /v1/trace/:eventId': needs('events:read'),
-  'GET /v1/workflows/instances': needs('events:read'),
-  'GET /v1/workflows/instances/:instanceId': needs('events:read'),
+  'GET /v1/topics/:topic/messages': topic('events:read', 'query'),
+  'GET /v1/topics/:topic/partitions/:partition/offsets/:offset': topic('events:read', 'every'),
+  'GET /v1/topics/:topic/live': topic('events:read', 'query'),
+  'GET /v1/topics/:topic/export': topic('events:read', 'query'),
+  'POST /v1/topics/:topic/search': topic('events:read', 'body'),
+  'GET /v1/groups/:group/dead-letters': needs('events:read', 'every'),
+  'GET /v1/groups/:group/dead-letters/summary': needs('events:read', 'every'),
+  'GET /v1/groups/:group/dead-letters/:id': needs('events:read', 'every'),
+  'GET /v1/store/streams': needs('events:read', 'query'),
+  'GET /v1/store/streams/:streamId': needs('events:read', 'every'),
+  'GET /v1/store/events': needs('events:read', 'query'),
+  'GET /v1/trace': needs('events:read', 'every'),
+  'GET /v1/trace/:eventId': needs('events:read', 'every'),
+  'GET /v1/workflows/instances': needs('events:read', 'query'),
+  'GET /v1/workflows/instances/:instanceId': needs('events:read', 'every'),
 
-  'POST /v1/groups/:group/reset': needs('groups:admin'),
-  'POST /v1/groups/:group/dead-letters/:id/retry': needs('dead-letters:admin'),
-  'POST /v1/groups/:group/dead-letters/:id/discard': needs('dead-letters:admin'),
-  'POST /v1/groups/:group/dead-letters/retry': needs('dead-letters:admin'),
+  'POST /v1/groups/:group/reset': needs('groups:admin', 'every'),
+  'POST /v1/groups/:group/dead-letters/:id/retry': needs('dead-letters:admin', 'every'),
+  'POST /v1/groups/:group/dead-letters/:id/discard': needs('dead-letters:admin', 'every'),
+  'POST /v1/groups/:group/dead-letters/retry': needs('dead-letters:admin', 'every'),
   'POST /v1/jobs/:id/cancel': needs('jobs:admin'),
-  'POST /v1/store/projections/:name/rebuild': needs('store:admin'),
-  'POST /v1/store/replays': needs('store:admin'),
-  'POST /v1/workflows/instances/:instanceId/signal': needs('workflows:admin'),
-  'POST /v1/workflows/instances/:instanceId/cancel': needs('workflows:admin'),
-  'POST /v1/workflows/instances/:instanceId/retry': needs('workflows:admin'),
+  'POST /v1/store/projections/:name/rebuild': needs('store:admin', 'every'),
+  'POST /v1/store/replays': needs('store:admin', 'every'),
+  'POST /v1/workflows/instances/:instanceId/signal': needs('workflows:admin', 'every'),
+  'POST /v1/workflows/instances/:instanceId/cancel': needs('workflows:admin', 'every'),
+  'POST /v1/workflows/instances/:instanceId/retry': needs('workflows:admin', 'every'),
 
-  'GET /v1/keys': needs('keys:admin'),
-  'POST /v1/keys': needs('keys:admin'),
-  'DELETE /v1/keys/:prefix': needs('keys:admin'),
+  'GET /v1/keys': needs('keys:admin', 'every'),
+  'POST /v1/keys': needs('keys:admin', 'every'),
+  'DELETE /v1/keys/:prefix': needs('keys:admin', 'every'),
 };
 
 /** Paths of the API and the node's own endpoints; anything else is a file of the web console. */

@@ -115,6 +115,8 @@ export const configSchema = z.strictObject({
   oidcRolesClaim: z.string().min(1).default('roles'),
   /** Dotted path of the token claim listing tenants (`KEEL_OIDC_TENANTS_CLAIM`). */
   oidcTenantsClaim: z.string().min(1).default('tenants'),
+  /** A tenant claim value meaning every tenant, for platform operators (`KEEL_OIDC_ALL_TENANTS`); none by default. */
+  oidcAllTenants: z.string().min(1).optional(),
 });
 
 /** A validated configuration, every default applied. */
@@ -158,6 +160,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   oidcJwksUrl: { env: 'KEEL_OIDC_JWKS_URL', kind: 'string' },
   oidcRolesClaim: { env: 'KEEL_OIDC_ROLES_CLAIM', kind: 'string' },
   oidcTenantsClaim: { env: 'KEEL_OIDC_TENANTS_CLAIM', kind: 'string' },
+  oidcAllTenants: { env: 'KEEL_OIDC_ALL_TENANTS', kind: 'string' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

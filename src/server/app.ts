@@ -14,6 +14,7 @@ import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
 import { problem, problemFromError, sendProblem } from './problem.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
@@ -139,6 +140,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   registerCatalogRoutes(api, options.catalog, { transport, groupAdmin });
   registerJobRoutes(api, jobs);
   registerKeyRoutes(api, options.keys);
+  if (options.auth?.audit) registerAuditRoutes(api, options.auth.audit);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
   registerTopicTransferRoutes(api, {
     transport,

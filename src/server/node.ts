@@ -10,6 +10,9 @@ import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
+import type { AuditLog } from '../security/audit/audit-log.ts';
+import { createPostgresAuditLog } from '../security/audit/postgres/postgres-audit-log.ts';
+import { createSqliteAuditLog } from '../security/audit/sqlite/sqlite-audit-log.ts';
 import {
   type ApiKeyStore,
   createApiKeyStore,
@@ -81,6 +84,8 @@ export interface KeelNode {
   readonly store: NodeStore;
   /** The API keys (`<dataDir>/security.db`). */
   readonly keys: ApiKeyStore;
+  /** The audit trail: in `security.db`, or in PostgreSQL when the store is there. */
+  readonly audit: AuditLog;
   /** Whether requests must authenticate (`KEEL_AUTH`). */
   readonly authMode: 'required' | 'off';
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
@@ -109,7 +114,8 @@ export function createNode(options: NodeOptions): KeelNode {
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
   const keys = createApiKeyStore({ path: join(config.dataDir, SECURITY_FILE_NAME) });
-  const auth = authSettings(config, authMode, keys, metrics);
+  const audit = openAuditLog(config, options.sources);
+  const auth = { ...authSettings(config, authMode, keys, metrics), audit };
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
   const publisher = createPublisher({
     transport,
@@ -181,6 +187,9 @@ export function createNode(options: NodeOptions): KeelNode {
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
         idempotency?.close();
         keys.close();
+        await audit
+          .close()
+          .catch((error: unknown) => logger.error({ err: error }, 'closing the audit trail failed'));
         await groupAdmin.close();
         await transport.close();
         state = 'closed';
@@ -201,6 +210,7 @@ export function createNode(options: NodeOptions): KeelNode {
     idempotency: idempotency?.store,
     store: nodeStore,
     keys,
+    audit,
     authMode,
     dataFile,
     get url() {
@@ -235,6 +245,14 @@ export function createNode(options: NodeOptions): KeelNode {
   };
 }
 
+/** The audit trail beside the event store: PostgreSQL (`<schema>.keel_audit_log`) or `<dataDir>/security.db`. */
+function openAuditLog(config: KeelConfig, sources: ConfigSources | undefined): AuditLog {
+  const connection = storeConnection(config, sources);
+  return connection.store === 'postgres'
+    ? createPostgresAuditLog({ url: connection.url, schema: connection.schema })
+    : createSqliteAuditLog({ path: join(config.dataDir, SECURITY_FILE_NAME), synchronous: config.sync });
+}
+
 /** How the node authenticates: API keys from `keys`, and OpenID Connect tokens when an issuer is configured. */
 function authSettings(
   config: KeelConfig,
@@ -249,6 +267,7 @@ function authSettings(
         ...(config.oidcJwksUrl ? { jwksUrl: config.oidcJwksUrl } : {}),
         rolesClaim: config.oidcRolesClaim,
         tenantsClaim: config.oidcTenantsClaim,
+        ...(config.oidcAllTenants ? { allTenantsValue: config.oidcAllTenants } : {}),
       })
     : undefined;
   return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };

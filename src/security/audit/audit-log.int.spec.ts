@@ -20,7 +20,7 @@ const entry = (n: number): AuditEntry => ({
   operation: 'GET /v1/topics/:topic/messages',
   target: { topic: 'healthcare.patients.events', n },
   reason: 'ticket-42',
-  status: 200,
+  outcome: 'allowed',
 });
 
 /** Runs a raw statement on the adapter's own table, by hand, as someone altering the trail would. */
@@ -82,7 +82,7 @@ describe.each(adapters)('audit trail on $name', ({ open }) => {
       subject: 'key:0011aabb',
       auditseq: 1,
       prevhash: '0'.repeat(64),
-      data: { actor: 'auditor-test', reason: 'ticket-42', status: 200 },
+      data: { actor: 'auditor-test', reason: 'ticket-42', outcome: 'allowed' },
     });
     expect(first.type).toMatch(/^keel\.audit\.(read|action)$/);
     for (let i = 1; i < records.length; i++) expect(records[i]?.prevHash).toBe(records[i - 1]?.hash);

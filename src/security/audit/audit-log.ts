@@ -23,8 +23,8 @@ export interface AuditEntry {
   target: Record<string, unknown>;
   /** Why, from the request's `keel-audit-reason` header. */
   reason?: string | undefined;
-  /** HTTP status of the answer. */
-  status: number;
+  /** Whether authorization let it through (recorded before any data leaves) or refused it. */
+  outcome: 'allowed' | 'refused';
 }
 
 /** One stored audit record: a CloudEvent (as stored, the exact text hashed) in a hash chain. */
@@ -72,7 +72,7 @@ export function auditEventText(entry: AuditEntry, seq: number, prevHash: string,
       operation: entry.operation,
       target: entry.target,
       ...(entry.reason ? { reason: entry.reason } : {}),
-      status: entry.status,
+      outcome: entry.outcome,
     },
   });
 }

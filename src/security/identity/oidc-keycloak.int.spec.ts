@@ -83,6 +83,7 @@ describe('OpenID Connect tokens from a real Keycloak', () => {
           oidcAudience: 'keel-api',
           oidcRolesClaim: 'keel_roles',
           oidcTenantsClaim: 'keel_tenants',
+          oidcAllTenants: 'all-tenants',
         },
       });
     });
@@ -104,8 +105,14 @@ describe('OpenID Connect tokens from a real Keycloak', () => {
         headers: { 'content-type': 'application/json' },
       });
       expect(publish.status).toBe(403);
+      // An admin of every tenant (the group named by KEEL_OIDC_ALL_TENANTS) may manage keys; a scoped one may not.
       const olga = await tokenOf('olga', 'olga-Pa55word');
+      expect(await (await call('/v1/whoami', olga)).json()).toMatchObject({
+        roles: ['admin'],
+        tenants: ['*'],
+      });
       expect((await call('/v1/keys', olga)).status).toBe(200);
+      expect((await call('/v1/keys', alice)).status).toBe(403);
       const wrong = await call('/v1/whoami', `${alice.slice(0, -4)}AAAA`);
       expect(wrong.status).toBe(401);
       expect(wrong.headers.get('content-type')).toContain('application/problem+json');

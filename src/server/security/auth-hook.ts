@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import type { AuditLog } from '../../security/audit/audit-log.ts';
 import { isAllowed } from '../../security/authorization/authorize.ts';
 import { AuthenticationError } from '../../security/errors.ts';
 import type { Authenticator } from '../../security/identity/authenticator.ts';
 import { ANY, type Identity, UNAUTHENTICATED_ADMIN } from '../../security/identity/identity.ts';
 import { problem, sendProblem } from '../problem.ts';
-import { accessOf } from './route-access.ts';
+import { AUDITED, accessOf, type RouteAccess } from './route-access.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,7 +23,12 @@ export interface AuthSettings {
   authenticator?: Authenticator;
   /** Where refusals are counted (`keel_auth_refusals_total` by reason); none: not counted. */
   registry?: Registry;
+  /** Where reads of event data and administrative actions are recorded; none: not recorded. */
+  audit?: AuditLog;
 }
+
+/** Request header giving why data is read (recorded in the audit trail). */
+export const AUDIT_REASON_HEADER = 'keel-audit-reason';
 
 /**
  * Checks every request before its handler: finds what its route needs (route-access.ts; undeclared API
@@ -61,9 +67,11 @@ export function registerAuthentication(app: FastifyInstance, settings: AuthSetti
     request.identity = identity;
     const topic = access.topicParam ? paramOf(request, access.topicParam) : undefined;
     if (!isAllowed(identity, { permission: access.permission, topic })) {
+      await record(settings.audit, request, identity, access, 'refused');
       return refuse(reply, 403, access.permission, 'this identity is not allowed to do this');
     }
     if (access.tenant === 'every' && !identity.tenants.includes(ANY)) {
+      await record(settings.audit, request, identity, access, 'refused');
       return refuse(reply, 403, 'tenant', 'this identity is not allowed to do this');
     }
   });
@@ -72,10 +80,14 @@ export function registerAuthentication(app: FastifyInstance, settings: AuthSetti
   app.addHook('preHandler', async (request, reply) => {
     const url = request.routeOptions.url;
     const identity = request.identity;
-    if (url === undefined || identity === undefined || identity.tenants.includes(ANY)) return;
-    const place = accessOf(request.method, url)?.tenant;
-    if (place !== 'query' && place !== 'body') return;
+    const access = url === undefined ? undefined : accessOf(request.method, url);
+    if (identity === undefined || access === undefined) return;
+    const place = access.tenant;
+    if (identity.tenants.includes(ANY) || (place !== 'query' && place !== 'body')) {
+      return record(settings.audit, request, identity, access, 'allowed');
+    }
     const scoped = scopeToTenant(request, place, identity.tenants);
+    await record(settings.audit, request, identity, access, scoped === 'ok' ? 'allowed' : 'refused');
     if (scoped === 'refused') return refuse(reply, 403, 'tenant', 'this identity is not allowed to do this');
     if (scoped === 'ambiguous') {
       return sendProblem(
@@ -93,6 +105,32 @@ export function registerAuthentication(app: FastifyInstance, settings: AuthSetti
         ),
       );
     }
+  });
+}
+
+/**
+ * Records a request of an audited permission (see AUDITED) before any data leaves: refused ones when refused,
+ * allowed ones just before their handler (streams included). A record that cannot be stored fails the request
+ * (500): nothing is read unrecorded.
+ */
+async function record(
+  audit: AuditLog | undefined,
+  request: FastifyRequest,
+  identity: Identity,
+  access: RouteAccess,
+  outcome: 'allowed' | 'refused',
+): Promise<void> {
+  const kind = AUDITED[access.permission];
+  if (audit === undefined || kind === undefined) return;
+  const reason = request.headers[AUDIT_REASON_HEADER];
+  await audit.append({
+    kind,
+    subject: identity.subject,
+    actor: identity.name,
+    operation: `${request.method} ${request.routeOptions.url}`,
+    target: { params: request.params ?? {}, query: request.query ?? {} },
+    reason: typeof reason === 'string' ? reason.slice(0, 500) : undefined,
+    outcome,
   });
 }
 

@@ -83,9 +83,24 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /v1/workflows/instances/:instanceId/cancel': needs('workflows:admin', 'every'),
   'POST /v1/workflows/instances/:instanceId/retry': needs('workflows:admin', 'every'),
 
+  'GET /v1/audit': needs('audit:read', 'every'),
+  'POST /v1/audit/verify': needs('audit:read', 'every'),
   'GET /v1/keys': needs('keys:admin', 'every'),
   'POST /v1/keys': needs('keys:admin', 'every'),
   'DELETE /v1/keys/:prefix': needs('keys:admin', 'every'),
+};
+
+/** Permissions whose use is recorded in the audit trail, as a read of event data or an administrative action. */
+export const AUDITED: Readonly<Partial<Record<Permission, 'read' | 'action'>>> = {
+  'events:read': 'read',
+  'audit:read': 'read',
+  'topics:admin': 'action',
+  'groups:admin': 'action',
+  'dead-letters:admin': 'action',
+  'store:admin': 'action',
+  'workflows:admin': 'action',
+  'jobs:admin': 'action',
+  'keys:admin': 'action',
 };
 
 /** Paths of the API and the node's own endpoints; anything else is a file of the web console. */

@@ -37,9 +37,10 @@ interface Row {
 }
 
 /** The audit trail in a SQLite file; each append is one transaction that reads the last hash and chains to it. */
-export function createSqliteAuditLog(options: { path: string }): AuditLog {
+export function createSqliteAuditLog(options: { path: string; synchronous?: 'normal' | 'full' }): AuditLog {
   const db: Database = openSqlite({
     path: options.path,
+    synchronous: options.synchronous ?? 'full',
     prepare: (opened) => runSqliteMigrations(opened, sqliteAuditMigrations),
   });
   const last = db.prepare<[], Row>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1');

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
@@ -13,7 +15,7 @@ import { defaultConsoleDir, registerConsole } from './console/serve-console.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
-import { problem, problemFromError, sendProblem } from './problem.ts';
+import { PROBLEM_MEDIA_TYPE, problem, problemFromError, sendProblem } from './problem.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
@@ -88,6 +90,30 @@ export function bodyLimitFor(maxEventBytes: number): number {
   return Math.max(MIN_BODY_LIMIT, 16 * maxEventBytes);
 }
 
+/**
+ * Answers what Node's HTTP parser refused (headers too large, broken framing, bad header names) as a problem
+ * on the raw socket, then closes it: the request never reached fastify.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const title = status === 431 ? 'Request headers too large' : 'Malformed request';
+  const body = JSON.stringify(
+    problem(
+      status === 431 ? 'headers-too-large' : 'malformed-request',
+      status,
+      title,
+      `the request could not be read (${error.code ?? 'parse error'})`,
+    ),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_MEDIA_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Builds the fastify app of the HTTP API (not listening; the node or a test decides). */
 export function createApp(options: AppOptions): FastifyInstance {
   const { logger } = options;
@@ -97,6 +123,10 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit,
     return503OnClosing: true,
+    // Errors raised before any route runs answer in the same format as every other refusal.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(reply, problem('bad-request', 400, 'Bad request', error.message)),
   });
 
   // The CloudEvents binding decides how to read a body from its headers, so every body reaches the
@@ -121,6 +151,13 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
 
   registerAuthentication(app, options.auth ?? { mode: 'off' });
+  // Every answer: no MIME sniffing, never framed by another site, no referrer leaked from the console. No
+  // CORS headers are ever sent: browsers on other origins cannot read the API.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+  });
   registerEventsRoute(app, {
     publisher: options.publisher,
     catalog: options.catalog,

@@ -105,6 +105,15 @@ export function problemFromError(error: unknown, context: ProblemContext = {}): 
         limit,
       });
     }
+    case 'KEEL_API_JSON_TOO_DEEP': {
+      const { path, limit } = error as Error & { path?: string; limit?: number };
+      return problem('json-too-deep', 400, 'JSON nested too deeply', error.message, {
+        errors: [
+          { path: path ?? '', rule: 'max_depth', message: `at most ${limit} levels of arrays and objects` },
+        ],
+        limit,
+      });
+    }
     case 'KEEL_UNAUTHENTICATED':
       return problem('unauthenticated', 401, 'Unauthenticated', error.message);
     case 'KEEL_FORBIDDEN':

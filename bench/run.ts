@@ -14,6 +14,7 @@ import { orderedRetries } from './ordered-retries.bench.ts';
 import { registryBenchmarks } from './registry.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
+import { securityBenchmarks } from './security.bench.ts';
 import type { BenchResult } from './stats.ts';
 import { sqliteStoreBenchmarks, storeBenchmarks } from './store.bench.ts';
 import { workflowBenchmarks } from './workflows.bench.ts';
@@ -40,6 +41,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['registry', () => registryBenchmarks()],
   ['encryption', () => encryptionBenchmarks()],
   ['delivery', () => deliveryBenchmarks()],
+  ['security', () => securityBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

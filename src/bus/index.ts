@@ -28,6 +28,7 @@ export { dedupe } from './middleware/dedupe.ts';
 export type { HandlerContext } from './middleware/handler-context.ts';
 export { metrics as metricsMiddleware } from './middleware/metrics.ts';
 export { compose, type HandlerFunction, type Middleware } from './middleware/middleware.ts';
+export { openPhi } from './middleware/open-phi.ts';
 export { isRetryableByDefault, type RetryOptions, retry } from './middleware/retry.ts';
 export { HandlerTimeoutError, timeout } from './middleware/timeout.ts';
 export { type TracingOptions, tracing } from './middleware/tracing.ts';

@@ -5,6 +5,7 @@ import type { Catalog } from '../events/catalog.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import type { EventData, EventDefinition } from '../events/define-event.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
+import type { Identity } from '../security/identity/identity.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { LingerOptions } from './publishing/linger-batcher.ts';
 import type { LocalBufferOptions } from './publishing/local-buffer.ts';
@@ -203,6 +204,11 @@ export interface TransactionResult<Value, Receipt> {
 export interface PublisherOptions {
   transport: Transport;
   catalog: Catalog;
+  /**
+   * Who publishes: every publish is checked against its roles and scopes (type, tenant, topic) and refused
+   * with ForbiddenError before it reaches the transport. None: no check (the service's own publisher).
+   */
+  identity?: Identity;
   /** CloudEvents `source` of events this publisher creates, e.g. `urn:keel:service:admissions`. */
   source: string;
   metrics?: KeelMetrics;

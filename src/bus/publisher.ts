@@ -2,6 +2,7 @@ import type { CloudEvent } from '../events/cloud-event.ts';
 import { validateEventData } from '../events/create-event.ts';
 import type { EventDefinition } from '../events/define-event.ts';
 import { defaultLogger } from '../observability/logger.ts';
+import { guardPublisher } from './guarded-publisher.ts';
 import type {
   AnyPublishReceipt,
   EventSealer,
@@ -161,7 +162,7 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
 
     [Symbol.asyncDispose]: () => publisher.close(),
   };
-  return publisher;
+  return options.identity ? guardPublisher(publisher, options.identity, catalog) : publisher;
 }
 
 /** The sender, with each batch of placed events rewritten by the sealer first (when there is one). */

@@ -4,6 +4,7 @@ import type { Catalog } from '../events/catalog.ts';
 import type { CloudEvent } from '../events/cloud-event.ts';
 import type { EventData, EventDefinition } from '../events/define-event.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
+import type { Identity } from '../security/identity/identity.ts';
 import type { StartFrom, TopicPartition, Transport } from '../transport/transport.ts';
 import type { Inbox } from './inbox/inbox.ts';
 import type { CircuitBreakerOptions, CircuitBreakerState } from './middleware/circuit-breaker.ts';
@@ -69,6 +70,11 @@ export interface RouterHealth {
 export interface RouterOptions {
   transport: Transport;
   catalog: Catalog;
+  /**
+   * Who consumes: start() refuses (ForbiddenError) types or topics outside its scopes, and handlers see only
+   * events of its tenants (others are passed over as handled). None: no check.
+   */
+  identity?: Identity;
   /** Consumer group id; it also names the group's retry and dead-letter topics. */
   group: string;
   /** Where a new group starts; default `earliest`. */

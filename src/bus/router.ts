@@ -6,6 +6,7 @@ import { breakerChangeRecorder } from './consuming/breaker-events.ts';
 import { type CommitLoop, createCommitLoop } from './consuming/commit-loop.ts';
 import { startLagUpdates } from './consuming/consumer-lag.ts';
 import { createDelayedRetries, type DelayedRetries } from './consuming/delayed-retries.ts';
+import { assertMayConsume, scopedBatchHandler, scopedHandler } from './consuming/identity-scope.ts';
 import { createInbound } from './consuming/inbound.ts';
 import { createKeyOrderedDispatch, type KeyOrderedDispatch } from './consuming/key-ordered-dispatch.ts';
 import { createParking, type Parking, sourcePartitionId } from './consuming/parking.ts';
@@ -142,6 +143,7 @@ function assemble(settings: RouterSettings, logger: Logger, control: RouterContr
  */
 export function createRouter(options: RouterOptions): Router {
   const settings = parseRouterOptions(options);
+  const { identity } = options;
   const { transport, catalog, group, metrics } = settings;
   const logger = (settings.logger ?? defaultLogger()).child({ component: 'router', group });
   const aborter = new AbortController();
@@ -178,12 +180,14 @@ export function createRouter(options: RouterOptions): Router {
 
   const router: Router = {
     on(definition, handler, handlerOptions = {}) {
-      table.addHandler(definition, handler as Handler<never>, handlerOptions);
+      const scoped = identity ? scopedHandler(identity, handler as Handler<never>) : handler;
+      table.addHandler(definition, scoped as Handler<never>, handlerOptions);
       return router;
     },
 
     onBatch(definition, handler, batchOptions = {}) {
-      table.addBatchHandler(definition, handler as BatchHandler<never>, batchOptions);
+      const scoped = identity ? scopedBatchHandler(identity, handler as BatchHandler<never>) : handler;
+      table.addBatchHandler(definition, scoped as BatchHandler<never>, batchOptions);
       return router;
     },
 
@@ -191,6 +195,7 @@ export function createRouter(options: RouterOptions): Router {
       if (state !== 'idle') throw new Error(`router "${group}" was already started`);
       if (routes.size === 0)
         throw new Error(`router "${group}": register a handler with on() before start()`);
+      if (identity) assertMayConsume(identity, catalog, routes.keys());
       const dlq = deadLetterTopic(group);
       const topics = await ensureRouterTopics(transport, catalog, routes.keys(), retryTopics, dlq);
       partitions = topics.partitions;

@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { CONFIG_FILE_ENV, CONFIG_KEYS, LOG_LEVELS } from '../config/config-schema.ts';
+import { registerAuditCommand } from './audit-command.ts';
 import { EXIT_CONFIG, reportFailure } from './fail.ts';
+import { registerKeysCommand } from './keys-command.ts';
 import { packageVersion } from './package-version.ts';
 import { registerRegistryCommand } from './registry-command.ts';
 import { registerDlqCommands } from './remote/dlq-commands.ts';
@@ -127,6 +129,8 @@ export function createProgram(): Command {
   registerTopicsRemoteCommands(registerTopicsCommand(program, () => [configOption(), catalogOption()]));
   registerReplayCommand(program);
   registerRegistryCommand(program, () => [configOption(), catalogOption()]);
+  registerKeysCommand(program);
+  registerAuditCommand(program);
   // Commands that talk to a running node over its HTTP API (--url, KEEL_URL).
   registerEventCommands(program);
   registerGroupsCommands(program);

@@ -113,6 +113,25 @@ export const configSchema = z.strictObject({
    * One switch for the whole node until identities carry a read-PHI permission.
    */
   phiRead: z.boolean({ error: 'expected true or false' }).default(false),
+  /**
+   * Authentication of the HTTP API (`KEEL_AUTH`): `required`, or `off` (every request may do anything). Unset:
+   * `off` on a loopback address, `required` on any other.
+   */
+  auth: z.enum(['required', 'off'], { error: 'expected "required" or "off"' }).optional(),
+  /** Let the node start with `KEEL_AUTH=off` on an address other than loopback (`KEEL_AUTH_OFF_ON_NETWORK`). */
+  authOffOnNetwork: z.boolean({ error: 'expected true or false' }).default(false),
+  /** Issuer of the OpenID Connect tokens accepted (`KEEL_OIDC_ISSUER`); unset: API keys only. */
+  oidcIssuer: z.url({ error: 'expected the issuer URL' }).optional(),
+  /** Audience the tokens must name (`KEEL_OIDC_AUDIENCE`). */
+  oidcAudience: z.string().min(1, { error: 'expected the audience' }).default('keel-api'),
+  /** URL of the issuer's JSON Web Key Set (`KEEL_OIDC_JWKS_URL`); unset: from its discovery document. */
+  oidcJwksUrl: z.url({ error: 'expected a URL' }).optional(),
+  /** Dotted path of the token claim listing Keel roles (`KEEL_OIDC_ROLES_CLAIM`). */
+  oidcRolesClaim: z.string().min(1).default('roles'),
+  /** Dotted path of the token claim listing tenants (`KEEL_OIDC_TENANTS_CLAIM`). */
+  oidcTenantsClaim: z.string().min(1).default('tenants'),
+  /** A tenant claim value meaning every tenant, for platform operators (`KEEL_OIDC_ALL_TENANTS`); none by default. */
+  oidcAllTenants: z.string().min(1).optional(),
 });
 
 /** A validated configuration, every default applied. */
@@ -152,6 +171,14 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   phiMasterKey: { env: 'KEEL_PHI_MASTER_KEY', kind: 'string' },
   phiMasterKeyFile: { env: 'KEEL_PHI_MASTER_KEY_FILE', kind: 'string' },
   phiRead: { env: 'KEEL_PHI_READ', kind: 'boolean' },
+  auth: { env: 'KEEL_AUTH', kind: 'string' },
+  authOffOnNetwork: { env: 'KEEL_AUTH_OFF_ON_NETWORK', kind: 'boolean' },
+  oidcIssuer: { env: 'KEEL_OIDC_ISSUER', kind: 'string' },
+  oidcAudience: { env: 'KEEL_OIDC_AUDIENCE', kind: 'string' },
+  oidcJwksUrl: { env: 'KEEL_OIDC_JWKS_URL', kind: 'string' },
+  oidcRolesClaim: { env: 'KEEL_OIDC_ROLES_CLAIM', kind: 'string' },
+  oidcTenantsClaim: { env: 'KEEL_OIDC_TENANTS_CLAIM', kind: 'string' },
+  oidcAllTenants: { env: 'KEEL_OIDC_ALL_TENANTS', kind: 'string' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

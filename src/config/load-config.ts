@@ -51,7 +51,7 @@ export interface LoadedConfig {
 }
 
 /** Environment variables Keel reads that are not configuration keys, so they are not reported as unknown. */
-const OTHER_KEEL_ENV = new Set([CONFIG_FILE_ENV]);
+const OTHER_KEEL_ENV = new Set([CONFIG_FILE_ENV, 'KEEL_API_KEY', 'KEEL_URL']);
 
 /** Names a key as its source spells it, for messages. */
 export function describeKey(key: ConfigKey, source: ConfigSource, cwd = process.cwd()): string {

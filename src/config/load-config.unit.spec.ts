@@ -41,6 +41,10 @@ describe('loadConfig defaults', () => {
       idempotencyRetentionMs: 86_400_000,
       exportEnabled: true,
       phiRead: false,
+      authOffOnNetwork: false,
+      oidcAudience: 'keel-api',
+      oidcRolesClaim: 'roles',
+      oidcTenantsClaim: 'tenants',
     });
     expect(file).toBeUndefined();
     expect(sources.port).toEqual({ kind: 'default' });

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
@@ -7,6 +9,7 @@ import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
+import type { ApiKeyStore } from '../security/identity/api-key-store.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
@@ -15,9 +18,10 @@ import { defaultConsoleDir, registerConsole } from './console/serve-console.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
-import { problem, problemFromError, sendProblem } from './problem.ts';
+import { PROBLEM_MEDIA_TYPE, problem, problemFromError, sendProblem } from './problem.ts';
 import { documentRegistryRoutes } from './registry/registry-documentation.ts';
 import { registerSchemaRegistryRoutes } from './registry/registry-routes.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerConsumerRoutes } from './routes/consumers.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
@@ -28,6 +32,7 @@ import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerStoreRoutes } from './routes/store.ts';
@@ -38,6 +43,7 @@ import { registerTopicTransferRoutes } from './routes/topic-transfer.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
+import { type AuthSettings, registerAuthentication } from './security/auth-hook.ts';
 import type { NodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
@@ -74,6 +80,10 @@ export interface AppOptions {
   delivery?: DeliveryManager;
   /** Consumer groups served over HTTP; without it there are no consumer routes. */
   pull?: PullGroups;
+  /** Authentication and authorization of every request; absent: off (every request may do anything). */
+  auth?: AuthSettings;
+  /** The API keys managed over `/v1/keys`; absent: no key routes. */
+  keys?: ApiKeyStore;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -94,6 +104,30 @@ export function bodyLimitFor(maxEventBytes: number): number {
   return Math.max(MIN_BODY_LIMIT, 16 * maxEventBytes);
 }
 
+/**
+ * Answers what Node's HTTP parser refused (headers too large, broken framing, bad header names) as a problem
+ * on the raw socket, then closes it: the request never reached fastify.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const title = status === 431 ? 'Request headers too large' : 'Malformed request';
+  const body = JSON.stringify(
+    problem(
+      status === 431 ? 'headers-too-large' : 'malformed-request',
+      status,
+      title,
+      `the request could not be read (${error.code ?? 'parse error'})`,
+    ),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_MEDIA_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Builds the fastify app of the HTTP API (not listening; the node or a test decides). */
 export function createApp(options: AppOptions): FastifyInstance {
   const { logger } = options;
@@ -103,6 +137,10 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit,
     return503OnClosing: true,
+    // Errors raised before any route runs answer in the same format as every other refusal.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(reply, problem('bad-request', 400, 'Bad request', error.message)),
   });
 
   // The CloudEvents binding decides how to read a body from its headers, so every body reaches the
@@ -126,7 +164,19 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
 
-  registerEventsRoute(app, { publisher: options.publisher, idempotent: options.idempotent });
+  registerAuthentication(app, options.auth ?? { mode: 'off' });
+  // Every answer: no MIME sniffing, never framed by another site, no referrer leaked from the console. No
+  // CORS headers are ever sent: browsers on other origins cannot read the API.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  registerEventsRoute(app, {
+    publisher: options.publisher,
+    catalog: options.catalog,
+    idempotent: options.idempotent,
+  });
   registerHealthRoutes(app, {
     transport: options.transport,
     probeTopic: options.catalog.topics[0]?.name,
@@ -140,6 +190,8 @@ export function createApp(options: AppOptions): FastifyInstance {
   const { transport, groupAdmin } = options;
   registerCatalogRoutes(api, options.catalog, { transport, groupAdmin });
   registerJobRoutes(api, jobs);
+  registerKeyRoutes(api, options.keys);
+  if (options.auth?.audit) registerAuditRoutes(api, options.auth.audit);
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
   registerTopicTransferRoutes(api, {
     transport,

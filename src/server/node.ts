@@ -13,9 +13,19 @@ import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
+import type { AuditLog } from '../security/audit/audit-log.ts';
+import { createPostgresAuditLog } from '../security/audit/postgres/postgres-audit-log.ts';
+import { createSqliteAuditLog } from '../security/audit/sqlite/sqlite-audit-log.ts';
 import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
-import { protectedEventStore } from '../security/encryption/protected-store.ts';
+import {
+  type ApiKeyStore,
+  createApiKeyStore,
+  SECURITY_FILE_NAME,
+} from '../security/identity/api-key-store.ts';
+import { createAuthenticator } from '../security/identity/authenticator.ts';
+import { createOidcVerifier } from '../security/identity/oidc-verifier.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
+import { protectedEventStore } from '../store/protected-store.ts';
 import { createEmbeddedGroupAdmin } from '../transport/embedded/embedded-group-admin.ts';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
@@ -31,6 +41,8 @@ import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { registerStoreGauges } from './metrics/store-gauges.ts';
 import { openNodeEncryption } from './phi/node-encryption.ts';
+import type { AuthSettings } from './security/auth-hook.ts';
+import { authModeOf } from './security/auth-mode.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -84,6 +96,12 @@ export interface KeelNode {
   readonly delivery: DeliveryManager;
   /** Consumer groups served over HTTP (`/v1/consumers`). */
   readonly pull: PullGroups;
+  /** The API keys (`<dataDir>/security.db`). */
+  readonly keys: ApiKeyStore;
+  /** The audit trail: in `security.db`, or in PostgreSQL when the store is there. */
+  readonly audit: AuditLog;
+  /** Whether requests must authenticate (`KEEL_AUTH`). */
+  readonly authMode: 'required' | 'off';
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
   readonly dataFile: string;
   /** `http://host:port` it listens on once started (the real port when configured with 0). */
@@ -96,14 +114,18 @@ export interface KeelNode {
 }
 
 /** The node's parts along the data path: encryption, transport, metrics, publisher, store, idempotency, delivery. */
-function openNodeParts(options: NodeOptions) {
+function openNodeParts(options: NodeOptions, authMode: ReturnType<typeof authModeOf>) {
   const { config, catalog, logger } = options;
   // Before anything opens: a catalog with sensitive fields and no usable master key stops here.
   const encryption = openNodeEncryption(config, catalog, storeConnection(config, options.sources));
+
   mkdirSync(config.dataDir, { recursive: true });
   const dataFile = join(config.dataDir, DATA_FILE_NAME);
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
+  const keys = createApiKeyStore({ path: join(config.dataDir, SECURITY_FILE_NAME) });
+  const audit = openAuditLog(config, options.sources);
+  const auth = { ...authSettings(config, authMode, keys, metrics), audit };
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
   const publisher = createPublisher({
     transport,
@@ -162,6 +184,9 @@ function openNodeParts(options: NodeOptions) {
     transport,
     groupAdmin,
     metrics,
+    keys,
+    audit,
+    auth,
     publisher,
     nodeStore,
     idempotency,
@@ -177,8 +202,10 @@ function openNodeParts(options: NodeOptions) {
 export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
   assertAvailableAdapters(config, options.sources);
-  const parts = openNodeParts(options);
+  const authMode = authModeOf(config);
+  const parts = openNodeParts(options, authMode);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
+  const { keys, audit, auth } = parts;
   const { pushAndPull } = parts;
   const { delivery, pull } = pushAndPull;
 
@@ -188,6 +215,8 @@ export function createNode(options: NodeOptions): KeelNode {
   const jobs = createJobRegistry();
   const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
+    auth,
+    keys,
     liveTails,
     jobs,
     groupAdmin,
@@ -226,6 +255,10 @@ export function createNode(options: NodeOptions): KeelNode {
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
         idempotency?.close();
         await encryption?.close();
+        keys.close();
+        await audit
+          .close()
+          .catch((error: unknown) => logger.error({ err: error }, 'closing the audit trail failed'));
         await groupAdmin.close();
         await transport.close();
         state = 'closed';
@@ -248,6 +281,9 @@ export function createNode(options: NodeOptions): KeelNode {
     encryption,
     delivery,
     pull,
+    keys,
+    audit,
+    authMode,
     dataFile,
     get url() {
       return url;
@@ -274,6 +310,34 @@ export function createNode(options: NodeOptions): KeelNode {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The audit trail beside the event store: PostgreSQL (`<schema>.keel_audit_log`) or `<dataDir>/security.db`. */
+function openAuditLog(config: KeelConfig, sources: ConfigSources | undefined): AuditLog {
+  const connection = storeConnection(config, sources);
+  return connection.store === 'postgres'
+    ? createPostgresAuditLog({ url: connection.url, schema: connection.schema })
+    : createSqliteAuditLog({ path: join(config.dataDir, SECURITY_FILE_NAME), synchronous: config.sync });
+}
+
+/** How the node authenticates: API keys from `keys`, and OpenID Connect tokens when an issuer is configured. */
+function authSettings(
+  config: KeelConfig,
+  mode: 'required' | 'off',
+  keys: ApiKeyStore,
+  metrics: KeelMetrics,
+): AuthSettings {
+  const oidc = config.oidcIssuer
+    ? createOidcVerifier({
+        issuer: config.oidcIssuer,
+        audience: config.oidcAudience,
+        ...(config.oidcJwksUrl ? { jwksUrl: config.oidcJwksUrl } : {}),
+        rolesClaim: config.oidcRolesClaim,
+        tenantsClaim: config.oidcTenantsClaim,
+        ...(config.oidcAllTenants ? { allTenantsValue: config.oidcAllTenants } : {}),
+      })
+    : undefined;
+  return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };
 }
 
 /** The configured transport and the administration of its consumer groups. */

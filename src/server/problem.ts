@@ -105,6 +105,20 @@ export function problemFromError(error: unknown, context: ProblemContext = {}): 
         limit,
       });
     }
+    case 'KEEL_API_JSON_TOO_DEEP': {
+      const { path, limit } = error as Error & { path?: string; limit?: number };
+      return problem('json-too-deep', 400, 'JSON nested too deeply', error.message, {
+        errors: [
+          { path: path ?? '', rule: 'max_depth', message: `at most ${limit} levels of arrays and objects` },
+        ],
+        limit,
+      });
+    }
+    case 'KEEL_UNAUTHENTICATED':
+      return problem('unauthenticated', 401, 'Unauthenticated', error.message);
+    case 'KEEL_FORBIDDEN':
+      // The same words whatever was refused: a refusal never tells what exists.
+      return problem('forbidden', 403, 'Forbidden', 'this identity is not allowed to do this');
     case 'KEEL_TRANSPORT_CLOSED':
       // Nothing was written: the client may retry, here once restarted or on another node.
       return problem(

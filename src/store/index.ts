@@ -81,6 +81,7 @@ export type { InlineProjection } from './projections/inline-projection.ts';
 export { inlineProjection } from './projections/inline-projection.ts';
 export type { ProjectionContext, ProjectionDefinition, ProjectionTable } from './projections/projection.ts';
 export { defineProjection } from './projections/projection.ts';
+export { protectedEventStore } from './protected-store.ts';
 export type { ReplayFilter, ReplayOptions, ReplayProgress, ReplayReport } from './replay/replay.ts';
 export { replay } from './replay/replay.ts';
 export type { SqliteEventStoreOptions, SqliteStoreCommonOptions } from './sqlite/index.ts';

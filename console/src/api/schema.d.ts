@@ -424,6 +424,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit records after a position in the chain, oldest first */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Walk the whole audit chain: every hash, every link, no gap */
+        post: operations["verifyAudit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog": {
         parameters: {
             query?: never;
@@ -793,6 +827,41 @@ export interface paths {
         /** Ask a running job to stop (it ends as `cancelled` after its current item) */
         post: operations["cancelJob"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys, newest first (never the keys themselves) */
+        get: operations["listKeys"];
+        put?: never;
+        /** Create an API key; the answer is the only time the key is shown */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{prefix}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: it stops working at once */
+        delete: operations["revokeKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1243,6 +1312,23 @@ export interface paths {
          * @description Everything with the same correlation id: the event store (its correlation index) and the catalog topics (records scanned newest first, within `maxScan`), merged by event id and ordered as a causation tree by `causationid`. Each event lists where it is (topic records with the consumer groups whose committed offset is past it, store streams with versions) and its times. `complete: false` says a bound stopped the search.
          */
         get: operations["traceEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identity of the request: roles and scopes */
+        get: operations["whoAmI"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3047,6 +3133,106 @@ export interface operations {
             };
         };
     };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Records after this `seq`. */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Audit records after a position in the chain, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The audit CloudEvent (`keel.audit.read` or `keel.audit.action`). */
+                            event: {
+                                [key: string]: unknown;
+                            };
+                            /** @description SHA-256 of `prevHash`, a newline and the event text. */
+                            hash: string;
+                            prevHash: string;
+                            /** @description Position in the chain, from 1. */
+                            seq: number;
+                        }[];
+                        next: number | null;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Walk the whole audit chain: every hash, every link, no gap */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok: boolean;
+                        problem?: string;
+                        /** @description Records checked before the first bad one (all of them when ok). */
+                        records: number;
+                        /** @description The first bad record. */
+                        seq?: number;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getCatalog: {
         parameters: {
             query?: never;
@@ -4695,6 +4881,198 @@ export interface operations {
             };
             /** @description The request conflicts with the current state of the resource. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description List API keys, newest first (never the keys themselves) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            expiresAt: string | null;
+                            name: string;
+                            /** @description Public part of the key, naming it. */
+                            prefix: string;
+                            revokedAt: string | null;
+                            roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                            /** @description Tenant patterns (`*` for all). */
+                            tenants: string[];
+                            /** @description Topic patterns (`*` for all). */
+                            topics: string[];
+                            /** @description Event type patterns (`*` for all). */
+                            types: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    name: string;
+                    roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                    /** @description Tenant patterns (`*` for all). */
+                    tenants?: string[];
+                    /** @description Topic patterns (`*` for all). */
+                    topics?: string[];
+                    /** @description Event type patterns (`*` for all). */
+                    types?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Create an API key; the answer is the only time the key is shown */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The API key: store it now. */
+                        key: string;
+                        /** @description An API key, without the key itself (only its hash is kept). */
+                        record: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            expiresAt: string | null;
+                            name: string;
+                            /** @description Public part of the key, naming it. */
+                            prefix: string;
+                            revokedAt: string | null;
+                            roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                            /** @description Tenant patterns (`*` for all). */
+                            tenants: string[];
+                            /** @description Topic patterns (`*` for all). */
+                            topics: string[];
+                            /** @description Event type patterns (`*` for all). */
+                            types: string[];
+                        };
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoke an API key: it stops working at once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        expiresAt: string | null;
+                        name: string;
+                        /** @description Public part of the key, naming it. */
+                        prefix: string;
+                        revokedAt: string | null;
+                        roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                        /** @description Tenant patterns (`*` for all). */
+                        tenants: string[];
+                        /** @description Topic patterns (`*` for all). */
+                        topics: string[];
+                        /** @description Event type patterns (`*` for all). */
+                        types: string[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7496,6 +7874,53 @@ export interface operations {
             };
             /** @description A resource named in the path does not exist. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    whoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity of the request: roles and scopes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        roles: ("admin" | "operator" | "producer" | "consumer" | "auditor" | "phi-reader")[];
+                        subject: string;
+                        tenants: string[];
+                        topics: string[];
+                        types: string[];
+                        /** @enum {string} */
+                        via: "api-key" | "oidc" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -92,12 +92,16 @@ async function problemOf(response: Response): Promise<Problem | undefined> {
   }
 }
 
-/** A client of the node at `url`; `actor` goes in the `keel-actor` header, which the node records. */
-export function createNodeClient(options: { url: string; actor?: string }): NodeClient {
+/**
+ * A client of the node at `url`; `actor` goes in the `keel-actor` header, which the node records, and
+ * `credential` (an API key or an OpenID Connect token) in `Authorization: Bearer`.
+ */
+export function createNodeClient(options: { url: string; actor?: string; credential?: string }): NodeClient {
   const url = options.url.replace(/\/+$/, '');
   const open = async (method: ClientMethod, path: string, request: RequestOptions = {}) => {
     const headers: Record<string, string> = { accept: request.accept ?? 'application/json' };
     if (options.actor) headers['keel-actor'] = options.actor;
+    if (options.credential) headers.authorization = `Bearer ${options.credential}`;
     let body: string | undefined;
     if (request.body !== undefined) {
       headers['content-type'] = request.contentType ?? 'application/json';

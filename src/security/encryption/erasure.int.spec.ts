@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openPhi } from '../../bus/middleware/open-phi.ts';
 import { createPublisher } from '../../bus/publisher.ts';
 import { createRouter } from '../../bus/router.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
@@ -13,6 +14,7 @@ import type { EventStore } from '../../store/event-store.ts';
 import { createPostgresEventStore } from '../../store/postgres/postgres-event-store.ts';
 import { createAsyncProjection } from '../../store/projections/async-projection.ts';
 import { defineProjection } from '../../store/projections/projection.ts';
+import { protectedEventStore } from '../../store/protected-store.ts';
 import { createSqliteEventStore } from '../../store/sqlite/sqlite-event-store.ts';
 import {
   adminConnection,
@@ -26,9 +28,7 @@ import { createKafkaTransport } from '../../transport/kafka/index.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
 import type { KeyStore } from './key-store.ts';
-import { openPhi } from './phi-middleware.ts';
 import { createPostgresKeyStore } from './postgres/postgres-key-store.ts';
-import { protectedEventStore } from './protected-store.ts';
 import { parseSealed } from './sealed-value.ts';
 import { createSqliteKeyStore } from './sqlite/sqlite-key-store.ts';
 import { admission, PatientAdmitted, phiCatalog, randomMasterKey } from './test-support/phi-fixtures.ts';

@@ -21,6 +21,4 @@ export {
   masterKeyFrom,
   newMasterKeyText,
 } from './master-key.ts';
-export { openPhi } from './phi-middleware.ts';
-export { protectedEventStore } from './protected-store.ts';
 export { createSqliteKeyStore, type SqliteKeyStoreOptions } from './sqlite/sqlite-key-store.ts';

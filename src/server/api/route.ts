@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { RequestInvalidError, type RequestPart } from './errors.ts';
 import { issuesOf } from './issues.ts';
+import { assertJsonDepth } from './json-depth.ts';
 
 /** HTTP methods the API uses. */
 export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -156,11 +157,14 @@ function parsePart(part: RequestPart, schema: z.ZodType | undefined, value: unkn
 function jsonBody(body: unknown): unknown {
   if (!Buffer.isBuffer(body)) return body ?? {};
   if (body.length === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw new RequestInvalidError([
       { path: 'body', rule: 'malformed_json', message: (error as Error).message },
     ]);
   }
+  assertJsonDepth(parsed, 'body');
+  return parsed;
 }

@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { assertMayPublish, outgoingOf } from '../../bus/guarded-publisher.ts';
 import type { DecodedCloudEvent, Publisher } from '../../bus/publisher-port.ts';
+import type { Catalog } from '../../events/catalog.ts';
 import { type HttpMode, readHttp } from '../../events/http-binding.ts';
 import { inServerSpan } from '../../observability/tracing.ts';
+import { assertJsonDepth } from '../api/json-depth.ts';
 import { IdempotencyConflictError, idempotencyConflictProblem } from '../idempotency/idempotency-conflict.ts';
 import type { EventReceipt, IdempotentPublish } from '../idempotency/idempotent-publish.ts';
 import { problem, problemFromError, sendProblem } from '../problem.ts';
@@ -9,6 +12,8 @@ import { problem, problemFromError, sendProblem } from '../problem.ts';
 /** What the ingestion route needs. */
 export interface EventsRouteOptions {
   publisher: Publisher;
+  /** Routes each type to its topic, to check the identity's topic scope. */
+  catalog: Catalog;
   /** Publishes at most once per (source, id) within a window; without it every request appends. */
   idempotent?: IdempotentPublish | undefined;
 }
@@ -35,11 +40,36 @@ export function registerEventsRoute(app: FastifyInstance, options: EventsRouteOp
     let mode: HttpMode | undefined;
     let events: DecodedCloudEvent[] | undefined;
     try {
+      const repeated = repeatedEventHeader(request.raw.rawHeaders);
+      if (repeated !== undefined) {
+        return sendProblem(
+          reply,
+          problem(
+            'repeated-header',
+            400,
+            'Repeated header',
+            `the header ${repeated} is given more than once`,
+            {
+              errors: [
+                {
+                  path: `headers.${repeated}`,
+                  rule: 'once',
+                  message: 'a CloudEvents attribute has one value',
+                },
+              ],
+            },
+          ),
+        );
+      }
       // The headers are read once, and each event's envelope checked once: the publisher checks only the data.
       const reading = readHttp(request.headers, body);
       mode = reading.mode;
       if (mode === undefined) return unsupportedMediaType(reply, request.headers['content-type']);
       events = reading.events() as DecodedCloudEvent[];
+      events.forEach((event, index) => {
+        assertJsonDepth(event.data, mode === 'batch' ? `[${index}].data` : 'data');
+      });
+      if (request.identity) assertMayPublish(request.identity, options.catalog, outgoingOf(events));
       const receipts = await publish(events);
       // A replay answers as the first attempt did (201, same receipts): a client that cannot tell whether
       // its first attempt arrived handles both alike; the header and `replayed` tell them apart.
@@ -90,4 +120,19 @@ function unsupportedMediaType(reply: FastifyReply, contentType: string | string[
         'the event data with ce-* headers (binary), or an event or array of events as application/json',
     ),
   );
+}
+
+/**
+ * The first `ce-*` header (or `content-type`) sent more than once: Node joins repeated headers into one
+ * value (`a, b`), which would make an id or a type out of two.
+ */
+function repeatedEventHeader(rawHeaders: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    if (!name.startsWith('ce-') && name !== 'content-type') continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
 }

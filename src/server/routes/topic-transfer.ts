@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { assertMayPublish, outgoingOf } from '../../bus/guarded-publisher.ts';
 import type { Publisher } from '../../bus/publisher-port.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import type { Transport } from '../../transport/transport.ts';
@@ -9,6 +10,7 @@ import {
   ResourceConflictError,
   UnsupportedMediaTypeError,
 } from '../api/errors.ts';
+import { assertJsonDepth } from '../api/json-depth.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
 import { IdempotencyConflictError } from '../idempotency/idempotency-conflict.ts';
 import type { IdempotentPublish } from '../idempotency/idempotent-publish.ts';
@@ -163,6 +165,13 @@ function registerImport(api: ApiRegistry, options: TopicTransferOptions): void {
         }
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const { events, lines } = readImport(body, catalog, topic.name);
+        events.forEach((event, index) => {
+          assertJsonDepth(event.data, `line ${lines[index] ?? index + 1}: data`);
+        });
+        if (request.identity) {
+          const outgoing = outgoingOf(events).map((event) => ({ ...event, topic: topic.name }));
+          assertMayPublish(request.identity, catalog, outgoing);
+        }
         const receipts = await appendImport(events, lines, publisher, options.idempotent);
         const replayed = receipts.filter((receipt) => receipt.replayed).length;
         return { topic: topic.name, imported: receipts.length - replayed, replayed };

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openPhi } from '../../bus/middleware/open-phi.ts';
 import { createPublisher } from '../../bus/publisher.ts';
 import { createRouter } from '../../bus/router.ts';
 import { MASKED_VALUE, REDACTED_VALUE } from '../../events/sensitive-fields.ts';
 import { createEmbeddedTransport } from '../../transport/embedded/index.ts';
-import { openPhi } from './phi-middleware.ts';
 import { admission, PatientAdmitted, phiCatalog, sqliteEncryption } from './test-support/phi-fixtures.ts';
 
 const quiet = { logger: pino({ level: 'silent' }) };

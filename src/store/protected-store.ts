@@ -1,5 +1,5 @@
-import type { EventStore, StoredEvent } from '../../store/event-store.ts';
-import type { FieldEncryption, PhiReader } from './field-encryption.ts';
+import type { FieldEncryption, PhiReader } from '../security/encryption/field-encryption.ts';
+import type { EventStore, StoredEvent } from './event-store.ts';
 
 /**
  * An event store whose appends seal sensitive fields before they reach the database, and whose reads

@@ -1,7 +1,7 @@
-import type { HandlerContext } from '../../bus/middleware/handler-context.ts';
-import type { HandlerFunction, Middleware } from '../../bus/middleware/middleware.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
-import type { FieldEncryption, PhiReader } from './field-encryption.ts';
+import type { FieldEncryption, PhiReader } from '../../security/encryption/field-encryption.ts';
+import type { HandlerContext } from './handler-context.ts';
+import type { HandlerFunction, Middleware } from './middleware.ts';
 
 /**
  * Router middleware that opens sealed fields before the handler (and validation) see the event: plain for a

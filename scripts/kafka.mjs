@@ -1141,11 +1141,21 @@ async function underReplicatedPartitions() {
   return total;
 }
 
+/** A node started before the JMX exporter existed has none: its replication state cannot be seen. */
+const EXPORTER_GRACE_MS = 10_000;
+const BLIND_SETTLE_MS = 15_000;
+
 async function waitFullyReplicated(timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   for (;;) {
     const count = await underReplicatedPartitions();
     if (count === 0) return;
+    if (count === undefined && Date.now() - started > EXPORTER_GRACE_MS) {
+      log(`a JMX exporter does not answer: cannot see replication, waiting ${BLIND_SETTLE_MS} ms instead`);
+      await sleep(BLIND_SETTLE_MS);
+      return;
+    }
     if (Date.now() > deadline) {
       throw new Error(
         `kafka: ${count ?? 'an unknown number of'} partitions still under-replicated after ${timeoutMs} ms ` +

@@ -87,7 +87,7 @@ describe('Kafka over TLS with SCRAM-SHA-512, and ACLs from topic definitions', (
     expect(describeError(error)).toContain('PLT_KFK_AUTHENTICATION SASL authentication failed');
   });
 
-  it('a principal without an ACL is refused; after `keel topics apply` grants it, it publishes and consumes', async () => {
+  it('a principal without an ACL can neither publish nor consume; after `keel topics apply` grants it, it does both', async () => {
     const app = asUser('keel-app');
     const refused = await app.append([{ topic, partition: 0, records: [outgoing('p-2', 'no acl')] }]).then(
       () => undefined,
@@ -95,6 +95,16 @@ describe('Kafka over TLS with SCRAM-SHA-512, and ACLs from topic definitions', (
     );
     expect(refused).toBeInstanceOf(KafkaOperationError);
     expect((refused as Error).message).toContain('Topic authorization failed. (TOPIC_AUTHORIZATION_FAILED)');
+    const unauthorized = app.consumer({ group, topics: [topic] });
+    const pollError = await pollUntil(unauthorized, 'a record', (r) => r.length >= 1, 15_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await unauthorized.close().catch(() => undefined);
+    expect(pollError).toBeInstanceOf(KafkaOperationError);
+    expect((pollError as Error).message).toMatch(
+      /^kafka join group failed: .*\(TOPIC_AUTHORIZATION_FAILED\)$/,
+    );
 
     const catalog = writeTestCatalog(dir, 'granted.ts', [
       {

@@ -4,6 +4,25 @@ export declare const NODE_IDS: readonly number[];
 /** '127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092' */
 export declare const BOOTSTRAP_SERVERS: string;
 
+/** '127.0.0.1:19094,127.0.0.1:29094,127.0.0.1:39094': the SASL_SSL (SCRAM-SHA-512) listeners */
+export declare const SASL_SSL_BOOTSTRAP_SERVERS: string;
+/** Port of a node's SASL_SSL listener: 19094, 29094, 39094. */
+export declare function saslSslPort(id: number): number;
+
+/** How to reach the SASL_SSL listeners of the local cluster. */
+export interface SecurityInfo {
+  bootstrapServers: string;
+  /** PEM file of the throwaway CA that signed the brokers' certificate */
+  caFile: string;
+  mechanism: 'SCRAM-SHA-512';
+  /** SCRAM user → password: keel-admin (super user), keel-app and keel-other (no ACL of their own) */
+  users: Record<'keel-admin' | 'keel-app' | 'keel-other', string>;
+}
+/** The CA, certificate and SCRAM passwords in infra/kafka/.cache/security; throws when they were never made. */
+export declare function securityInfo(): SecurityInfo;
+/** Make the CA, the brokers' keystore and the SCRAM passwords unless they exist. */
+export declare function ensureSecurityFiles(): void;
+
 export interface NodeInfo {
   id: number;
   pid: number | null;
@@ -55,6 +74,8 @@ export interface EnsureClusterResult {
   clusterId: string | null;
   /** node ids this call started (empty when the cluster was already running) */
   started: number[];
+  /** node ids restarted one at a time because they ran without the SASL_SSL listener */
+  restarted: number[];
   health: ClusterHealth;
 }
 

@@ -13,6 +13,12 @@
 // Each node also runs the Prometheus JMX exporter agent (fetched once with mvn), serving the broker metrics
 // that infra/monitoring/jmx-exporter/kafka.yml keeps on http://127.0.0.1:<id>9404/metrics.
 //
+// Each node also has a SASL_SSL listener (SCRAM-SHA-512) on <id>9094, with a certificate signed by a throwaway
+// CA made here with openssl, and Kafka's ACL authorizer: the PLAINTEXT listener's principal (User:ANONYMOUS, also
+// the brokers' and controllers' own) and the SCRAM user `keel-admin` are super users, every other SCRAM user
+// needs ACLs. The CA, the certificates and the SCRAM passwords live in .cache/security (see securityInfo).
+// `up` on a cluster started before that listener existed restarts its nodes one at a time.
+//
 // Environment: KEEL_KAFKA_HEAP_OPTS (default "-Xms256m -Xmx768m"), KEEL_KAFKA_JVM_OPTS (extra
 // JVM flags), KEEL_KAFKA_UP_TIMEOUT_MS (default 120000), JAVA_HOME (else `java` on PATH).
 
@@ -44,6 +50,15 @@ const JMX_EXPORTER_VERSION = '1.0.1';
 const JMX_AGENT_JAR = path.join(CACHE, 'agents', `jmx_prometheus_javaagent-${JMX_EXPORTER_VERSION}.jar`);
 const JMX_CONFIG_SOURCE = path.join(ROOT, 'infra', 'monitoring', 'jmx-exporter', 'kafka.yml');
 const JMX_CONFIG = path.join(CONFIG_DIR, 'jmx-exporter.yml');
+const SECURITY_DIR = path.join(CACHE, 'security');
+const CA_KEY = path.join(SECURITY_DIR, 'ca.key');
+const CA_CERT = path.join(SECURITY_DIR, 'ca.pem');
+const BROKER_KEYSTORE = path.join(SECURITY_DIR, 'broker-keystore.pem');
+const CREDENTIALS_FILE = path.join(SECURITY_DIR, 'credentials.json');
+const SCRAM_STAMP = path.join(SECURITY_DIR, 'scram-users.applied');
+/** The SCRAM users the script creates: a super user, and two users without any ACL (tests grant them). */
+const SCRAM_USERS = Object.freeze(['keel-admin', 'keel-app', 'keel-other']);
+const SCRAM_MECHANISM = 'SCRAM-SHA-512';
 
 const HOST = '127.0.0.1';
 export const NODE_IDS = Object.freeze([1, 2, 3]);
@@ -66,6 +81,12 @@ function clientPort(id) {
 function controllerPort(id) {
   return id * 10_000 + 9093;
 }
+/** Port of a node's SASL_SSL (SCRAM-SHA-512) listener: 19094, 29094, 39094. */
+export function saslSslPort(id) {
+  return id * 10_000 + 9094;
+}
+/** Bootstrap servers of the SASL_SSL listeners. */
+export const SASL_SSL_BOOTSTRAP_SERVERS = NODE_IDS.map((id) => `${HOST}:${saslSslPort(id)}`).join(',');
 /** Port of a node's JMX exporter /metrics: 19404, 29404, 39404. */
 export function metricsPort(id) {
   return id * 10_000 + 9404;
@@ -231,11 +252,22 @@ function nodeProperties(id) {
     'process.roles': 'broker,controller',
     'node.id': id,
     'controller.quorum.voters': QUORUM_VOTERS,
-    listeners: `PLAINTEXT://${HOST}:${clientPort(id)},CONTROLLER://${HOST}:${controllerPort(id)}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${clientPort(id)}`,
+    listeners: `PLAINTEXT://${HOST}:${clientPort(id)},CONTROLLER://${HOST}:${controllerPort(id)},SASL_SSL://${HOST}:${saslSslPort(id)}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${clientPort(id)},SASL_SSL://${HOST}:${saslSslPort(id)}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+    // SASL_SSL: TLS with the throwaway CA's certificate, SCRAM users from the cluster metadata
+    'sasl.enabled.mechanisms': SCRAM_MECHANISM,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+    'listener.name.sasl_ssl.ssl.keystore.location': BROKER_KEYSTORE,
+    // ACLs: the loopback PLAINTEXT listener (the rest of the tests, the brokers and controllers themselves)
+    // stays unrestricted as User:ANONYMOUS; a SCRAM user other than keel-admin needs ACLs
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': 'User:ANONYMOUS;User:keel-admin',
+    'allow.everyone.if.no.acl.found': false,
     'log.dirs': f.data,
     // durability, as in production
     'default.replication.factor': 3,
@@ -315,6 +347,7 @@ function writeConfigs() {
   for (const dir of [CONFIG_DIR, DATA_DIR, LOG_DIR, RUN_DIR]) fs.mkdirSync(dir, { recursive: true });
   writeIfChanged(LOG4J_FILE, LOG4J2_PROPERTIES);
   writeIfChanged(JMX_CONFIG, fs.readFileSync(JMX_CONFIG_SOURCE, 'utf8'));
+  ensureSecurityFiles();
   for (const id of NODE_IDS) writeIfChanged(nodeFiles(id).config, nodeProperties(id));
 }
 
@@ -374,6 +407,179 @@ async function formatStorage(ids) {
         }),
     ),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Security: the throwaway CA, the brokers' certificate, the SCRAM users
+
+function openssl(args, cwd) {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `kafka: openssl ${args[0]} failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr ?? ''}`.trim() +
+        (r.error ? ' (Debian: apt-get install openssl)' : ''),
+    );
+  }
+}
+
+/** A CA and one certificate for 127.0.0.1/localhost signed by it (all nodes share the host); PEM keystore. */
+function makeCertificates() {
+  const tmp = `${SECURITY_DIR}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const days = '3650';
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      days,
+      '-subj',
+      '/CN=Keel test cluster CA',
+    ],
+    tmp,
+  );
+  fs.writeFileSync(
+    path.join(tmp, 'broker.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n',
+  );
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'broker.key',
+      '-out',
+      'broker.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    tmp,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'broker.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'broker.pem',
+      '-days',
+      days,
+      '-extfile',
+      'broker.ext',
+    ],
+    tmp,
+  );
+  const read = (f) => fs.readFileSync(path.join(tmp, f), 'utf8');
+  fs.writeFileSync(
+    path.join(tmp, 'broker-keystore.pem'),
+    `${read('broker.key')}${read('broker.pem')}${read('ca.pem')}`,
+  );
+  fs.mkdirSync(SECURITY_DIR, { recursive: true, mode: 0o700 });
+  fs.renameSync(path.join(tmp, 'ca.key'), CA_KEY);
+  fs.renameSync(path.join(tmp, 'ca.pem'), CA_CERT);
+  fs.renameSync(path.join(tmp, 'broker-keystore.pem'), BROKER_KEYSTORE);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** The CA, the brokers' keystore and the SCRAM passwords, made once in .cache/security. */
+export function ensureSecurityFiles() {
+  fs.mkdirSync(SECURITY_DIR, { recursive: true, mode: 0o700 });
+  if (!fs.existsSync(CA_CERT) || !fs.existsSync(BROKER_KEYSTORE)) makeCertificates();
+  if (!fs.existsSync(CREDENTIALS_FILE)) {
+    const users = Object.fromEntries(SCRAM_USERS.map((name) => [name, randomBytes(18).toString('hex')]));
+    fs.writeFileSync(
+      CREDENTIALS_FILE,
+      `${JSON.stringify({ mechanism: SCRAM_MECHANISM, users }, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
+  }
+}
+
+/**
+ * How to reach the SASL_SSL listeners: bootstrap servers, the CA's PEM file, the SCRAM mechanism and the users'
+ * passwords (keel-admin is a super user; the others have no ACL until one is created). Throws when the files are
+ * missing (`npm run kafka:up` makes them).
+ */
+export function securityInfo() {
+  let credentials;
+  try {
+    credentials = JSON.parse(fs.readFileSync(CREDENTIALS_FILE, 'utf8'));
+  } catch (e) {
+    throw new Error(
+      `kafka: no SCRAM credentials in ${CREDENTIALS_FILE} (${e.message}); run \`npm run kafka:up\``,
+    );
+  }
+  return {
+    bootstrapServers: SASL_SSL_BOOTSTRAP_SERVERS,
+    caFile: CA_CERT,
+    mechanism: credentials.mechanism,
+    users: credentials.users,
+  };
+}
+
+/** Create or update the SCRAM users (an upsert, through the PLAINTEXT listener) unless this cluster has them. */
+async function ensureScramUsers(clusterId) {
+  const { users } = securityInfo();
+  const stamp = `${clusterId} ${createHash('sha256').update(JSON.stringify(users)).digest('hex')}\n`;
+  try {
+    if (fs.readFileSync(SCRAM_STAMP, 'utf8') === stamp) return false;
+  } catch {}
+  await Promise.all(
+    Object.entries(users).map(([name, password]) =>
+      runTool('kafka.admin.ConfigCommand', [
+        '--bootstrap-server',
+        `${HOST}:${clientPort(NODE_IDS[0])}`,
+        '--alter',
+        '--add-config',
+        `${SCRAM_MECHANISM}=[iterations=4096,password=${password}]`,
+        '--entity-type',
+        'users',
+        '--entity-name',
+        name,
+      ]),
+    ),
+  );
+  fs.writeFileSync(SCRAM_STAMP, stamp);
+  return true;
+}
+
+/** Run a main class from Kafka's jars to completion; rejects with its output when it fails. */
+function runTool(mainClass, args) {
+  return new Promise((resolve, reject) => {
+    const jvm = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+    const child = spawn(javaBin(), kafkaJavaArgs(mainClass, args, jvm), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`kafka: ${mainClass} failed (exit ${code}):\n${out}`)),
+    );
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,7 +655,7 @@ function heapOpts() {
 
 async function spawnNode(id) {
   const f = nodeFiles(id);
-  for (const port of [clientPort(id), controllerPort(id), metricsPort(id)]) {
+  for (const port of [clientPort(id), controllerPort(id), saslSslPort(id), metricsPort(id)]) {
     if (await portOpen(port)) {
       throw new Error(
         `kafka: port ${port} (node ${id}) is already in use by another process; ` +
@@ -866,11 +1072,97 @@ export async function ensureCluster(opts = {}) {
         if (!opts.quiet) log(`started node ${id} (pid ${pid}, ${HOST}:${clientPort(id)})`);
       }
     }
-    const health = await waitHealthy({ timeoutMs, watch: NODE_IDS });
+    let health = await waitHealthy({ timeoutMs, watch: NODE_IDS });
+    const restarted = await restartOutdatedNodes({ timeoutMs, quiet: opts.quiet });
+    if (restarted.length > 0) health = await waitHealthy({ timeoutMs, watch: NODE_IDS });
     const clusterId = health.nodes[0]?.clusterId ?? null;
-    return { bootstrapServers: BOOTSTRAP_SERVERS, clusterId, started: missing, health };
+    await ensureScramUsers(clusterId);
+    return { bootstrapServers: BOOTSTRAP_SERVERS, clusterId, started: missing, restarted, health };
   } finally {
     release();
+  }
+}
+
+/**
+ * Nodes started before their configuration had the SASL_SSL listener (its port does not answer) are restarted
+ * one at a time: each only once every partition is fully replicated again, so the cluster keeps serving and
+ * never has fewer than two of three replicas in sync.
+ */
+async function restartOutdatedNodes({ timeoutMs, quiet }) {
+  const outdated = [];
+  for (const id of NODE_IDS) if (!(await portOpen(saslSslPort(id)))) outdated.push(id);
+  if (outdated.length === 0) return outdated;
+  checkJava();
+  ensureJars();
+  ensureJmxAgent();
+  writeConfigs();
+  for (const id of outdated) {
+    await waitFullyReplicated(timeoutMs);
+    if (!quiet) log(`restarting node ${id}: its running configuration has no SASL_SSL listener`);
+    await stopNode(id);
+    await waitPortsClosed(id, 30_000);
+    await spawnNode(id);
+    await waitHealthy({ timeoutMs, watch: [id] });
+    if (!(await portOpen(saslSslPort(id)))) {
+      throw new Error(failureReport(id, `restarted without its SASL_SSL listener on ${saslSslPort(id)}`));
+    }
+  }
+  await waitFullyReplicated(timeoutMs);
+  return outdated;
+}
+
+/** The process is gone a moment before the kernel releases its listening ports. */
+async function waitPortsClosed(id, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  const ports = [clientPort(id), controllerPort(id), saslSslPort(id), metricsPort(id)];
+  while (Date.now() < deadline) {
+    const open = await Promise.all(ports.map((port) => portOpen(port)));
+    if (!open.includes(true)) return;
+    await sleep(200);
+  }
+}
+
+/** Sum of the nodes' under-replicated partitions, from their JMX exporters (undefined if one does not answer). */
+async function underReplicatedPartitions() {
+  let total = 0;
+  for (const id of NODE_IDS) {
+    try {
+      const response = await fetch(`http://${HOST}:${metricsPort(id)}/metrics`, {
+        signal: AbortSignal.timeout(3000),
+      });
+      const text = await response.text();
+      const m = /^kafka_server_replicamanager_underreplicatedpartitions\s+(\S+)$/m.exec(text);
+      if (!m) return undefined;
+      total += Number(m[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
+
+/** A node started before the JMX exporter existed has none: its replication state cannot be seen. */
+const EXPORTER_GRACE_MS = 10_000;
+const BLIND_SETTLE_MS = 15_000;
+
+async function waitFullyReplicated(timeoutMs) {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  for (;;) {
+    const count = await underReplicatedPartitions();
+    if (count === 0) return;
+    if (count === undefined && Date.now() - started > EXPORTER_GRACE_MS) {
+      log(`a JMX exporter does not answer: cannot see replication, waiting ${BLIND_SETTLE_MS} ms instead`);
+      await sleep(BLIND_SETTLE_MS);
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `kafka: ${count ?? 'an unknown number of'} partitions still under-replicated after ${timeoutMs} ms ` +
+          '(see the JMX exporters on <id>9404/metrics); not restarting another node',
+      );
+    }
+    await sleep(500);
   }
 }
 
@@ -1021,7 +1313,7 @@ async function main(argv) {
     console.log(
       r.started.length
         ? `kafka: cluster ${r.clusterId} up in ${secs}s (started nodes ${r.started.join(', ')})`
-        : `kafka: cluster ${r.clusterId} already running (checked in ${secs}s)`,
+        : `kafka: cluster ${r.clusterId} ${r.restarted.length ? `restarted nodes ${r.restarted.join(', ')} one at a time` : 'already running'} (in ${secs}s)`,
     );
     console.log(`KEEL_KAFKA_BROKERS=${r.bootstrapServers}`);
   } else if (cmd === 'down') {
@@ -1048,6 +1340,17 @@ async function main(argv) {
     for (const n of h.nodes)
       if (n.running) console.log(`log ${n.id}: ${path.relative(process.cwd(), n.logFile)}`);
     for (const n of h.nodes) if (n.running) console.log(`metrics ${n.id}: ${await exporterState(n.id)}`);
+    for (const n of h.nodes) {
+      const port = saslSslPort(n.id);
+      const state = (await portOpen(port))
+        ? 'SCRAM-SHA-512 over TLS'
+        : 'not listening (`up` restarts the node)';
+      console.log(`sasl_ssl ${n.id}: ${HOST}:${port} ${state}`);
+    }
+    if (fs.existsSync(CREDENTIALS_FILE))
+      console.log(
+        `security: CA ${path.relative(process.cwd(), CA_CERT)}, SCRAM users in ${path.relative(process.cwd(), CREDENTIALS_FILE)}`,
+      );
     process.exitCode = h.healthy ? 0 : 1;
   } else {
     console.error('usage: node scripts/kafka.mjs up | down [--purge] | status');

@@ -1,7 +1,7 @@
 import type { Command, Option } from 'commander';
 import type { ConfigFlags } from '../config/load-config.ts';
 import type { TopicDefinition } from '../events/define-topic.ts';
-import type { KafkaTransport } from '../transport/kafka/index.ts';
+import type { KafkaTransport, TopicAccessConfig } from '../transport/kafka/index.ts';
 import type { TopicConfig } from '../transport/transport.ts';
 import { EXIT_FAILURE, reportFailure } from './fail.ts';
 import type { TextSink } from './gated-stream.ts';
@@ -12,7 +12,8 @@ export type TopicsMode = 'plan' | 'apply';
 /**
  * `keel topics plan|apply`: compares the catalog's topic definitions with the Kafka cluster
  * (`KEEL_KAFKA_BROKERS`) and prints the diff; `apply` then creates missing topics, raises partitions and
- * sets retention, compaction and min ISR. A change Kafka cannot make (fewer partitions, another
+ * sets retention, compaction and min ISR, and makes the ACLs of topics with an `access` definition exactly
+ * the defined ones. A change Kafka cannot make (fewer partitions, another
  * replication) is refused: nothing is applied and the exit code is 1. Resolves with the exit code.
  */
 export async function runTopics(
@@ -46,8 +47,11 @@ export async function runTopics(
     });
     const definitions = catalog.topics.map(toTopicConfig);
     const plan = await transport.planTopics(definitions);
+    const access = catalog.topics.flatMap(toAccessConfig);
+    const acls = access.length > 0 ? await transport.planAcls(access) : undefined;
     stdout.write(`topics of catalog ${label} on ${connection.brokers.join(',')}\n`);
     stdout.write(kafka.formatTopicPlan(plan));
+    if (acls !== undefined) stdout.write(kafka.formatAclPlan(acls));
     if (plan.refusals.length > 0) {
       stderr.write(
         `keel: ${mode === 'apply' ? 'refused, nothing changed' : 'the plan cannot be applied'}: ${plan.refusals
@@ -57,12 +61,15 @@ export async function runTopics(
       return EXIT_FAILURE;
     }
     if (mode === 'plan') return 0;
-    if (plan.changes.length === 0) {
+    const aclChanges = acls === undefined ? 0 : acls.create.length + acls.delete.length;
+    if (plan.changes.length === 0 && aclChanges === 0) {
       stdout.write('nothing to change\n');
       return 0;
     }
+    // Topics first: an ACL on a topic that does not exist yet is allowed, but reads better after it.
     await transport.applyTopics(plan);
-    stdout.write(`applied ${plan.changes.length} change(s)\n`);
+    if (acls !== undefined && aclChanges > 0) await transport.applyAcls(acls);
+    stdout.write(`applied ${plan.changes.length + aclChanges} change(s)\n`);
     return 0;
   } catch (error) {
     return reportFailure(error, stderr, `topics ${mode}`);
@@ -81,7 +88,7 @@ export function registerTopicsCommand(program: Command, options: () => readonly 
   for (const [mode, description] of [
     [
       'plan',
-      'print what `apply` would change (create topics, raise partitions, set retention/compaction/min ISR)',
+      'print what `apply` would change (create topics, raise partitions, set retention/compaction/min ISR, ACLs)',
     ],
     [
       'apply',
@@ -95,6 +102,12 @@ export function registerTopicsCommand(program: Command, options: () => readonly 
     });
   }
   return topics;
+}
+
+function toAccessConfig(topic: TopicDefinition): TopicAccessConfig[] {
+  return topic.access === undefined
+    ? []
+    : [{ topic: topic.name, produce: topic.access.produce, consume: topic.access.consume }];
 }
 
 function toTopicConfig(topic: TopicDefinition): TopicConfig {

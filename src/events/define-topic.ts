@@ -1,5 +1,21 @@
 import type { EventDefinition } from './define-event.ts';
 
+/** A consumer's grant: the Kafka principal and the consumer group it reads the topic in. */
+export interface TopicConsumerGrant {
+  /** Kafka principal, e.g. `User:billing` (a SCRAM user name prefixed with `User:`). */
+  principal: string;
+  /** Consumer group the principal joins to read the topic. */
+  group: string;
+}
+
+/** Who may use a topic on Kafka: `keel topics apply` makes these the topic's only ACLs. */
+export interface TopicAccess {
+  /** Principals that may publish to the topic (Kafka WRITE and DESCRIBE). */
+  produce?: readonly string[];
+  /** Principals that may consume the topic, each in its group (READ and DESCRIBE on the topic, READ on the group). */
+  consume?: readonly TopicConsumerGrant[];
+}
+
 /** How to declare a topic. */
 export interface TopicSpec {
   /** Topic name, e.g. `healthcare.patients.events`. */
@@ -20,6 +36,8 @@ export interface TopicSpec {
   events: readonly EventDefinition[];
   /** One-line description for the catalog. */
   description?: string;
+  /** Kafka ACLs of the topic; undefined leaves its ACLs alone. */
+  access?: TopicAccess;
 }
 
 /** A declared topic: plain data. */
@@ -34,6 +52,7 @@ export interface TopicDefinition {
   readonly minInsyncReplicas: number | undefined;
   readonly events: readonly EventDefinition[];
   readonly description: string | undefined;
+  readonly access: Readonly<Required<TopicAccess>> | undefined;
 }
 
 /** Declares a topic: its name, layout, cleanup policy and the event types it carries. */
@@ -69,5 +88,32 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
     minInsyncReplicas: spec.minInsyncReplicas,
     events: Object.freeze([...spec.events]),
     description: spec.description,
+    access: spec.access === undefined ? undefined : checkAccess(spec.name, spec.access),
+  });
+}
+
+const principalPattern = /^[A-Za-z]+:\S+$/;
+
+function checkAccess(topic: string, access: TopicAccess): Readonly<Required<TopicAccess>> {
+  const fail = (what: string) => {
+    throw new TypeError(`defineTopic(${topic}): access.${what}`);
+  };
+  const produce = access.produce ?? [];
+  const consume = access.consume ?? [];
+  produce.forEach((principal, i) => {
+    if (typeof principal !== 'string' || !principalPattern.test(principal))
+      fail(`produce[${i}] must be a principal like "User:billing", got ${JSON.stringify(principal)}`);
+  });
+  consume.forEach((grant, i) => {
+    if (typeof grant?.principal !== 'string' || !principalPattern.test(grant.principal))
+      fail(
+        `consume[${i}].principal must be a principal like "User:billing", got ${JSON.stringify(grant?.principal)}`,
+      );
+    if (typeof grant.group !== 'string' || grant.group.trim() === '')
+      fail(`consume[${i}].group must be a consumer group id, got ${JSON.stringify(grant.group)}`);
+  });
+  return Object.freeze({
+    produce: Object.freeze([...produce]),
+    consume: Object.freeze(consume.map((g) => Object.freeze({ principal: g.principal, group: g.group }))),
   });
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/cli/test-support/run-cli.ts';
+import type { TopicAccess } from '../../src/events/define-topic.ts';
 
 /** A topic as a test catalog declares it (the options of `defineTopic`, without events). */
 export interface TestTopic {
@@ -8,6 +9,7 @@ export interface TestTopic {
   partitions: number;
   retentionMs?: number;
   compacted?: boolean;
+  access?: TopicAccess;
 }
 
 /**

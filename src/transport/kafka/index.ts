@@ -1,4 +1,10 @@
 export {
+  type AclEntry,
+  type AclPlan,
+  formatAclPlan,
+  type TopicAccessConfig,
+} from './acl-plan.ts';
+export {
   GroupNotEmptyError,
   KafkaOperationError,
   TopicChangeRefusedError,

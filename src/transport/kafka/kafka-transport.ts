@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
 import { validateTopicConfig } from '../topic-config.ts';
 import type { OffsetCommit, TopicConfig, Transport, TransportCapabilities } from '../transport.ts';
+import { type AclPlan, applyAclPlan, planAcls, type TopicAccessConfig } from './acl-plan.ts';
 import { operationError } from './client-errors.ts';
 import {
   findCoordinator,
@@ -33,6 +34,10 @@ export interface KafkaTransport extends Transport {
   planTopics(definitions: readonly TopicConfig[]): Promise<TopicPlan>;
   /** Applies a plan from `planTopics`; refused as a whole (TopicChangeRefusedError) when it has refusals. Idempotent. */
   applyTopics(plan: TopicPlan): Promise<void>;
+  /** What making these the defined topics' ACLs would change; changes nothing. */
+  planAcls(definitions: readonly TopicAccessConfig[]): Promise<AclPlan>;
+  /** Creates and deletes the ACLs of a plan from `planAcls` (the caller must be allowed to ALTER the cluster). */
+  applyAcls(plan: AclPlan): Promise<void>;
   /**
    * Moves a group's committed offsets on a topic (all partitions, or those listed) and returns them. The group
    * must have no members (GroupNotEmptyError otherwise): live members would overwrite the reset. An offset
@@ -198,6 +203,14 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
     applyTopics: async (plan) => {
       ensureOpen('applyTopics');
       await applyTopicPlan(admin, plan);
+    },
+    planAcls: async (definitions) => {
+      ensureOpen('planAcls');
+      return planAcls(admin, definitions);
+    },
+    applyAcls: async (plan) => {
+      ensureOpen('applyAcls');
+      await applyAclPlan(admin, plan);
     },
     resetGroupOffsets: async (group, topic, to, only) => {
       ensureOpen('resetGroupOffsets');

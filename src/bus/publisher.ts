@@ -54,10 +54,14 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
     transport,
     catalog,
     maxEventBytes,
-    encodeLater: options.sealer !== undefined,
+    encodeLater: options.sealer !== undefined || options.encoder !== undefined,
   });
   const builder = createEventBuilder({ catalog, source: options.source, placer });
-  const send = sealingSender(createReceiptSender(pipeline, metrics), options.sealer, placer);
+  const send = sealingSender(
+    createReceiptSender(pipeline, metrics),
+    chained(options.sealer, options.encoder),
+    placer,
+  );
   const replies = createReplyListener({ transport, logger });
   const onError =
     options.onError ??
@@ -162,6 +166,12 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
     [Symbol.asyncDispose]: () => publisher.close(),
   };
   return publisher;
+}
+
+/** Both rewriters one after the other (the sealer first: it reads the data as JSON), or the one given. */
+function chained(first: EventSealer | undefined, second: EventSealer | undefined): EventSealer | undefined {
+  if (first === undefined || second === undefined) return first ?? second;
+  return async (events) => second(await first(events));
 }
 
 /** The sender, with each batch of placed events rewritten by the sealer first (when there is one). */

@@ -16,11 +16,19 @@ export interface TopicSpec {
   compacted?: boolean;
   /** Replicas that must have an event before it is acknowledged (Kafka `min.insync.replicas`); undefined leaves the brokers' default. */
   minInsyncReplicas?: number;
+  /**
+   * How the data of its events is written: `json` (default), or `avro`, which requires every event type
+   * to declare its Avro schema (`defineEvent({ avro })`).
+   */
+  serialization?: TopicSerialization;
   /** Event types this topic carries. */
   events: readonly EventDefinition[];
   /** One-line description for the catalog. */
   description?: string;
 }
+
+/** How a topic's event data is written. */
+export type TopicSerialization = 'json' | 'avro';
 
 /** A declared topic: plain data. */
 export interface TopicDefinition {
@@ -32,6 +40,7 @@ export interface TopicDefinition {
   readonly retentionBytes: number | undefined;
   readonly compacted: boolean;
   readonly minInsyncReplicas: number | undefined;
+  readonly serialization: TopicSerialization;
   readonly events: readonly EventDefinition[];
   readonly description: string | undefined;
 }
@@ -58,6 +67,18 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
       throw new TypeError(`defineTopic(${spec.name}): ${key} must be a positive integer, got ${value}`);
     }
   }
+  const serialization = spec.serialization ?? 'json';
+  if (serialization !== 'json' && serialization !== 'avro') {
+    throw new TypeError(
+      `defineTopic(${spec.name}): serialization must be 'json' or 'avro', got ${serialization}`,
+    );
+  }
+  const withoutAvro = spec.events.filter((event) => event.avro === undefined).map((event) => event.type);
+  if (serialization === 'avro' && withoutAvro.length > 0) {
+    throw new TypeError(
+      `defineTopic(${spec.name}): serialization 'avro' needs an Avro schema on every event type; missing on ${withoutAvro.join(', ')}`,
+    );
+  }
   return Object.freeze({
     kind: 'topic' as const,
     name: spec.name,
@@ -67,6 +88,7 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
     retentionBytes: spec.retentionBytes,
     compacted: spec.compacted ?? false,
     minInsyncReplicas: spec.minInsyncReplicas,
+    serialization,
     events: Object.freeze([...spec.events]),
     description: spec.description,
   });

@@ -4,6 +4,7 @@ export {
   type CatalogRegistryView,
   type CatalogSchema,
   type CatalogVerdict,
+  catalogSchemaInput,
   catalogSchemas,
   checkCatalogSchemas,
   keelVersionOf,
@@ -46,6 +47,7 @@ export {
 } from './sqlite/sqlite-registry-storage.ts';
 export * from './types.ts';
 export { AVRO_CONTENT_TYPE, avroData } from './wire/avro-data.ts';
+export { type AvroEncoderOptions, createAvroEncoder } from './wire/avro-encoder.ts';
 export {
   type AvroWireCodec,
   createAvroWireCodec,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createPublisher } from '../bus/publisher.ts';
-import type { Publisher } from '../bus/publisher-port.ts';
+import type { EventSealer, Publisher } from '../bus/publisher-port.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
 import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';
@@ -11,6 +11,8 @@ import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
+import type { SchemaRegistry } from '../registry/schema-registry.ts';
+import { createAvroEncoder } from '../registry/wire/avro-encoder.ts';
 import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
 import { protectedEventStore } from '../security/encryption/protected-store.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
@@ -111,7 +113,7 @@ export function createNode(options: NodeOptions): KeelNode {
     metrics,
     logger: logger.child({ component: 'publisher' }),
     maxEventBytes: config.maxEventBytes,
-    ...(encryption === undefined ? {} : { sealer: encryption.seal }),
+    ...rewriters(encryption, catalog, () => ({ registry: nodeStore.registry, url })),
   });
 
   const nodeStore = openNodeStore({
@@ -241,6 +243,32 @@ export function createNode(options: NodeOptions): KeelNode {
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * The publisher's `sealer` (field encryption) and `encoder` (when the catalog declares an Avro event type).
+ * The encoder is made on first use: the registry opens with the store, after the publisher, and nothing is
+ * published before the node starts.
+ */
+function rewriters(
+  encryption: FieldEncryption | undefined,
+  catalog: Catalog,
+  opened: () => { registry: SchemaRegistry; url: string | undefined },
+): { sealer?: EventSealer; encoder?: EventSealer } {
+  const sealing = encryption === undefined ? {} : { sealer: encryption.seal };
+  if (!catalog.events.some((definition) => definition.avro !== undefined)) return sealing;
+  let encoder: EventSealer | undefined;
+  const registryUrl = () => {
+    const { url } = opened();
+    return url === undefined ? undefined : `${url}/registry`;
+  };
+  return {
+    ...sealing,
+    encoder: (events) => {
+      encoder ??= createAvroEncoder({ registry: opened().registry, catalog, registryUrl });
+      return encoder(events);
+    },
   };
 }
 

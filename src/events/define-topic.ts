@@ -1,5 +1,11 @@
 import type { EventDefinition } from './define-event.ts';
 
+/** Record compression codecs a topic may be stored with. */
+export type TopicCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Every codec a topic may be compressed with. */
+export const topicCompressions: readonly TopicCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
 /** How to declare a topic. */
 export interface TopicSpec {
   /** Topic name, e.g. `healthcare.patients.events`. */
@@ -16,6 +22,11 @@ export interface TopicSpec {
   compacted?: boolean;
   /** Replicas that must have an event before it is acknowledged (Kafka `min.insync.replicas`); undefined leaves the brokers' default. */
   minInsyncReplicas?: number;
+  /**
+   * How Kafka stores the topic's records: `none`, `gzip`, `snappy`, `lz4` or `zstd` (`compression.type`,
+   * the brokers recompress what producers send otherwise); undefined keeps each producer's codec.
+   */
+  compression?: TopicCompression;
   /**
    * How the data of its events is written: `json` (default), or `avro`, which requires every event type
    * to declare its Avro schema (`defineEvent({ avro })`).
@@ -41,6 +52,7 @@ export interface TopicDefinition {
   readonly compacted: boolean;
   readonly minInsyncReplicas: number | undefined;
   readonly serialization: TopicSerialization;
+  readonly compression: TopicCompression | undefined;
   readonly events: readonly EventDefinition[];
   readonly description: string | undefined;
 }
@@ -67,6 +79,11 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
       throw new TypeError(`defineTopic(${spec.name}): ${key} must be a positive integer, got ${value}`);
     }
   }
+  if (spec.compression !== undefined && !topicCompressions.includes(spec.compression)) {
+    throw new TypeError(
+      `defineTopic(${spec.name}): compression must be one of ${topicCompressions.join(', ')}, got ${spec.compression}`,
+    );
+  }
   const serialization = spec.serialization ?? 'json';
   if (serialization !== 'json' && serialization !== 'avro') {
     throw new TypeError(
@@ -89,6 +106,7 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
     compacted: spec.compacted ?? false,
     minInsyncReplicas: spec.minInsyncReplicas,
     serialization,
+    compression: spec.compression,
     events: Object.freeze([...spec.events]),
     description: spec.description,
   });

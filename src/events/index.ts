@@ -7,7 +7,7 @@ export { createEvent, validateEventData } from './create-event.ts';
 export { dataschemaFor, parseDataschema, versionOf } from './data-schema.ts';
 export type { AvroSchemaJson, EventData, EventDefinition, EventSpec, Upcaster } from './define-event.ts';
 export { defineEvent } from './define-event.ts';
-export type { TopicDefinition, TopicSerialization, TopicSpec } from './define-topic.ts';
+export type { TopicCompression, TopicDefinition, TopicSerialization, TopicSpec } from './define-topic.ts';
 export { defineTopic } from './define-topic.ts';
 export type { CloudEventParseResult } from './envelope.ts';
 export { CORE_ATTRIBUTES, isAttributeName, parseCloudEvent, safeParseCloudEvent } from './envelope.ts';

@@ -227,6 +227,7 @@ export function createNode(options: NodeOptions): KeelNode {
           retentionBytes: topic.retentionBytes,
           compacted: topic.compacted,
           minInsyncReplicas: topic.minInsyncReplicas,
+          compression: topic.compression,
         })),
       );
       await nodeStore.start();

@@ -136,6 +136,29 @@ describe('Kafka transport: producer', () => {
       expect(await batchCodecs(topic)).toEqual([bitmask]);
     },
   );
+
+  it.each([
+    ['gzip', 1],
+    ['snappy', 2],
+    ['lz4', 3],
+    ['zstd', 4],
+    ['none', 0],
+  ] as const)(
+    "topic compression %s: the brokers store the topic's batches with its codec, whatever the producer sends",
+    async (codec, bitmask) => {
+      const transport = harness.open({ producer: { compression: codec === 'none' ? 'gzip' : 'none' } });
+      const topic = harness.topic(`topic-compressed-${codec}`);
+      await transport.ensureTopics([{ name: topic, partitions: 1, compression: codec }]);
+      expect(await transport.describeTopic(topic)).toMatchObject({ compression: codec });
+      const values = Array.from(
+        { length: 20 },
+        (_, i) => `{"patientId":"p-${i}","note":"${'y'.repeat(300)}"}`,
+      );
+      await transport.append([{ topic, partition: 0, records: values.map((v, i) => outgoing(`p-${i}`, v)) }]);
+      expect((await transport.read(topic, 0, 0n, 100)).map(text)).toEqual(values);
+      expect(await batchCodecs(topic)).toEqual([bitmask]);
+    },
+  );
 });
 
 /** Compression bits of each record batch of partition 0, read with the client directly. */

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks } from './api.bench.ts';
+import { compressionBenchmarks } from './compression.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { encryptionBenchmarks } from './encryption.bench.ts';
@@ -38,6 +39,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['console', () => consoleBenchmarks()],
   ['registry', () => registryBenchmarks()],
   ['encryption', () => encryptionBenchmarks()],
+  ['compression', () => compressionBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

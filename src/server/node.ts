@@ -9,6 +9,7 @@ import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';
 import { storeConnection } from '../config/store-connection.ts';
 import type { Catalog } from '../events/catalog.ts';
+import type { TopicDefinition } from '../events/define-topic.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
 import type { SchemaRegistry } from '../registry/schema-registry.ts';
@@ -21,7 +22,7 @@ import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import { createKafkaTransport } from '../transport/kafka/index.ts';
 import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { TopicConfig, Transport } from '../transport/transport.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
@@ -218,18 +219,7 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'starting';
       // The master key is checked against the key store before a single event can be written.
       await encryption?.start();
-      await transport.ensureTopics(
-        catalog.topics.map((topic) => ({
-          name: topic.name,
-          partitions: topic.partitions,
-          replication: topic.replication,
-          retentionMs: topic.retentionMs,
-          retentionBytes: topic.retentionBytes,
-          compacted: topic.compacted,
-          minInsyncReplicas: topic.minInsyncReplicas,
-          compression: topic.compression,
-        })),
-      );
+      await transport.ensureTopics(catalog.topics.map(topicConfigOf));
       await nodeStore.start();
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
@@ -244,6 +234,20 @@ export function createNode(options: NodeOptions): KeelNode {
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The transport's configuration of a catalog topic. */
+function topicConfigOf(topic: TopicDefinition): TopicConfig {
+  return {
+    name: topic.name,
+    partitions: topic.partitions,
+    replication: topic.replication,
+    retentionMs: topic.retentionMs,
+    retentionBytes: topic.retentionBytes,
+    compacted: topic.compacted,
+    minInsyncReplicas: topic.minInsyncReplicas,
+    compression: topic.compression,
   };
 }
 

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Admin, Consumer as KafkaClientConsumer } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defineTopic } from '../../events/define-topic.ts';
 import { outgoing, pollUntil, text } from '../contract/contract-helpers.ts';
 import type { Consumer, StoredRecord } from '../transport.ts';
 import type { KafkaCompression } from './kafka-options.ts';
@@ -136,6 +137,20 @@ describe('Kafka transport: producer', () => {
       expect(await batchCodecs(topic)).toEqual([bitmask]);
     },
   );
+
+  it('refuses a topic compression it does not know, creating nothing', async () => {
+    const transport = harness.open();
+    const topic = harness.topic('compressed-brotli');
+    await expect(
+      transport.ensureTopics([{ name: topic, partitions: 1, compression: 'brotli' as 'gzip' }]),
+    ).rejects.toThrow(
+      `ensureTopics(${topic}): compression must be one of none, gzip, snappy, lz4, zstd, got brotli`,
+    );
+    expect(await transport.describeTopic(topic)).toBeUndefined();
+    expect(() => defineTopic({ name: 'notes', compression: 'brotli' as 'gzip', events: [] })).toThrow(
+      'defineTopic(notes): compression must be one of none, gzip, snappy, lz4, zstd, got brotli',
+    );
+  });
 
   it.each([
     ['gzip', 1],

@@ -11,6 +11,15 @@ export {
   localRegistryView,
   registerCatalogSchemas,
 } from './catalog-schemas.ts';
+export { type BlobStore, createFolderBlobStore } from './claim-check/blob-store.ts';
+export {
+  CLAIM_CHECK_CONTENT_TYPE,
+  type ClaimCheckOptions,
+  type ClaimCheckReference,
+  claimCheckData,
+  createClaimCheckEncoder,
+  expireBlobs,
+} from './claim-check/claim-check.ts';
 export {
   compatibilityIncompatibilities,
   readIncompatibilities,

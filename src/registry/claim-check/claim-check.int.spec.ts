@@ -12,7 +12,7 @@ import { createRouter } from '../../bus/router.ts';
 import { createCatalog } from '../../events/catalog.ts';
 import { defineEvent } from '../../events/define-event.ts';
 import { defineTopic } from '../../events/define-topic.ts';
-import { fromRecord } from '../../events/kafka-binding.ts';
+import { fromRecord, toRecord } from '../../events/kafka-binding.ts';
 import { kafkaTestHarness } from '../../transport/kafka/test-support/kafka-test-cluster.ts';
 import { createFolderBlobStore } from './blob-store.ts';
 import {
@@ -76,6 +76,23 @@ describe('claim check on Kafka', () => {
     // The second blob altered, the third gone.
     await store.put(blobOf(1), Buffer.from(JSON.stringify({ ...scans[1], image: 'altered' })));
     await store.delete(blobOf(2));
+    // A reference that is not one (a producer's bug, or tampering on the wire).
+    await transport.append([
+      {
+        topic,
+        partition: 0,
+        records: [
+          toRecord({
+            specversion: '1.0',
+            id: 'evt-bad-reference',
+            source: 'urn:keel:pacs',
+            type: ScanAttached.type,
+            datacontenttype: CLAIM_CHECK_CONTENT_TYPE,
+            data: { blob: '../../etc/passwd' },
+          }),
+        ],
+      },
+    ]);
 
     const group = harness.group('imaging-readers');
     const handled: { patientId: string; digest: string; length: number }[] = [];
@@ -99,7 +116,7 @@ describe('claim check on Kafka', () => {
     await router.start();
     const dlq = createDeadLetterQueue({ transport, group });
     const deadline = Date.now() + 60_000;
-    while ((handled.length < 1 || (await dlq.list()).length < 2) && Date.now() < deadline)
+    while ((handled.length < 1 || (await dlq.list()).length < 3) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
     await router.close();
 
@@ -108,7 +125,7 @@ describe('claim check on Kafka', () => {
     ]);
     const dead = (await dlq.list()).sort((a, b) => String(a.eventId).localeCompare(String(b.eventId)));
     expect(dead.map((entry) => [entry.eventId, entry.failure.errorCode, entry.failure.attempts])).toEqual(
-      [references[1]!.id, references[2]!.id]
+      [references[1]!.id, references[2]!.id, 'evt-bad-reference']
         .map((id) => [id, 'KEEL_VALIDATION', 1])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );

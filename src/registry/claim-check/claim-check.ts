@@ -63,6 +63,21 @@ export function createClaimCheckEncoder(
   return (events) => Promise.all(events.map(checkOne));
 }
 
+/** Whether a record's data has the shape of a reference (it came from the wire: anything is possible). */
+function isReference(value: unknown): value is ClaimCheckReference {
+  const r = value as Partial<ClaimCheckReference> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.blob === 'string' &&
+    /^[a-z0-9-]{1,128}$/.test(r.blob) &&
+    typeof r.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(r.sha256) &&
+    Number.isInteger(r.size) &&
+    typeof r.datacontenttype === 'string'
+  );
+}
+
 /** Why a claim-checked event could not be read back. */
 function refused(event: CloudEvent, rule: string, message: string): ValidationError {
   return new ValidationError(
@@ -74,13 +89,20 @@ function refused(event: CloudEvent, rule: string, message: string): ValidationEr
 
 /**
  * Router middleware: fetches the payload of a claim-checked event from the store, checks its SHA-256 and
- * hands the handler the event with its data back. A missing blob (`claim_check_missing`) or a payload whose
- * digest differs (`claim_check_digest`) is bad input: not retried, it goes to the dead-letter queue.
+ * hands the handler the event with its data back. A malformed reference (`claim_check_reference`), a missing blob
+ * (`claim_check_missing`) or a payload whose digest differs (`claim_check_digest`) is bad input: not retried, it goes to the dead-letter queue.
  */
 export function claimCheckData(store: BlobStore): Middleware {
   return (next) => async (event, context) => {
     if (event.datacontenttype !== CLAIM_CHECK_CONTENT_TYPE) return next(event, context);
     const reference = event.data as ClaimCheckReference;
+    if (!isReference(reference)) {
+      throw refused(
+        event,
+        'claim_check_reference',
+        `data is not a claim-check reference ({ blob, sha256, size, datacontenttype }): ${JSON.stringify(event.data)?.slice(0, 200)}`,
+      );
+    }
     const payload = await store.get(reference.blob);
     if (payload === undefined) {
       throw refused(event, 'claim_check_missing', `blob ${reference.blob} is not in the store`);

@@ -37,7 +37,8 @@ const admissionSchema = {
   ],
 };
 
-function admission(i: number) {
+/** The i-th admission of the bench's healthcare events. */
+export function admission(i: number) {
   return {
     admissionId: `adm-${i.toString().padStart(8, '0')}`,
     patientId: `pat-${(i * 7919) % 1_000_000}`,

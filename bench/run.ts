@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks } from './api.bench.ts';
+import { compressionBenchmarks } from './compression.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
 import { deliveryBenchmarks } from './delivery.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
@@ -42,6 +43,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['encryption', () => encryptionBenchmarks()],
   ['delivery', () => deliveryBenchmarks()],
   ['security', () => securityBenchmarks()],
+  ['compression', () => compressionBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -235,6 +235,12 @@ export interface PublisherOptions {
    * nothing is appended. Default none.
    */
   sealer?: EventSealer;
+  /**
+   * Rewrites each event's data into its wire encoding after the sealer and before the size check, e.g. Avro
+   * in Confluent's wire format (`createAvroEncoder` of the registry); a rejection fails the publish and
+   * nothing is appended. Default none: data is JSON.
+   */
+  encoder?: EventSealer;
 }
 
 /** Rewrites checked events just before they leave a publisher; answers one event per event, in order. */

@@ -55,10 +55,14 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
     transport,
     catalog,
     maxEventBytes,
-    encodeLater: options.sealer !== undefined,
+    encodeLater: options.sealer !== undefined || options.encoder !== undefined,
   });
   const builder = createEventBuilder({ catalog, source: options.source, placer });
-  const send = sealingSender(createReceiptSender(pipeline, metrics), options.sealer, placer);
+  const send = sealingSender(
+    createReceiptSender(pipeline, metrics),
+    chained(options.sealer, options.encoder),
+    placer,
+  );
   const replies = createReplyListener({ transport, logger });
   const onError =
     options.onError ??
@@ -163,6 +167,12 @@ export function createPublisher(options: PublisherOptions): Publisher<AnyPublish
     [Symbol.asyncDispose]: () => publisher.close(),
   };
   return options.identity ? guardPublisher(publisher, options.identity, catalog) : publisher;
+}
+
+/** Both rewriters one after the other (the sealer first: it reads the data as JSON), or the one given. */
+function chained(first: EventSealer | undefined, second: EventSealer | undefined): EventSealer | undefined {
+  if (first === undefined || second === undefined) return first ?? second;
+  return async (events) => second(await first(events));
 }
 
 /** The sender, with each batch of placed events rewritten by the sealer first (when there is one). */

@@ -27,7 +27,15 @@ export interface EventSpec<Schema extends z.ZodType> {
    * '/address/line1']`: encrypted before they leave a publisher that has field encryption configured.
    */
   sensitive?: readonly string[];
+  /**
+   * The Avro schema of the data (a record schema as JSON): the event is then published as Avro in Confluent's
+   * wire format, its schema registered under the subject named after the type. Absent: the data is JSON.
+   */
+  avro?: AvroSchemaJson;
 }
+
+/** An Avro schema as parsed JSON, e.g. `{ type: 'record', name: 'PatientCreated', fields: [...] }`. */
+export type AvroSchemaJson = Readonly<Record<string, unknown>>;
 
 /** A declared event type: plain data, usable as a value and as a type. */
 export interface EventDefinition<Schema extends z.ZodType = z.ZodType>
@@ -39,6 +47,8 @@ export interface EventDefinition<Schema extends z.ZodType = z.ZodType>
   readonly upcasters: readonly Upcaster[];
   /** JSON pointers of the sensitive data fields; empty when none. */
   readonly sensitive: readonly string[];
+  /** The Avro schema its data is published with, or undefined for JSON. */
+  readonly avro: AvroSchemaJson | undefined;
 }
 
 /** The data type of an event definition. */
@@ -71,6 +81,14 @@ export function defineEvent<Schema extends z.ZodType>(spec: EventSpec<Schema>): 
       throw new TypeError(`defineEvent(${spec.type}): sensitive: ${(error as Error).message}`);
     }
   }
+  if (
+    spec.avro !== undefined &&
+    (spec.avro === null || typeof spec.avro !== 'object' || Array.isArray(spec.avro))
+  ) {
+    throw new TypeError(
+      `defineEvent(${spec.type}): avro must be an Avro schema object, got ${JSON.stringify(spec.avro)}`,
+    );
+  }
   return Object.freeze({
     kind: 'event' as const,
     type: spec.type,
@@ -80,5 +98,6 @@ export function defineEvent<Schema extends z.ZodType>(spec: EventSpec<Schema>): 
     description: spec.description,
     upcasters: Object.freeze(upcasters),
     sensitive: Object.freeze(sensitive),
+    avro: spec.avro,
   });
 }

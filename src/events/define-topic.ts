@@ -16,6 +16,12 @@ export interface TopicAccess {
   consume?: readonly TopicConsumerGrant[];
 }
 
+/** Record compression codecs a topic may be stored with. */
+export type TopicCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Every codec a topic may be compressed with. */
+export const topicCompressions: readonly TopicCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
 /** How to declare a topic. */
 export interface TopicSpec {
   /** Topic name, e.g. `healthcare.patients.events`. */
@@ -32,6 +38,16 @@ export interface TopicSpec {
   compacted?: boolean;
   /** Replicas that must have an event before it is acknowledged (Kafka `min.insync.replicas`); undefined leaves the brokers' default. */
   minInsyncReplicas?: number;
+  /**
+   * How Kafka stores the topic's records: `none`, `gzip`, `snappy`, `lz4` or `zstd` (`compression.type`,
+   * the brokers recompress what producers send otherwise); undefined keeps each producer's codec.
+   */
+  compression?: TopicCompression;
+  /**
+   * How the data of its events is written: `json` (default), or `avro`, which requires every event type
+   * to declare its Avro schema (`defineEvent({ avro })`).
+   */
+  serialization?: TopicSerialization;
   /** Event types this topic carries. */
   events: readonly EventDefinition[];
   /** One-line description for the catalog. */
@@ -39,6 +55,9 @@ export interface TopicSpec {
   /** Kafka ACLs of the topic; undefined leaves its ACLs alone. */
   access?: TopicAccess;
 }
+
+/** How a topic's event data is written. */
+export type TopicSerialization = 'json' | 'avro';
 
 /** A declared topic: plain data. */
 export interface TopicDefinition {
@@ -50,6 +69,8 @@ export interface TopicDefinition {
   readonly retentionBytes: number | undefined;
   readonly compacted: boolean;
   readonly minInsyncReplicas: number | undefined;
+  readonly serialization: TopicSerialization;
+  readonly compression: TopicCompression | undefined;
   readonly events: readonly EventDefinition[];
   readonly description: string | undefined;
   readonly access: Readonly<Required<TopicAccess>> | undefined;
@@ -77,6 +98,23 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
       throw new TypeError(`defineTopic(${spec.name}): ${key} must be a positive integer, got ${value}`);
     }
   }
+  if (spec.compression !== undefined && !topicCompressions.includes(spec.compression)) {
+    throw new TypeError(
+      `defineTopic(${spec.name}): compression must be one of ${topicCompressions.join(', ')}, got ${spec.compression}`,
+    );
+  }
+  const serialization = spec.serialization ?? 'json';
+  if (serialization !== 'json' && serialization !== 'avro') {
+    throw new TypeError(
+      `defineTopic(${spec.name}): serialization must be 'json' or 'avro', got ${serialization}`,
+    );
+  }
+  const withoutAvro = spec.events.filter((event) => event.avro === undefined).map((event) => event.type);
+  if (serialization === 'avro' && withoutAvro.length > 0) {
+    throw new TypeError(
+      `defineTopic(${spec.name}): serialization 'avro' needs an Avro schema on every event type; missing on ${withoutAvro.join(', ')}`,
+    );
+  }
   return Object.freeze({
     kind: 'topic' as const,
     name: spec.name,
@@ -86,6 +124,8 @@ export function defineTopic(spec: TopicSpec): TopicDefinition {
     retentionBytes: spec.retentionBytes,
     compacted: spec.compacted ?? false,
     minInsyncReplicas: spec.minInsyncReplicas,
+    serialization,
+    compression: spec.compression,
     events: Object.freeze([...spec.events]),
     description: spec.description,
     access: spec.access === undefined ? undefined : checkAccess(spec.name, spec.access),

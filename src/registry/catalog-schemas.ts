@@ -49,27 +49,33 @@ export class CatalogIncompatibleError extends KeelError {
 }
 
 /**
- * The JSON Schema of each event type's data as its producers write it (zod's output: exactly the declared
- * properties, so a closed content model), under the subject named after the type.
+ * The schema of each event type's data as its producers write it, under the subject named after the type:
+ * its Avro schema when it declares one, else its JSON Schema (zod's output: exactly the declared properties,
+ * so a closed content model).
  */
 export function catalogSchemas(catalog: Catalog): CatalogSchema[] {
   return catalog.events.map((definition) => ({
     type: definition.type,
     version: definition.version,
     subject: definition.type,
-    input: {
-      schemaType: 'JSON',
-      schema: JSON.stringify({
-        ...z.toJSONSchema(definition.schema, {
-          target: 'draft-2020-12',
-          io: 'output',
-          unrepresentable: 'any',
-        }),
-        // Which defineEvent version this is: the registry's versions are the subject's, not the event's.
-        'x-keel-version': definition.version,
-      }),
-    },
+    input: catalogSchemaInput(definition),
   }));
+}
+
+/** The schema an event type registers (the same text every time, so a lookup finds its id). */
+export function catalogSchemaInput(definition: EventDefinition): SchemaInput {
+  // Which defineEvent version this is: the registry's versions are the subject's, not the event's.
+  const version = { 'x-keel-version': definition.version };
+  if (definition.avro !== undefined) {
+    return { schemaType: 'AVRO', schema: JSON.stringify({ ...definition.avro, ...version }) };
+  }
+  return {
+    schemaType: 'JSON',
+    schema: JSON.stringify({
+      ...z.toJSONSchema(definition.schema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }),
+      ...version,
+    }),
+  };
 }
 
 /** What the catalog check asks of a registry (Keel's own, or a node's over HTTP). */

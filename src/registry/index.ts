@@ -4,12 +4,22 @@ export {
   type CatalogRegistryView,
   type CatalogSchema,
   type CatalogVerdict,
+  catalogSchemaInput,
   catalogSchemas,
   checkCatalogSchemas,
   keelVersionOf,
   localRegistryView,
   registerCatalogSchemas,
 } from './catalog-schemas.ts';
+export { type BlobStore, createFolderBlobStore } from './claim-check/blob-store.ts';
+export {
+  CLAIM_CHECK_CONTENT_TYPE,
+  type ClaimCheckOptions,
+  type ClaimCheckReference,
+  claimCheckData,
+  createClaimCheckEncoder,
+  expireBlobs,
+} from './claim-check/claim-check.ts';
 export {
   compatibilityIncompatibilities,
   readIncompatibilities,
@@ -46,6 +56,7 @@ export {
 } from './sqlite/sqlite-registry-storage.ts';
 export * from './types.ts';
 export { AVRO_CONTENT_TYPE, avroData } from './wire/avro-data.ts';
+export { type AvroEncoderOptions, createAvroEncoder } from './wire/avro-encoder.ts';
 export {
   type AvroWireCodec,
   createAvroWireCodec,

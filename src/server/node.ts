@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createPublisher } from '../bus/publisher.ts';
-import type { Publisher } from '../bus/publisher-port.ts';
+import type { EventSealer, Publisher } from '../bus/publisher-port.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
 import { kafkaConnection } from '../config/kafka-connection.ts';
 import type { ConfigSources } from '../config/load-config.ts';
@@ -11,8 +11,11 @@ import { storeConnection } from '../config/store-connection.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
 import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
+import type { TopicDefinition } from '../events/define-topic.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
+import type { SchemaRegistry } from '../registry/schema-registry.ts';
+import { createAvroEncoder } from '../registry/wire/avro-encoder.ts';
 import type { AuditLog } from '../security/audit/audit-log.ts';
 import { createPostgresAuditLog } from '../security/audit/postgres/postgres-audit-log.ts';
 import { createSqliteAuditLog } from '../security/audit/sqlite/sqlite-audit-log.ts';
@@ -31,7 +34,7 @@ import { createEmbeddedTransport } from '../transport/embedded/index.ts';
 import type { GroupAdmin } from '../transport/group-admin.ts';
 import { createKafkaTransport } from '../transport/kafka/index.ts';
 import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { TopicConfig, Transport } from '../transport/transport.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
 import { openNodeDelivery } from './delivery/open-node-delivery.ts';
@@ -114,7 +117,11 @@ export interface KeelNode {
 }
 
 /** The node's parts along the data path: encryption, transport, metrics, publisher, store, idempotency, delivery. */
-function openNodeParts(options: NodeOptions, authMode: ReturnType<typeof authModeOf>) {
+function openNodeParts(
+  options: NodeOptions,
+  authMode: ReturnType<typeof authModeOf>,
+  nodeUrl: () => string | undefined,
+) {
   const { config, catalog, logger } = options;
   // Before anything opens: a catalog with sensitive fields and no usable master key stops here.
   const encryption = openNodeEncryption(config, catalog, storeConnection(config, options.sources));
@@ -134,7 +141,7 @@ function openNodeParts(options: NodeOptions, authMode: ReturnType<typeof authMod
     metrics,
     logger: logger.child({ component: 'publisher' }),
     maxEventBytes: config.maxEventBytes,
-    ...(encryption === undefined ? {} : { sealer: encryption.seal }),
+    ...rewriters(encryption, catalog, () => ({ registry: nodeStore.registry, url: nodeUrl() })),
   });
 
   const nodeStore = openNodeStore({
@@ -203,7 +210,8 @@ export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
   assertAvailableAdapters(config, options.sources);
   const authMode = authModeOf(config);
-  const parts = openNodeParts(options, authMode);
+  // The node's URL once it listens (the Avro encoder names the registry by it).
+  const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
   const { keys, audit, auth } = parts;
   const { pushAndPull } = parts;
@@ -293,7 +301,7 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'starting';
       // The master key is checked against the key store before a single event can be written.
       await encryption?.start();
-      await transport.ensureTopics(topicConfigsOf(catalog));
+      await transport.ensureTopics(catalog.topics.map(topicConfigOf));
       await nodeStore.start();
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
@@ -340,6 +348,46 @@ function authSettings(
   return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };
 }
 
+/** The transport's configuration of a catalog topic. */
+function topicConfigOf(topic: TopicDefinition): TopicConfig {
+  return {
+    name: topic.name,
+    partitions: topic.partitions,
+    replication: topic.replication,
+    retentionMs: topic.retentionMs,
+    retentionBytes: topic.retentionBytes,
+    compacted: topic.compacted,
+    minInsyncReplicas: topic.minInsyncReplicas,
+    compression: topic.compression,
+  };
+}
+
+/**
+ * The publisher's `sealer` (field encryption) and `encoder` (when the catalog declares an Avro event type).
+ * The encoder is made on first use: the registry opens with the store, after the publisher, and nothing is
+ * published before the node starts.
+ */
+function rewriters(
+  encryption: FieldEncryption | undefined,
+  catalog: Catalog,
+  opened: () => { registry: SchemaRegistry; url: string | undefined },
+): { sealer?: EventSealer; encoder?: EventSealer } {
+  const sealing = encryption === undefined ? {} : { sealer: encryption.seal };
+  if (!catalog.events.some((definition) => definition.avro !== undefined)) return sealing;
+  let encoder: EventSealer | undefined;
+  const registryUrl = () => {
+    const { url } = opened();
+    return url === undefined ? undefined : `${url}/registry`;
+  };
+  return {
+    ...sealing,
+    encoder: (events) => {
+      encoder ??= createAvroEncoder({ registry: opened().registry, catalog, registryUrl });
+      return encoder(events);
+    },
+  };
+}
+
 /** The configured transport and the administration of its consumer groups. */
 function openTransport(
   config: KeelConfig,
@@ -366,17 +414,4 @@ function urlOf(app: FastifyInstance, host: string): string {
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return `http://${shownHost}:${port}`;
-}
-
-/** The topics of a catalog as the transport creates them. */
-function topicConfigsOf(catalog: Catalog) {
-  return catalog.topics.map((topic) => ({
-    name: topic.name,
-    partitions: topic.partitions,
-    replication: topic.replication,
-    retentionMs: topic.retentionMs,
-    retentionBytes: topic.retentionBytes,
-    compacted: topic.compacted,
-    minInsyncReplicas: topic.minInsyncReplicas,
-  }));
 }

@@ -1,3 +1,4 @@
+import { topicCompressions } from '../events/define-topic.ts';
 import type { TopicConfig } from './transport.ts';
 
 const topicNamePattern = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -13,6 +14,11 @@ export function validateTopicConfig(config: TopicConfig): void {
   if (!Number.isInteger(config.partitions) || config.partitions < 1) {
     throw new TypeError(
       `ensureTopics(${config.name}): partitions must be an integer ≥ 1, got ${config.partitions}`,
+    );
+  }
+  if (config.compression !== undefined && !topicCompressions.includes(config.compression)) {
+    throw new TypeError(
+      `ensureTopics(${config.name}): compression must be one of ${topicCompressions.join(', ')}, got ${config.compression}`,
     );
   }
   for (const [key, value] of [

@@ -1,3 +1,4 @@
+import type { TopicCompression } from '../events/define-topic.ts';
 /** A record as it is handed to the transport: bytes plus metadata, Kafka-shaped. */
 export interface OutgoingRecord {
   /** Partitioning and compaction key; null for keyless records. */
@@ -38,7 +39,16 @@ export interface TopicConfig {
   compacted?: boolean;
   /** Replicas that must have a write before it is acknowledged (Kafka `min.insync.replicas`; ignored by the embedded transport); undefined leaves the brokers' default. */
   minInsyncReplicas?: number;
+  /**
+   * How the topic's records are stored compressed (Kafka `compression.type`: the brokers recompress batches
+   * a producer wrote with another codec); undefined keeps what each producer sends. Ignored by the embedded
+   * transport.
+   */
+  compression?: TopicCompression;
 }
+
+/** Record compression codecs a topic may be stored with. */
+export type { TopicCompression };
 
 /** A topic and one of its partitions. */
 export interface TopicPartition {

@@ -9,8 +9,18 @@ import {
   SerdeType,
 } from '@confluentinc/schemaregistry';
 import avro from 'avsc';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createPublisher } from '../../src/bus/publisher.ts';
+import { createRouter } from '../../src/bus/router.ts';
+import { createCatalog } from '../../src/events/catalog.ts';
+import { defineEvent } from '../../src/events/define-event.ts';
+import { defineTopic } from '../../src/events/define-topic.ts';
 import { fromRecord, toRecord } from '../../src/events/kafka-binding.ts';
+import { registerCatalogSchemas } from '../../src/registry/catalog-schemas.ts';
+import { avroData } from '../../src/registry/wire/avro-data.ts';
+import { createAvroEncoder } from '../../src/registry/wire/avro-encoder.ts';
 import { createAvroWireCodec } from '../../src/registry/wire/avro-wire.ts';
 import { startTempNode, type TempNode } from '../../src/server/test-support/temp-node.ts';
 import { kafkaTestHarness, testBrokers } from '../../src/transport/kafka/test-support/kafka-test-cluster.ts';
@@ -108,6 +118,97 @@ describe("Avro on Kafka in Confluent's wire format", () => {
     expect(headers).toContain(`ce_dataschema=${temp.node.url}/registry/schemas/ids/${id}`);
     const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
     expect(await deserializer.deserialize(topic, bytes)).toEqual(value);
+  });
+
+  it("Keel's Publisher writes Avro; a Confluent deserializer and a Keel Router with its own reader schema read it", async () => {
+    const transport = harness.open();
+    const topic = harness.topic('vitals-published');
+    const VitalsObserved = defineEvent({
+      type: `${topic}.observed`,
+      version: 1,
+      schema: z.object({
+        patientId: z.string(),
+        pulse: z.number().int(),
+        spo2: z.number().int().nullable().optional(),
+      }),
+      partitionKey: (data) => data.patientId,
+      avro: observation,
+    });
+    const Vitals = defineTopic({
+      name: topic,
+      partitions: 2,
+      serialization: 'avro',
+      events: [VitalsObserved],
+    });
+    const catalog = createCatalog({ topics: [Vitals] });
+    await transport.ensureTopics([Vitals]);
+    const registry = temp.node.store.registry;
+    const [registration] = await registerCatalogSchemas(registry, catalog);
+    const registryUrl = `${temp.node.url}/registry`;
+    const publisher = createPublisher({
+      transport,
+      catalog,
+      source: 'urn:keel:ward-monitor',
+      encoder: createAvroEncoder({ registry, catalog, registryUrl: () => registryUrl }),
+    });
+    const values = [
+      { patientId: 'p-21', pulse: 72, spo2: 97 },
+      { patientId: 'p-22', pulse: 58, spo2: null },
+    ];
+    const receipts = await publisher.publishMany(VitalsObserved, values);
+    // Data that passes zod but not the Avro schema is refused, naming the field; nothing is appended.
+    const refused = await publisher
+      .publish(VitalsObserved, { patientId: 'p-23', pulse: 61.5 as number, spo2: 90 })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'KEEL_VALIDATION' });
+    const tooWide = await publisher
+      .publish(VitalsObserved, { patientId: 'p-23', pulse: 2 ** 40, spo2: 90 })
+      .catch((error: unknown) => error);
+    expect(tooWide).toMatchObject({ code: 'KEEL_REGISTRY_AVRO_ENCODE', paths: ['pulse'] });
+    await publisher.close();
+
+    const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
+    const read: unknown[] = [];
+    for (const receipt of receipts) {
+      const [record] = await transport.read(topic, receipt.partition, receipt.offset, 1);
+      const event = fromRecord(record!);
+      expect(event).toMatchObject({
+        datacontenttype: 'application/avro',
+        dataschema: `${registryUrl}/schemas/ids/${registration!.id}`,
+      });
+      const bytes = Buffer.from(record!.value as Uint8Array);
+      expect(bytes.readUInt32BE(1)).toBe(registration!.id);
+      read.push(await deserializer.deserialize(topic, bytes));
+    }
+    expect(read).toEqual(values);
+    const stored = (await transport.offsets(topic)).reduce((sum, p) => sum + p.latest - p.earliest, 0n);
+    expect(stored).toBe(2n);
+
+    // The consumer's own schema: the first version, before spo2 was added.
+    const reader = avro.Type.forSchema({
+      ...observation,
+      fields: observation.fields.slice(0, 2),
+    } as avro.Schema);
+    const handled: unknown[] = [];
+    const router = createRouter({
+      transport,
+      catalog,
+      group: harness.group('vitals-readers'),
+      logger: pino({ level: 'silent' }),
+      shutdownSignals: [],
+      startFrom: 'earliest',
+      middleware: [avroData(createAvroWireCodec(registry), reader)],
+    });
+    router.on(VitalsObserved, (event) => {
+      handled.push(event.data);
+    });
+    await router.start();
+    const deadline = Date.now() + 30_000;
+    while (handled.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await router.close();
+    expect(handled.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+      values.map(({ patientId, pulse }) => ({ patientId, pulse })),
+    );
   });
 
   it("a Confluent serializer's record, produced by kcat, is read by Keel with its own reader schema", async () => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Admin, Consumer as KafkaClientConsumer } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defineTopic } from '../../events/define-topic.ts';
 import { outgoing, pollUntil, text } from '../contract/contract-helpers.ts';
 import type { Consumer, StoredRecord } from '../transport.ts';
 import type { KafkaCompression } from './kafka-options.ts';
@@ -133,6 +134,43 @@ describe('Kafka transport: producer', () => {
       const stored = await transport.read(topic, 0, 0n, 100);
       expect(stored.map(text)).toEqual(values);
       expect(stored.map((r) => r.headers.ce_id)).toEqual(values.map((_, i) => `${i}`));
+      expect(await batchCodecs(topic)).toEqual([bitmask]);
+    },
+  );
+
+  it('refuses a topic compression it does not know, creating nothing', async () => {
+    const transport = harness.open();
+    const topic = harness.topic('compressed-brotli');
+    await expect(
+      transport.ensureTopics([{ name: topic, partitions: 1, compression: 'brotli' as 'gzip' }]),
+    ).rejects.toThrow(
+      `ensureTopics(${topic}): compression must be one of none, gzip, snappy, lz4, zstd, got brotli`,
+    );
+    expect(await transport.describeTopic(topic)).toBeUndefined();
+    expect(() => defineTopic({ name: 'notes', compression: 'brotli' as 'gzip', events: [] })).toThrow(
+      'defineTopic(notes): compression must be one of none, gzip, snappy, lz4, zstd, got brotli',
+    );
+  });
+
+  it.each([
+    ['gzip', 1],
+    ['snappy', 2],
+    ['lz4', 3],
+    ['zstd', 4],
+    ['none', 0],
+  ] as const)(
+    "topic compression %s: the brokers store the topic's batches with its codec, whatever the producer sends",
+    async (codec, bitmask) => {
+      const transport = harness.open({ producer: { compression: codec === 'none' ? 'gzip' : 'none' } });
+      const topic = harness.topic(`topic-compressed-${codec}`);
+      await transport.ensureTopics([{ name: topic, partitions: 1, compression: codec }]);
+      expect(await transport.describeTopic(topic)).toMatchObject({ compression: codec });
+      const values = Array.from(
+        { length: 20 },
+        (_, i) => `{"patientId":"p-${i}","note":"${'y'.repeat(300)}"}`,
+      );
+      await transport.append([{ topic, partition: 0, records: values.map((v, i) => outgoing(`p-${i}`, v)) }]);
+      expect((await transport.read(topic, 0, 0n, 100)).map(text)).toEqual(values);
       expect(await batchCodecs(topic)).toEqual([bitmask]);
     },
   );

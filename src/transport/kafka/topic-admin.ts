@@ -1,5 +1,5 @@
 import { type Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
-import type { TopicConfig } from '../transport.ts';
+import type { TopicCompression, TopicConfig } from '../transport.ts';
 import { hasKafkaError, isUnknownTopic, operationError } from './client-errors.ts';
 
 /** A topic as the cluster has it: its layout and the cleanup settings Keel manages. */
@@ -18,6 +18,7 @@ export const MANAGED_CONFIGS = [
   'retention.bytes',
   'cleanup.policy',
   'min.insync.replicas',
+  'compression.type',
 ] as const;
 
 /** One of MANAGED_CONFIGS. */
@@ -26,7 +27,8 @@ export type ManagedConfig = (typeof MANAGED_CONFIGS)[number];
 /**
  * The Kafka topic configuration a TopicConfig means. No retention means keep forever (the port's meaning),
  * so it is written as -1 rather than left to the brokers' default (7 days on a stock broker); compaction
- * with a retention keeps both (`compact,delete`); `min.insync.replicas` only when the topic sets it.
+ * with a retention keeps both (`compact,delete`); `min.insync.replicas` and `compression.type` only when the
+ * topic sets them.
  */
 export function topicConfigs(topic: TopicConfig): Partial<Record<ManagedConfig, string>> {
   const configs: Partial<Record<ManagedConfig, string>> = {
@@ -39,7 +41,16 @@ export function topicConfigs(topic: TopicConfig): Partial<Record<ManagedConfig, 
       : 'delete',
   };
   if (topic.minInsyncReplicas !== undefined) configs['min.insync.replicas'] = String(topic.minInsyncReplicas);
+  // Only when the topic names a codec: without one it keeps what it has (Kafka's default keeps each producer's).
+  if (topic.compression !== undefined)
+    configs['compression.type'] = topic.compression === 'none' ? 'uncompressed' : topic.compression;
   return configs;
+}
+
+/** The codec a `compression.type` value names, or undefined for `producer` (each producer's own). */
+function compressionOf(value: string | undefined): TopicCompression | undefined {
+  if (value === undefined || value === 'producer') return undefined;
+  return value === 'uncompressed' ? 'none' : (value as TopicCompression);
 }
 
 /** `cleanup.policy` values compared as sets: `delete,compact` equals `compact,delete`. */
@@ -109,6 +120,8 @@ export async function describeTopic(admin: Admin, name: string): Promise<Describ
   const retentionBytes = limit(configs['retention.bytes']);
   if (retentionMs !== undefined) topic.retentionMs = retentionMs;
   if (retentionBytes !== undefined) topic.retentionBytes = retentionBytes;
+  const compression = compressionOf(configs['compression.type']);
+  if (compression !== undefined) topic.compression = compression;
   return topic;
 }
 
@@ -224,6 +237,7 @@ export async function describeTopicConfig(admin: Admin, name: string): Promise<T
   };
   if (described.retentionMs !== undefined) config.retentionMs = described.retentionMs;
   if (described.retentionBytes !== undefined) config.retentionBytes = described.retentionBytes;
+  if (described.compression !== undefined) config.compression = described.compression;
   return config;
 }
 

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { defineEvent } from '../events/define-event.ts';
+import { defineTopic } from '../events/define-topic.ts';
+
+/** A pattern rule matched: which rule, for which key, and the ids of the events that made the match. */
+export const PatternMatched = defineEvent({
+  type: 'keel.analytics.pattern.matched',
+  version: 1,
+  description: 'A pattern rule (sequence, absence, threshold or count) matched the events listed.',
+  schema: z.object({
+    rule: z.string(),
+    kind: z.enum(['sequence', 'absence', 'threshold', 'count']),
+    key: z.string(),
+    /** Ids of the events that made the match, in event-time order. */
+    eventIds: z.array(z.string()).min(1),
+    /** Event time (RFC 3339) of the last event of the match, or the deadline for an absence. */
+    at: z.string(),
+  }),
+  partitionKey: (data) => `${data.rule}/${data.key}`,
+});
+
+/** Where analytics results are published. */
+export const AnalyticsTopic = defineTopic({
+  name: 'keel.analytics',
+  partitions: 3,
+  events: [PatternMatched],
+  description: 'Results of the analytics part: pattern matches.',
+});

@@ -19,10 +19,32 @@ export const PatternMatched = defineEvent({
   partitionKey: (data) => `${data.rule}/${data.key}`,
 });
 
+/** A window closed: the aggregates of one group over one span of event time. */
+export const WindowClosed = defineEvent({
+  type: 'keel.analytics.window.closed',
+  version: 1,
+  description: 'Count, rate and value aggregates of one group over one tumbling or sliding window.',
+  schema: z.object({
+    window: z.string(),
+    key: z.string(),
+    /** Window start and end (exclusive), RFC 3339 event time. */
+    start: z.string(),
+    end: z.string(),
+    count: z.number().int(),
+    /** Events per second over the window. */
+    rate: z.number(),
+    sum: z.number().optional(),
+    mean: z.number().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  partitionKey: (data) => `${data.window}/${data.key}`,
+});
+
 /** Where analytics results are published. */
 export const AnalyticsTopic = defineTopic({
   name: 'keel.analytics',
   partitions: 3,
-  events: [PatternMatched],
-  description: 'Results of the analytics part: pattern matches.',
+  events: [PatternMatched, WindowClosed],
+  description: 'Results of the analytics part: pattern matches and closed windows.',
 });

@@ -1,4 +1,4 @@
-export { AnalyticsTopic, PatternMatched } from './analytics-events.ts';
+export { AnalyticsTopic, PatternMatched, WindowClosed } from './analytics-events.ts';
 export { RuleInvalidError, type RuleProblem } from './errors.ts';
 export { type CompiledRule, compileRules } from './patterns/compile-rules.ts';
 export { matchId } from './patterns/match-id.ts';
@@ -8,3 +8,11 @@ export {
   type PatternEngineOptions,
 } from './patterns/pattern-engine.ts';
 export { type RuleSpec, ruleSpecSchema } from './patterns/rule-spec.ts';
+export type { WindowResult } from './windows/window-aggregator.ts';
+export {
+  createWindowEngine,
+  type WindowEngine,
+  type WindowEngineOptions,
+  type WindowQuery,
+} from './windows/window-engine.ts';
+export { compileWindows, type WindowSpec, windowSpecSchema } from './windows/window-spec.ts';

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { analyticsBenchmarks } from './analytics.bench.ts';
 import { apiBenchmarks } from './api.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
@@ -38,6 +39,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['console', () => consoleBenchmarks()],
   ['registry', () => registryBenchmarks()],
   ['encryption', () => encryptionBenchmarks()],
+  ['analytics', () => analyticsBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -79,8 +79,11 @@ function applySequence(
   source: string,
   matches: Match[],
 ): void {
+  const isNext = rule.next.test(event);
+  const isFirst = rule.first.test(event);
+  if (!isNext && !isFirst) return;
   state.dropOlder(rule.id, key, time - rule.withinMs);
-  if (rule.next.test(event)) {
+  if (isNext) {
     const first = state
       .ofKey(rule.id, key, time - rule.withinMs)
       .find((p) => p.eventTime <= time && p.eventId !== event.id);
@@ -90,8 +93,7 @@ function applySequence(
       return;
     }
   }
-  if (rule.first.test(event))
-    state.add(rule.id, key, source, { eventId: event.id, eventTime: time }, time + rule.withinMs);
+  if (isFirst) state.add(rule.id, key, source, { eventId: event.id, eventTime: time }, time + rule.withinMs);
 }
 
 function applyThreshold(

@@ -1,4 +1,10 @@
 export { AnalyticsTopic, PatternMatched, WindowClosed } from './analytics-events.ts';
+export {
+  type AnomalyDetector,
+  createRobustZScoreDetector,
+  type DetectorOptions,
+  type Verdict,
+} from './anomalies/robust-z-score.ts';
 export { RuleInvalidError, type RuleProblem } from './errors.ts';
 export { type CompiledRule, compileRules } from './patterns/compile-rules.ts';
 export { matchId } from './patterns/match-id.ts';

@@ -41,10 +41,30 @@ export const WindowClosed = defineEvent({
   partitionKey: (data) => `${data.window}/${data.key}`,
 });
 
+/** A window's rate or mean fell outside the band its recent history predicts. */
+export const AnomalyDetected = defineEvent({
+  type: 'keel.analytics.anomaly.detected',
+  version: 1,
+  description: "A window's rate or mean value fell outside the expected band (robust z-score).",
+  schema: z.object({
+    window: z.string(),
+    key: z.string(),
+    /** Which figure of the window: `rate` or `mean`. */
+    measure: z.enum(['rate', 'mean']),
+    value: z.number(),
+    score: z.number(),
+    expected: z.object({ low: z.number(), high: z.number() }),
+    /** Window start and end (exclusive), RFC 3339 event time. */
+    start: z.string(),
+    end: z.string(),
+  }),
+  partitionKey: (data) => `${data.window}/${data.key}`,
+});
+
 /** Where analytics results are published. */
 export const AnalyticsTopic = defineTopic({
   name: 'keel.analytics',
   partitions: 3,
-  events: [PatternMatched, WindowClosed],
+  events: [PatternMatched, WindowClosed, AnomalyDetected],
   description: 'Results of the analytics part: pattern matches and closed windows.',
 });

@@ -1,4 +1,4 @@
-export { AnalyticsTopic, PatternMatched, WindowClosed } from './analytics-events.ts';
+export { AnalyticsTopic, AnomalyDetected, PatternMatched, WindowClosed } from './analytics-events.ts';
 export {
   type AnomalyDetector,
   createRobustZScoreDetector,
@@ -15,6 +15,7 @@ export {
 } from './patterns/pattern-engine.ts';
 export { type RuleSpec, ruleSpecSchema } from './patterns/rule-spec.ts';
 export type { WindowResult } from './windows/window-aggregator.ts';
+export type { Anomaly } from './windows/window-engine.ts';
 export {
   createWindowEngine,
   type WindowEngine,

@@ -110,6 +110,8 @@ export function createPatternEngine(options: PatternEngineOptions): PatternEngin
   let consumer: Consumer | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
+  // Why consuming stopped, if it failed: logged at once and thrown by `close`.
+  let failure: unknown;
   let timer: NodeJS.Timeout | undefined;
   const consume = async (member: Consumer): Promise<void> => {
     while (!stopping) {
@@ -135,6 +137,7 @@ export function createPatternEngine(options: PatternEngineOptions): PatternEngin
       });
       const member = consumer;
       loop = consume(member).catch((error: unknown) => {
+        failure = error;
         // Nothing is lost: the state file and the group's offsets resume where this stopped, on restart.
         settings.logger?.error({ err: error }, 'pattern engine stopped consuming');
       });
@@ -151,6 +154,7 @@ export function createPatternEngine(options: PatternEngineOptions): PatternEngin
       await flusher.flush();
       await publisher.close();
       state.db.close();
+      if (failure !== undefined) throw failure;
     },
   };
 }

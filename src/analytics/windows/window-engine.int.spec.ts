@@ -95,4 +95,56 @@ describe('window engine on the embedded log', () => {
     engine = undefined;
     await transport.close();
   });
+
+  it('flags a window whose rate or mean leaves its band and publishes keel.analytics.anomaly.detected', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keel-windows-'));
+    const transport = createEmbeddedTransport({ path: join(dir, 'bus.db'), maintenanceIntervalMs: 0 });
+    await transport.ensureTopics([{ name: topic.name, partitions: 2 }]);
+    const publisher = createPublisher({
+      transport,
+      catalog: createCatalog({ topics: [topic] }),
+      source: 'urn:test',
+    });
+    // 40 minutes of ward a at 10 events a minute around 80 bpm; minute 35 has 40 events, minute 38 a mean of 150.
+    const t0 = Date.parse('2026-06-01T00:00:00Z');
+    for (let m = 0; m <= 40; m++) {
+      const n = m === 35 ? 40 : 10;
+      const data = Array.from({ length: n }, (_, i) => ({
+        ward: 'a',
+        heartRate: m === 38 ? 150 : 78 + ((i + m) % 5),
+      }));
+      await publisher.publishMany(VitalsRecorded, data, {
+        time: new Date(t0 + m * 60_000 + 1_000).toISOString(),
+      });
+    }
+    await publisher.close();
+    engine = createWindowEngine({
+      transport,
+      topics: [topic.name],
+      windows: [{ id: 'hr', kind: 'tumbling', size: '1m', by: 'data.ward', value: 'data.heartRate' }],
+      anomalies: { warmup: 10, window: 30 },
+    });
+    await engine.start();
+    const deadline = Date.now() + 20_000;
+    while (engine.query('hr').length < 40 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(engine.anomalies().map((a) => [(a.start - t0) / 60_000, a.measure, a.value])).toEqual([
+      [35, 'rate', 40 / 60],
+      [38, 'mean', 150],
+    ]);
+    const anomaliesPublished = async () => {
+      const published = [];
+      for (let p = 0; p < 3; p++)
+        published.push(...(await transport.read('keel.analytics', p, 0n, 1_000)).map(fromRecord));
+      return published.filter((e) => e.type === 'keel.analytics.anomaly.detected');
+    };
+    const until = Date.now() + 10_000;
+    while ((await anomaliesPublished()).length < 2 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    const anomalies = await anomaliesPublished();
+    expect(anomalies.map((e) => (e.data as { measure: string }).measure).sort()).toEqual(['mean', 'rate']);
+    await engine.close();
+    engine = undefined;
+    await transport.close();
+  });
 });

@@ -7,7 +7,8 @@ import type { CloudEvent } from '../../events/cloud-event.ts';
 import { defineTopic } from '../../events/define-topic.ts';
 import { fromRecord } from '../../events/kafka-binding.ts';
 import type { Consumer, StoredRecord, Transport } from '../../transport/transport.ts';
-import { AnalyticsTopic, WindowClosed } from '../analytics-events.ts';
+import { AnalyticsTopic, AnomalyDetected, WindowClosed } from '../analytics-events.ts';
+import { createRobustZScoreDetector, type DetectorOptions } from '../anomalies/robust-z-score.ts';
 import { matchId } from '../patterns/match-id.ts';
 import { createWindowAggregator, type WindowAggregator, type WindowResult } from './window-aggregator.ts';
 import { compileWindows } from './window-spec.ts';
@@ -27,6 +28,8 @@ const windowEngineOptionsSchema = z.object({
   source: z.string().min(1).default('urn:keel:analytics'),
   /** Results kept per window for `query`; default 10 000 (the oldest go first). */
   retain: z.number().int().positive().default(10_000),
+  /** Judge each closed window's rate and mean against the group's history (robust z-score); default off. */
+  anomalies: z.union([z.literal(false), z.custom<DetectorOptions>(isObject)]).default(false),
   /** Publish results as `keel.analytics.window.closed`; default true. */
   publish: z.boolean().default(true),
   logger: z.custom<Logger>(isObject).optional(),
@@ -44,10 +47,24 @@ export interface WindowQuery {
   to?: number;
 }
 
+/** A window figure outside its expected band. */
+export interface Anomaly {
+  window: string;
+  key: string;
+  measure: 'rate' | 'mean';
+  value: number;
+  score: number;
+  expected: { low: number; high: number };
+  start: number;
+  end: number;
+}
+
 /** Runs windows over topics: results published as events and kept for queries. */
 export interface WindowEngine {
   /** Applies one event (what the consumer loop does for each record); returns the windows it closed. */
   apply(event: CloudEvent, topic: string): WindowResult[];
+  /** Anomalies found in closed windows, oldest first (the last `retain`). */
+  anomalies(window?: string): Anomaly[];
   /** Results of one window, oldest first. */
   query(window: string, query?: WindowQuery): WindowResult[];
   start(): Promise<void>;
@@ -66,7 +83,7 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
   const resultTopic = defineTopic({
     name: settings.topic,
     partitions: AnalyticsTopic.partitions,
-    events: [WindowClosed],
+    events: [WindowClosed, AnomalyDetected],
   });
   const publisher = createPublisher({
     transport: settings.transport,
@@ -74,8 +91,40 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
     source: settings.source,
     name: 'analytics-windows',
   });
+  const detector = settings.anomalies === false ? undefined : createRobustZScoreDetector(settings.anomalies);
+  const found: Anomaly[] = [];
+  // Anomalies of the current batch, for the consumer loop to publish.
+  const unpublished: Anomaly[] = [];
+  const judge = (result: WindowResult): Anomaly[] => {
+    if (detector === undefined) return [];
+    const measures: ['rate' | 'mean', number | undefined][] = [
+      ['rate', result.rate],
+      ['mean', result.mean],
+    ];
+    const out: Anomaly[] = [];
+    for (const [measure, value] of measures) {
+      if (value === undefined) continue;
+      const verdict = detector.observe(`${result.window}\u0000${result.key}\u0000${measure}`, value);
+      if (verdict.anomaly && verdict.expected)
+        out.push({
+          window: result.window,
+          key: result.key,
+          measure,
+          value,
+          score: verdict.score,
+          expected: verdict.expected,
+          start: result.start,
+          end: result.end,
+        });
+    }
+    return out;
+  };
   const keep = (results: readonly WindowResult[]): void => {
     for (const result of results) {
+      const anomalies = judge(result);
+      found.push(...anomalies);
+      unpublished.push(...anomalies);
+      if (found.length > settings.retain) found.splice(0, found.length - settings.retain);
       const list = kept.get(result.window)!;
       list.push(result);
       if (list.length > settings.retain) list.splice(0, list.length - settings.retain);
@@ -97,6 +146,8 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
   let consumer: Consumer | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
+  // Why consuming stopped, if it failed: logged at once and thrown by `close`.
+  let failure: unknown;
   const consume = async (member: Consumer): Promise<void> => {
     while (!stopping) {
       const records: StoredRecord[] = await member.poll(200);
@@ -110,6 +161,14 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
             { id: matchId(`window:${r.window}`, [r.key, String(start)]) },
           );
         }
+        for (const a of unpublished.splice(0)) {
+          const { start, end, ...rest } = a;
+          await publisher.publish(
+            AnomalyDetected,
+            { ...rest, start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+            { id: matchId(`anomaly:${a.window}`, [a.key, a.measure, String(start)]) },
+          );
+        }
       }
       if (records.length > 0) {
         const last = new Map(records.map((r) => [`${r.topic}\u0000${r.partition}`, r]));
@@ -121,6 +180,7 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
   };
   return {
     apply,
+    anomalies: (window) => found.filter((a) => window === undefined || a.window === window),
     query(window, query = {}) {
       return (kept.get(window) ?? []).filter(
         (r) =>
@@ -137,6 +197,7 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
       consumer = settings.transport.consumer({ group: settings.group, topics: settings.topics });
       const member = consumer;
       loop = consume(member).catch((error: unknown) => {
+        failure = error;
         settings.logger?.error({ err: error }, 'window engine stopped consuming');
       });
     },
@@ -145,6 +206,7 @@ export function createWindowEngine(options: WindowEngineOptions): WindowEngine {
       await loop;
       await consumer?.close();
       await publisher.close();
+      if (failure !== undefined) throw failure;
     },
   };
 }

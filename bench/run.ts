@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { analyticsBenchmarks } from './analytics.bench.ts';
 import { apiBenchmarks } from './api.bench.ts';
 import { compressionBenchmarks } from './compression.bench.ts';
 import { consoleBenchmarks } from './console.bench.ts';
@@ -44,6 +45,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['delivery', () => deliveryBenchmarks()],
   ['security', () => securityBenchmarks()],
   ['compression', () => compressionBenchmarks()],
+  ['analytics', () => analyticsBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

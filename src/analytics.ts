@@ -1,0 +1,2 @@
+// Public API of `keel/analytics`: pattern rules over the bus.
+export * from './analytics/index.ts';

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmbeddedTransport } from '../transport/embedded/index.ts';
+import { testBrokers } from '../transport/kafka/test-support/kafka-test-cluster.ts';
 import type { Transport } from '../transport/transport.ts';
 import { createDeadLetterQueue, type DeadLetterQueue } from './dead-letter/dead-letter-queue.ts';
 import { createPublisher } from './publisher.ts';
@@ -68,6 +69,8 @@ describe.each(scenarios)('chaos on $name: ordered retries through SIGKILLs and a
       const script = join(import.meta.dirname, 'test-support/chaos-consumer.ts');
       const child = spawn(process.execPath, [script, scenario.name, path, prefix], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        // The child has no test context to read the cluster from: it is handed over, as when the tests started it.
+        env: { ...process.env, KEEL_KAFKA_BROKERS: testBrokers().join(',') },
       });
       children.push(child);
       child.stdout!.on('data', (chunk: Buffer) => {

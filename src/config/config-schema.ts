@@ -5,6 +5,7 @@ const sizeRule = 'expected an integer number of bytes between 1 and 67108864 (64
 const brokerRule = 'expected a comma-separated list of host:port';
 const MAX_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const retentionRule = `expected milliseconds between 0 (off) and ${MAX_RETENTION_MS} (30 days)`;
+const sweepRule = `expected milliseconds between 100 and ${MAX_RETENTION_MS} (30 days)`;
 
 /** Log levels pino accepts, quietest last. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -81,6 +82,26 @@ export const configSchema = z.strictObject({
     .min(1, { error: sizeRule })
     .max(64 * 1024 * 1024, { error: sizeRule })
     .default(1024 * 1024),
+  /**
+   * Event data larger than this many bytes goes to the blob folder and the record carries a claim-check
+   * reference (`KEEL_CLAIM_CHECK_BYTES`); unset: no claim check, and events over `maxEventBytes` are refused.
+   */
+  claimCheckBytes: z
+    .int({ error: sizeRule })
+    .min(1, { error: sizeRule })
+    .max(64 * 1024 * 1024, { error: sizeRule })
+    .optional(),
+  /** Folder of claim-checked payloads, a subfolder per topic (`KEEL_BLOB_DIR`); default `<dataDir>/blobs`. */
+  blobDir: z
+    .string({ error: 'expected a folder path' })
+    .min(1, { error: 'expected a folder path' })
+    .optional(),
+  /** Milliseconds between sweeps removing blobs older than their topic's retention (`KEEL_BLOB_SWEEP_INTERVAL_MS`). */
+  blobSweepIntervalMs: z
+    .int({ error: sweepRule })
+    .min(100, { error: sweepRule })
+    .max(MAX_RETENTION_MS, { error: sweepRule })
+    .default(60_000),
   /** Accept events of types not in the catalog onto the topic `keel.untyped` (`KEEL_ALLOW_UNTYPED`). */
   allowUntyped: z.boolean({ error: 'expected true or false' }).default(false),
   /** Pino log level (`KEEL_LOG_LEVEL`). */
@@ -163,6 +184,9 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   postgresSchema: { env: 'KEEL_POSTGRES_SCHEMA', kind: 'string' },
   catalog: { env: 'KEEL_CATALOG', flag: '--catalog', kind: 'string' },
   maxEventBytes: { env: 'KEEL_MAX_EVENT_BYTES', kind: 'integer' },
+  claimCheckBytes: { env: 'KEEL_CLAIM_CHECK_BYTES', kind: 'integer' },
+  blobDir: { env: 'KEEL_BLOB_DIR', kind: 'string' },
+  blobSweepIntervalMs: { env: 'KEEL_BLOB_SWEEP_INTERVAL_MS', kind: 'integer' },
   allowUntyped: { env: 'KEEL_ALLOW_UNTYPED', kind: 'boolean' },
   logLevel: { env: 'KEEL_LOG_LEVEL', flag: '--log-level', kind: 'string' },
   sync: { env: 'KEEL_SYNC', kind: 'string' },

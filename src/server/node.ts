@@ -37,6 +37,7 @@ import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { TopicConfig, Transport } from '../transport/transport.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
+import { type NodeClaimCheck, openNodeClaimCheck } from './blobs/node-claim-check.ts';
 import { openNodeDelivery } from './delivery/open-node-delivery.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
@@ -103,6 +104,8 @@ export interface KeelNode {
   readonly keys: ApiKeyStore;
   /** The audit trail: in `security.db`, or in PostgreSQL when the store is there. */
   readonly audit: AuditLog;
+  /** Large data through the blob folder (`KEEL_CLAIM_CHECK_BYTES`); undefined when not configured. */
+  readonly claimCheck: NodeClaimCheck | undefined;
   /** Whether requests must authenticate (`KEEL_AUTH`). */
   readonly authMode: 'required' | 'off';
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
@@ -134,6 +137,12 @@ function openNodeParts(
   const audit = openAuditLog(config, options.sources);
   const auth = { ...authSettings(config, authMode, keys, metrics), audit };
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
+  const claimCheck = openNodeClaimCheck({
+    config,
+    catalog,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'claim-check' }),
+  });
   const publisher = createPublisher({
     transport,
     catalog,
@@ -141,7 +150,7 @@ function openNodeParts(
     metrics,
     logger: logger.child({ component: 'publisher' }),
     maxEventBytes: config.maxEventBytes,
-    ...rewriters(encryption, catalog, () => ({ registry: nodeStore.registry, url: nodeUrl() })),
+    ...rewriters(encryption, catalog, () => ({ registry: nodeStore.registry, url: nodeUrl() }), claimCheck),
   });
 
   const nodeStore = openNodeStore({
@@ -187,6 +196,7 @@ function openNodeParts(
   });
   return {
     encryption,
+    claimCheck,
     dataFile,
     transport,
     groupAdmin,
@@ -213,7 +223,7 @@ export function createNode(options: NodeOptions): KeelNode {
   // The node's URL once it listens (the Avro encoder names the registry by it).
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
-  const { keys, audit, auth } = parts;
+  const { keys, audit, auth, claimCheck } = parts;
   const { pushAndPull } = parts;
   const { delivery, pull } = pushAndPull;
 
@@ -257,6 +267,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        claimCheck?.close();
         await pushAndPull.close();
         await nodeStore
           .close()
@@ -291,6 +302,7 @@ export function createNode(options: NodeOptions): KeelNode {
     pull,
     keys,
     audit,
+    claimCheck,
     authMode,
     dataFile,
     get url() {
@@ -306,6 +318,7 @@ export function createNode(options: NodeOptions): KeelNode {
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
       await delivery.start();
+      claimCheck?.start();
       await app.listen({
         port: config.port,
         host: config.host,
@@ -363,28 +376,45 @@ function topicConfigOf(topic: TopicDefinition): TopicConfig {
 }
 
 /**
- * The publisher's `sealer` (field encryption) and `encoder` (when the catalog declares an Avro event type).
- * The encoder is made on first use: the registry opens with the store, after the publisher, and nothing is
- * published before the node starts.
+ * The publisher's `sealer` (field encryption) and `encoder`: Avro (when the catalog declares an Avro event
+ * type), then the claim check (when configured), so a large Avro payload goes to the blob folder encoded.
+ * The Avro encoder is made on first use: the registry opens with the store, after the publisher, and nothing
+ * is published before the node starts.
  */
 function rewriters(
   encryption: FieldEncryption | undefined,
   catalog: Catalog,
   opened: () => { registry: SchemaRegistry; url: string | undefined },
+  claimCheck: NodeClaimCheck | undefined,
 ): { sealer?: EventSealer; encoder?: EventSealer } {
   const sealing = encryption === undefined ? {} : { sealer: encryption.seal };
-  if (!catalog.events.some((definition) => definition.avro !== undefined)) return sealing;
+  const avro = avroEncoder(catalog, opened);
+  const steps = [avro, claimCheck?.encoder].filter((step): step is EventSealer => step !== undefined);
+  if (steps.length === 0) return sealing;
+  return {
+    ...sealing,
+    encoder: async (events) => {
+      let encoded = [...events];
+      for (const step of steps) encoded = await step(encoded);
+      return encoded;
+    },
+  };
+}
+
+/** The Avro encoder made on first use, or undefined when no event type of the catalog declares Avro. */
+function avroEncoder(
+  catalog: Catalog,
+  opened: () => { registry: SchemaRegistry; url: string | undefined },
+): EventSealer | undefined {
+  if (!catalog.events.some((definition) => definition.avro !== undefined)) return undefined;
   let encoder: EventSealer | undefined;
   const registryUrl = () => {
     const { url } = opened();
     return url === undefined ? undefined : `${url}/registry`;
   };
-  return {
-    ...sealing,
-    encoder: (events) => {
-      encoder ??= createAvroEncoder({ registry: opened().registry, catalog, registryUrl });
-      return encoder(events);
-    },
+  return (events) => {
+    encoder ??= createAvroEncoder({ registry: opened().registry, catalog, registryUrl });
+    return encoder(events);
   };
 }
 

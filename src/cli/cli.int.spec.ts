@@ -157,7 +157,7 @@ describe('keel start', () => {
       expect(node.stdout().startsWith(line)).toBe(true);
       expect(line).toMatch(
         new RegExp(
-          `^keel listening on http://127\\.0\\.0\\.1:[1-9]\\d* \\(transport embedded, data ${join(dir, 'node-data', 'keel.db').replaceAll('.', '\\.')}, catalog .*examples/catalog\\.ts\\)$`,
+          `^keel listening on http://127\\.0\\.0\\.1:[1-9]\\d* \\(transport embedded, data ${join(dir, 'node-data', 'keel.db').replaceAll('.', '\\.')}, catalog .*domains/healthcare/catalog\\.ts\\)$`,
         ),
       );
       expect(existsSync(join(dir, 'node-data', 'keel.db'))).toBe(true);
@@ -190,7 +190,7 @@ describe('keel start', () => {
 });
 
 describe('keel catalog', () => {
-  it('prints the event types and topics of the example catalog', async () => {
+  it('prints the event types and topics of the default catalog (the healthcare pack)', async () => {
     const result = await runCli(['catalog']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/healthcare\.patient\.created\s+1\s+healthcare\.patients\.events/);

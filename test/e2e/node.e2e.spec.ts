@@ -30,7 +30,7 @@ describe('keel start as a real process', () => {
   it('prints where it listens (the real port) and its data file as the first line', () => {
     expect(node.stdout().startsWith(`${firstLine}\n`)).toBe(true);
     expect(firstLine).toBe(
-      `keel listening on ${baseUrl} (transport embedded, data ${join(dir, 'keel.db')}, catalog examples/catalog.ts)`,
+      `keel listening on ${baseUrl} (transport embedded, data ${join(dir, 'keel.db')}, catalog domains/healthcare/catalog.ts)`,
     );
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
   });

@@ -18,9 +18,10 @@ describe('keel start as a real process', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keel-e2e-'));
     node = spawnCli(['start'], { env: { KEEL_PORT: '0', KEEL_DATA_DIR: dir, KEEL_SYNC: 'normal' } });
-    firstLine = await node.waitForLine(/./);
+    // The default catalog (the healthcare pack) makes ten topics and registers 33 schemas on a first start.
+    firstLine = await node.waitForLine(/./, 60_000);
     baseUrl = /^keel listening on (http:\/\/\S+) /.exec(firstLine)?.[1] ?? '';
-  });
+  }, 90_000);
 
   afterAll(async () => {
     if (node.child.exitCode === null) node.child.kill('SIGKILL');

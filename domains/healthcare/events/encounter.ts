@@ -14,7 +14,8 @@ export const EncounterStarted = healthcareEvent({
     encounterId: id,
     patientId: id,
     class: encounterClass,
-    startedAt: instant,
+    /** When it began, when the source says (a FHIR Encounter in progress may carry no period). */
+    startedAt: instant.optional(),
     locationId: id.optional(),
     practitionerId: id.optional(),
     reason: coding.optional(),

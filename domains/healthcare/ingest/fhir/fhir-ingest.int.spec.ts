@@ -245,3 +245,38 @@ describe('POST /v1/ingest/fhir', () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe('POST /v1/ingest/fhir with bundles published by others', () => {
+  const validator = 'org/hl7/fhir/testcases/validator';
+  const r4 = 'org/hl7/fhir/testcases/r4';
+
+  it('takes a message bundle (enrolment: MessageHeader, Patient, Condition, MedicationRequest...)', async () => {
+    const before = await temp.totalRecords();
+    const answer = await ingest(r4Example('bundle-enrl.json', validator));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    const diagnostics = (answer.body as Outcome).issue.map((i) => i.diagnostics);
+    for (const type of ['patient.created', 'diagnosis.added', 'prescription.created']) {
+      expect(diagnostics).toContainEqual(
+        expect.stringMatching(new RegExp(`^healthcare\\.${type.replace('.', '\\.')} stored`)),
+      );
+    }
+    // Three events and the receipt; the other fifteen resources are validated and listed, with no event.
+    expect(await temp.totalRecords()).toBe(before + 4n);
+  });
+
+  it('refuses a published transaction whose resources have numeric ids, naming each, and stores nothing', async () => {
+    const before = await temp.totalRecords();
+    const answer = await ingest(r4Example('r4-caredove-bundle.json', r4));
+    expect(answer.status).toBe(422);
+    const expressions = (answer.body as Outcome).issue.map((i) => i.expression?.[0]);
+    expect(expressions).toContain('Bundle.entry[0].resource.id');
+    expect(expressions).toContain('Bundle.entry[1].resource.id');
+    expect(await temp.totalRecords()).toBe(before);
+  });
+
+  it('refuses a published bundle without a type, naming Bundle.type', async () => {
+    const answer = await ingest(r4Example('bundle-with-no-type.json', r4));
+    expect(answer.status).toBe(400);
+    expect((answer.body as Outcome).issue[0]?.expression).toEqual(['Bundle.type']);
+  });
+});

@@ -45,7 +45,12 @@ export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOp
 
   app.post<{ Params: { ingestor: string } }>('/v1/ingest/:ingestor', (request, reply) =>
     inServerSpan(
-      { method: 'POST', route: '/v1/ingest/:ingestor', traceparent: undefined },
+      {
+        method: 'POST',
+        route: '/v1/ingest/:ingestor',
+        traceparent:
+          typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined,
+      },
       () => handle(request, reply),
       () => reply.statusCode,
     ),

@@ -7,6 +7,7 @@ import type { Publisher } from '../bus/publisher-port.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
 import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
+import type { IngestorDefinition } from '../events/define-ingestor.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
 import type { ApiKeyStore } from '../security/identity/api-key-store.ts';
@@ -31,6 +32,7 @@ import { registerErasureRoute } from './routes/erasure.ts';
 import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerIngestRoute } from './routes/ingest.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
@@ -84,6 +86,8 @@ export interface AppOptions {
   auth?: AuthSettings;
   /** The API keys managed over `/v1/keys`; absent: no key routes. */
   keys?: ApiKeyStore;
+  /** Formats taken at `POST /v1/ingest/<name>`; none: the route answers 404 for every name. */
+  ingestors?: readonly IngestorDefinition[];
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -176,6 +180,12 @@ export function createApp(options: AppOptions): FastifyInstance {
     publisher: options.publisher,
     catalog: options.catalog,
     idempotent: options.idempotent,
+  });
+  registerIngestRoute(app, {
+    publisher: options.publisher,
+    catalog: options.catalog,
+    idempotent: options.idempotent,
+    ingestors: options.ingestors ?? [],
   });
   registerHealthRoutes(app, {
     transport: options.transport,

@@ -11,6 +11,7 @@ import { storeConnection } from '../config/store-connection.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
 import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
+import type { IngestorDefinition } from '../events/define-ingestor.ts';
 import type { TopicDefinition } from '../events/define-topic.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
@@ -75,6 +76,8 @@ export interface NodeOptions {
   workflows?: readonly WorkflowDefinition[];
   /** Projection definitions the API may rebuild (the catalog module's `projections` export). */
   projections?: readonly ProjectionDefinition[];
+  /** Formats taken at `POST /v1/ingest/<name>` (the catalog module's `ingestors` export). */
+  ingestors?: readonly IngestorDefinition[];
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -244,6 +247,7 @@ export function createNode(options: NodeOptions): KeelNode {
     pull,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
+    ingestors: options.ingestors ?? [],
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     exportEnabled: config.exportEnabled,
     publisher,

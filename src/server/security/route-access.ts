@@ -38,6 +38,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/whoami': needs('authenticated'),
 
   'POST /v1/events': needs('events:publish'),
+  'POST /v1/ingest/:ingestor': needs('events:publish'),
   'POST /v1/topics/:topic/import': topic('events:publish'),
 
   'GET /v1/catalog': needs('metadata:read'),

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { catalog as exampleCatalog } from '../../../examples/catalog.ts';
 import { configSchema, type KeelConfigInput } from '../../config/config-schema.ts';
 import type { Catalog } from '../../events/catalog.ts';
+import type { IngestorDefinition } from '../../events/define-ingestor.ts';
 import type { ProjectionDefinition } from '../../store/projections/projection.ts';
 import type { WorkflowDefinition } from '../../workflows/define-workflow.ts';
 import { createNode, type KeelNode } from '../node.ts';
@@ -30,6 +31,8 @@ export async function startTempNode(
     workflows?: readonly WorkflowDefinition[];
     /** Projection definitions the node may rebuild. */
     projections?: readonly ProjectionDefinition[];
+    /** Formats the node takes at `POST /v1/ingest/<name>`. */
+    ingestors?: readonly IngestorDefinition[];
   } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
@@ -50,6 +53,7 @@ export async function startTempNode(
     ...(options.liveTail ? { liveTail: options.liveTail } : {}),
     ...(options.workflows ? { workflows: options.workflows } : {}),
     ...(options.projections ? { projections: options.projections } : {}),
+    ...(options.ingestors ? { ingestors: options.ingestors } : {}),
   });
   try {
     await node.start();

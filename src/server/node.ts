@@ -345,7 +345,12 @@ function authSettings(
         ...(config.oidcAllTenants ? { allTenantsValue: config.oidcAllTenants } : {}),
       })
     : undefined;
-  return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };
+  return {
+    mode,
+    authenticator: createAuthenticator({ keys, oidc }),
+    registry: metrics.registry,
+    anonymousReadsPhi: config.phiRead,
+  };
 }
 
 /** The transport's configuration of a catalog topic. */

@@ -343,6 +343,8 @@ function authSettings(
         rolesClaim: config.oidcRolesClaim,
         tenantsClaim: config.oidcTenantsClaim,
         ...(config.oidcAllTenants ? { allTenantsValue: config.oidcAllTenants } : {}),
+        ...(config.oidcTopicsClaim ? { topicsClaim: config.oidcTopicsClaim } : {}),
+        ...(config.oidcTypesClaim ? { typesClaim: config.oidcTypesClaim } : {}),
       })
     : undefined;
   return {

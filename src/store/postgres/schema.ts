@@ -125,15 +125,16 @@ export const postgresMigrations: readonly Migration[] = [
       -- Tenant-scoped reads set keel.tenant for their transaction (SET LOCAL): PostgreSQL then keeps
       -- every other tenant's rows out of them, whatever the statement's own filter says. Unset (or empty),
       -- as on the store's whole-store reads, appends and relays, every row is visible. FORCE: the tables'
-      -- owner is held to the policies too (superusers and BYPASSRLS roles never are).
+      -- owner is held to the policies too (superusers and BYPASSRLS roles never are). The setting is read
+      -- in a sub-select: evaluated once per statement (an InitPlan), not once per row.
       ${['store_streams', 'store_events', 'store_snapshots', 'store_outbox']
         .map(
           (table) => `
       ALTER TABLE __schema__.${table} ENABLE ROW LEVEL SECURITY;
       ALTER TABLE __schema__.${table} FORCE ROW LEVEL SECURITY;
       CREATE POLICY ${table}_tenant ON __schema__.${table}
-        USING (COALESCE(current_setting('keel.tenant', true), '') IN ('', tenant_id))
-        WITH CHECK (COALESCE(current_setting('keel.tenant', true), '') IN ('', tenant_id));`,
+        USING ((SELECT COALESCE(current_setting('keel.tenant', true), '')) IN ('', tenant_id))
+        WITH CHECK ((SELECT COALESCE(current_setting('keel.tenant', true), '')) IN ('', tenant_id));`,
         )
         .join('\n')}
     `,

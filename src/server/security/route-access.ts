@@ -80,7 +80,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /v1/groups/:group/dead-letters/retry': needs('dead-letters:admin', 'every'),
   'POST /v1/jobs/:id/cancel': needs('jobs:admin', 'item'),
   'POST /v1/store/projections/:name/rebuild': needs('store:admin', 'every'),
-  'POST /v1/store/replays': needs('store:admin', 'every'),
+  'POST /v1/store/replays': needs('store:admin', 'body'),
   'POST /v1/workflows/instances/:instanceId/signal': needs('workflows:admin', 'every'),
   'POST /v1/workflows/instances/:instanceId/cancel': needs('workflows:admin', 'every'),
   'POST /v1/workflows/instances/:instanceId/retry': needs('workflows:admin', 'every'),

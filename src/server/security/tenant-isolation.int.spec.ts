@@ -261,6 +261,28 @@ describe('tenant isolation on the read paths', () => {
     expect(bodies.size).toBe(1);
   });
 
+  it("scopes a replay to the tenant's stored events, and refuses one of another tenant", async () => {
+    const started = await get('/v1/store/replays', acme, {
+      method: 'POST',
+      body: JSON.stringify({ dryRun: true }),
+    });
+    expect(started.status).toBe(202);
+    const job = await temp.node.jobs.settled((JSON.parse(started.text) as JobView).id);
+    const ofAcme = await temp.node.store.store.countEvents({ tenantId: 'acme' });
+    expect(ofAcme).toBeLessThan(await temp.node.store.store.countEvents({}));
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      params: { tenant: 'acme' },
+      counts: { matched: ofAcme },
+    });
+    expect((await get(`/v1/jobs/${job.id}`, acme)).status).toBe(200);
+    const other = await get('/v1/store/replays', acme, {
+      method: 'POST',
+      body: JSON.stringify({ tenant: 'globex', dryRun: true }),
+    });
+    expect(other.status).toBe(403);
+  });
+
   it('scopes a search job to the tenant, and asks an identity of several tenants to name one', async () => {
     const started = await get(`/v1/topics/${TOPIC}/search`, acme, {
       method: 'POST',

@@ -20,6 +20,7 @@ import { handlerThroughput } from './router.bench.ts';
 import { securityBenchmarks } from './security.bench.ts';
 import type { BenchResult } from './stats.ts';
 import { sqliteStoreBenchmarks, storeBenchmarks } from './store.bench.ts';
+import { tenantReadBenchmarks } from './tenant-reads.bench.ts';
 import { workflowBenchmarks } from './workflows.bench.ts';
 
 const only = process.argv[2];
@@ -45,6 +46,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['encryption', () => encryptionBenchmarks()],
   ['delivery', () => deliveryBenchmarks()],
   ['security', () => securityBenchmarks()],
+  ['tenant-reads', () => tenantReadBenchmarks()],
   ['compression', () => compressionBenchmarks()],
   ['analytics', () => analyticsBenchmarks()],
   ['fhir-ingest', () => fhirIngestBenchmarks()],

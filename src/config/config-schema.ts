@@ -130,8 +130,8 @@ export const configSchema = z.strictObject({
     .min(1, { error: 'expected a file path' })
     .optional(),
   /**
-   * Whether the node's HTTP reads show sensitive fields in plain (`KEEL_PHI_READ`); otherwise `[masked]`.
-   * One switch for the whole node until identities carry a read-PHI permission.
+   * With authentication off, whether the anonymous identity reads sensitive fields in plain (`KEEL_PHI_READ`);
+   * otherwise `[masked]`. With authentication required, each identity's read-PHI permission decides.
    */
   phiRead: z.boolean({ error: 'expected true or false' }).default(false),
   /**
@@ -153,6 +153,10 @@ export const configSchema = z.strictObject({
   oidcTenantsClaim: z.string().min(1).default('tenants'),
   /** A tenant claim value meaning every tenant, for platform operators (`KEEL_OIDC_ALL_TENANTS`); none by default. */
   oidcAllTenants: z.string().min(1).optional(),
+  /** Dotted path of the claim listing topic patterns (`KEEL_OIDC_TOPICS_CLAIM`); unset: every topic. */
+  oidcTopicsClaim: z.string().min(1).optional(),
+  /** Dotted path of the claim listing event-type patterns (`KEEL_OIDC_TYPES_CLAIM`); unset: every type. */
+  oidcTypesClaim: z.string().min(1).optional(),
 });
 
 /** A validated configuration, every default applied. */
@@ -203,6 +207,8 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   oidcRolesClaim: { env: 'KEEL_OIDC_ROLES_CLAIM', kind: 'string' },
   oidcTenantsClaim: { env: 'KEEL_OIDC_TENANTS_CLAIM', kind: 'string' },
   oidcAllTenants: { env: 'KEEL_OIDC_ALL_TENANTS', kind: 'string' },
+  oidcTopicsClaim: { env: 'KEEL_OIDC_TOPICS_CLAIM', kind: 'string' },
+  oidcTypesClaim: { env: 'KEEL_OIDC_TYPES_CLAIM', kind: 'string' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

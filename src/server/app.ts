@@ -47,6 +47,7 @@ import { registerTraceRoutes } from './routes/trace.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 import { type AuthSettings, registerAuthentication } from './security/auth-hook.ts';
 import type { NodeStore } from './store/open-node-store.ts';
+import { requestStoreOf } from './store/request-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
 /** What the HTTP API is built from. */
@@ -253,7 +254,8 @@ function registerNodeStoreRoutes(
   options: AppOptions & { jobs: JobRegistry },
 ): void {
   const { store } = nodeStore;
-  registerStoreRoutes(api, store);
+  const storeOf = requestStoreOf(nodeStore);
+  registerStoreRoutes(api, storeOf);
   registerStoreJobRoutes(api, {
     store,
     jobs: options.jobs,
@@ -263,7 +265,7 @@ function registerNodeStoreRoutes(
     publisher: options.publisher,
   });
   registerTraceRoutes(api, {
-    store,
+    storeOf,
     transport: options.transport,
     groupAdmin: options.groupAdmin,
     topics: options.catalog.topics.map((topic) => topic.name),

@@ -360,9 +360,16 @@ function authSettings(
         rolesClaim: config.oidcRolesClaim,
         tenantsClaim: config.oidcTenantsClaim,
         ...(config.oidcAllTenants ? { allTenantsValue: config.oidcAllTenants } : {}),
+        ...(config.oidcTopicsClaim ? { topicsClaim: config.oidcTopicsClaim } : {}),
+        ...(config.oidcTypesClaim ? { typesClaim: config.oidcTypesClaim } : {}),
       })
     : undefined;
-  return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };
+  return {
+    mode,
+    authenticator: createAuthenticator({ keys, oidc }),
+    registry: metrics.registry,
+    anonymousReadsPhi: config.phiRead,
+  };
 }
 
 /** The transport's configuration of a catalog topic. */

@@ -124,7 +124,8 @@ export async function searchBenchmarks(): Promise<BenchResult[]> {
   try {
     await seed(threaded);
     const rounds = { threaded: [] as Scan[], inPlace: [] as Scan[], raw: [] as Scan[] };
-    await search(threaded); // starts the threads and warms the page cache
+    if (!(await threaded.startScanThreads())) throw new Error('the scan threads did not start');
+    await search(threaded); // warms the page cache and the threads' memory maps
     for (let round = 0; round < ROUNDS; round++) {
       rounds.threaded.push(await search(threaded));
       rounds.inPlace.push(await search(inPlace));

@@ -81,6 +81,8 @@ describe('searchTopic', () => {
           headers: { ce_specversion: '1.0', ce_type: 't', 'content-type': 'application/json' },
         }));
       await threaded.append([0, 1, 2].map((p) => ({ topic: 'wide', partition: p, records: records(p) })));
+      // Up before the first search, so every window of it is split across them.
+      expect(await threaded.startScanThreads()).toBe(true);
       const topic = { name: 'wide', partitions: 3 };
       const filter = { where: ['data.n==3999'] };
       const run = async (transport: EmbeddedTransport, maxScan: number, maxMatches: number) => {

@@ -74,6 +74,12 @@ export interface EmbeddedTransport extends Transport {
   /** Always offered: conditions are checked with SQLite's JSON functions where the records are. */
   readMatching: NonNullable<Transport['readMatching']>;
   /**
+   * Starts the scan threads now rather than at the first large `readMatching` (which reads in place until
+   * they are up); resolves true once they are, false when there are none (`scanThreads: 0`, `:memory:`)
+   * or they could not start (logged).
+   */
+  startScanThreads(): Promise<boolean>;
+  /**
    * Drops everything at once, like a killed process: pending appends are rejected unwritten,
    * consumers stop heartbeating without leaving their groups (they expire after their session timeout).
    */
@@ -198,12 +204,21 @@ interface MatchingReads {
 }
 
 /** The scan threads of a transport on a file; none for `:memory:` (private to its connection) or when 0 are asked. */
-function scanPoolFor(settings: z.output<typeof embeddedTransportOptionsSchema>): ScanPool | undefined {
+function scanPoolFor(
+  settings: z.output<typeof embeddedTransportOptionsSchema>,
+  logger: Logger,
+): ScanPool | undefined {
   if (settings.path === ':memory:' || settings.scanThreads === 0) return undefined;
   return createScanPool({
     path: settings.path,
     busyTimeoutMs: settings.busyTimeoutMs,
     threads: settings.scanThreads,
+    // Searches go on, read in place on the transport's connection, as with `scanThreads: 0`.
+    onFailure: (error) =>
+      logger.warn(
+        { err: error, code: error.code },
+        'embedded transport: scan threads stopped, reading in place',
+      ),
   });
 }
 
@@ -218,7 +233,8 @@ async function readMatching(
   if (typeof fromOffset !== 'bigint') throw new TypeError('readMatching: fromOffset must be a bigint');
   if (request.maxScan <= 0 || request.maxRecords <= 0) return { records: [], scanned: 0, next: fromOffset };
   const bounds = reads.bounds(row.id, partition);
-  const parallel = pool !== undefined && bounds !== undefined && request.maxScan >= PARALLEL_SCAN_MIN;
+  // Until the threads are up (the first search starts them), windows are read in place.
+  const parallel = bounds !== undefined && request.maxScan >= PARALLEL_SCAN_MIN && pool?.ready() === true;
   const found = parallel
     ? await readMatchingInParallel(
         pool,
@@ -274,13 +290,10 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
   const logger = (settings.logger ?? pino({ level: 'silent' })).child({ transport: 'embedded' });
   const { path } = settings;
   const db = openDatabase({ path, synchronous: settings.synchronous, busyTimeoutMs: settings.busyTimeoutMs });
+  const scanPool = scanPoolFor(settings, logger);
   const topicSql = prepareTopicStatements(db);
   const reads = prepareReadStatements(db);
-  const matching: MatchingReads = {
-    reads,
-    statements: prepareMatchingReadStatements(db),
-    pool: scanPoolFor(settings),
-  };
+  const matching: MatchingReads = { reads, statements: prepareMatchingReadStatements(db), pool: scanPool };
   const groups = prepareGroupStatements(db);
   const watcher = createChangeWatcher({
     db,
@@ -359,6 +372,10 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     readMatching: (name, partition, fromOffset, request) => {
       ensureOpen('readMatching');
       return readMatching(matching, existingPartition(name, partition), partition, fromOffset, request);
+    },
+    startScanThreads: async () => {
+      ensureOpen('startScanThreads');
+      return (await matching.pool?.start()) ?? false;
     },
     offsets: async (name) => {
       ensureOpen('offsets');

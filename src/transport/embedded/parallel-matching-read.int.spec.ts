@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OptionsError } from '../../errors/options.ts';
 import type { MatchingRead, MatchingReadRequest, OutgoingRecord } from '../transport.ts';
@@ -43,6 +44,9 @@ beforeAll(async () => {
   );
   await threaded.append([{ topic: 'compacted', partition: 0, records: compacted }]);
   await threaded.maintain();
+  // Until they are up, windows are read in place: every comparison below is of the threads' answers.
+  expect(await threaded.startScanThreads()).toBe(true);
+  expect(await inPlace.startScanThreads()).toBe(false);
 });
 afterAll(async () => {
   await Promise.all([threaded?.close(), inPlace?.close()]);
@@ -143,34 +147,54 @@ describe('embedded readMatching across scan threads', () => {
     expect(splitRange(5n, 5n, 4)).toEqual([{ first: 5n, last: 5n }]);
   });
 
-  it('refuses a scan still running when the transport closes, and says when a thread cannot read the file', async () => {
+  it('refuses a scan still running when the transport closes', async () => {
     const own = mkdtempSync(join(tmpdir(), 'keel-parallel-close-'));
     try {
       const transport = createEmbeddedTransport({ path: join(own, 'log.db'), maintenanceIntervalMs: 0 });
       await transport.ensureTopics([{ name: 't', partitions: 1 }]);
-      await transport.append([
-        { topic: 't', partition: 0, records: Array.from({ length: 5_000 }, (_, i) => record(i)) },
-      ]);
+      const records = Array.from({ length: 5_000 }, (_, i) => record(i));
+      await transport.append([{ topic: 't', partition: 0, records }]);
+      expect(await transport.startScanThreads()).toBe(true);
       const running = transport.readMatching('t', 0, 0n, request({ maxScan: 5_000 }));
       await transport.close();
       await expect(running).rejects.toMatchObject({
         code: 'KEEL_TRANSPORT_CLOSED',
         operation: 'readMatching',
       });
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
 
-      const orphan = createEmbeddedTransport({ path: join(own, 'gone.db'), maintenanceIntervalMs: 0 });
+  it('says when the threads cannot read the file, and reads in place from then on', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'keel-parallel-gone-'));
+    const warnings: Array<{ msg: string; code?: string }> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    try {
+      const path = join(own, 'gone.db');
+      const orphan = createEmbeddedTransport({ path, maintenanceIntervalMs: 0, logger });
       await orphan.ensureTopics([{ name: 't', partitions: 1 }]);
-      await orphan.append([
-        { topic: 't', partition: 0, records: Array.from({ length: 5_000 }, (_, i) => record(i)) },
-      ]);
+      const records = Array.from({ length: 5_000 }, (_, i) => record(i));
+      await orphan.append([{ topic: 't', partition: 0, records }]);
       // The transport's connection keeps the removed file open; a thread opening it now finds nothing.
-      rmSync(join(own, 'gone.db'));
-      await expect(orphan.readMatching('t', 0, 0n, request({ maxScan: 5_000 }))).rejects.toMatchObject({
-        code: 'KEEL_EMBEDDED_SCAN_THREAD',
-        path: join(own, 'gone.db'),
+      rmSync(path);
+      expect(await orphan.startScanThreads()).toBe(false);
+      expect(warnings).toEqual([
+        expect.objectContaining({
+          msg: 'embedded transport: scan threads stopped, reading in place',
+          code: 'KEEL_EMBEDDED_SCAN_THREAD',
+        }),
+      ]);
+      const needles = request({
+        conditions: [{ path: ['name'], operator: '==', value: 'needle' }],
+        maxScan: 5_000,
       });
-      // Small reads still run on the transport's own connection.
-      expect((await orphan.readMatching('t', 0, 0n, request({ maxScan: 100 }))).scanned).toBe(100);
+      const read = await orphan.readMatching('t', 0, 0n, needles);
+      expect(answer(read)).toMatchObject({
+        offsets: [7, 1_007, 2_007, 3_007, 4_007],
+        scanned: 5_000,
+        next: null,
+      });
       await orphan.close();
     } finally {
       rmSync(own, { recursive: true, force: true });

@@ -41,8 +41,9 @@ export async function readMatchingInParallel(
   request: MatchingReadRequest,
 ): Promise<MatchingRows> {
   const { topicId, partition, from, logEnd } = window;
-  const end =
-    from + BigInt(request.maxScan) - 1n < logEnd ? from + BigInt(request.maxScan) - 1n : logEnd - 1n;
+  // An unbounded scan (Infinity) reads to the log end; a fractional bound is rounded down.
+  const span = Number.isFinite(request.maxScan) ? BigInt(Math.floor(request.maxScan)) : logEnd - from;
+  const end = from + span - 1n < logEnd ? from + span - 1n : logEnd - 1n;
   if (end < from) return { rows: [], lastLooked: undefined, scanned: 0 };
   const { conditions, whenHeader, key, maxRecords } = request;
   const wanted = {

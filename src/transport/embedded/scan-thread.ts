@@ -28,6 +28,7 @@ db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 // reading them (measured in docs/decisions/0034). Read-only, so a mapped page is never written through.
 db.pragma(`mmap_size = ${SCAN_MMAP_BYTES}`);
 const statements = prepareMatchingReadStatements(db);
+parentPort!.postMessage({ ready: true });
 
 parentPort!.on('message', ({ id, range }: ScanTask) => {
   try {

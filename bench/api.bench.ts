@@ -106,6 +106,8 @@ export async function apiBenchmarks(): Promise<BenchResult[]> {
     const oldest = await timeGets(`${topicUrl}?limit=50&order=oldest`, PAGE_REQUESTS);
     const filtered = await timeGets(`${topicUrl}?limit=50&key=k42`, PAGE_REQUESTS);
     const search = await searchRate(base);
+    // The first search of a node starts its scan threads (reading in place until they are up); the next finds them up.
+    const again = await searchRate(base);
     const raw = await rawReadRate(node);
     const setting = `${EVENTS.toLocaleString('en-US')} events of ~500 B on 12 partitions (embedded, SQLite, seeded in ${seededIn.toFixed(0)} s), over HTTP`;
     return [
@@ -137,7 +139,15 @@ export async function apiBenchmarks(): Promise<BenchResult[]> {
         unit: 'events/s',
         target: 500_000,
         better: 'higher',
-        note: `${search.scanned.toLocaleString('en-US')} scanned, ${search.matched} matched (data.seq of the last event), as a job polled every 20 ms; ${(search.perSecond / raw).toFixed(2)}× the transport's raw read`,
+        note: `${search.scanned.toLocaleString('en-US')} scanned, ${search.matched} matched (data.seq of the last event), as a job polled every 20 ms, the node's first (it starts the scan threads); ${(search.perSecond / raw).toFixed(2)}× the transport's raw read`,
+      },
+      {
+        name: 'api: the same search again, scan threads up',
+        value: Math.round(again.perSecond),
+        unit: 'events/s',
+        target: 500_000,
+        better: 'higher',
+        note: `${again.scanned.toLocaleString('en-US')} scanned, ${again.matched} matched; ${(again.perSecond / raw).toFixed(2)}× the transport's raw read`,
       },
       {
         name: 'api: transport raw read of the same topic',

@@ -17,6 +17,7 @@ import { orderedRetries } from './ordered-retries.bench.ts';
 import { registryBenchmarks } from './registry.bench.ts';
 import { requestReply } from './request-reply.bench.ts';
 import { handlerThroughput } from './router.bench.ts';
+import { searchBenchmarks } from './search.bench.ts';
 import { securityBenchmarks } from './security.bench.ts';
 import type { BenchResult } from './stats.ts';
 import { sqliteStoreBenchmarks, storeBenchmarks } from './store.bench.ts';
@@ -38,6 +39,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['workflows-sqlite', () => workflowBenchmarks('sqlite')],
   ['workflows-postgres', () => workflowBenchmarks('postgres')],
   ['api', () => apiBenchmarks()],
+  ['search', () => searchBenchmarks()],
   ['kafka', () => kafkaBenchmarks()],
   ['kafka-transactions', () => kafkaTransactionBenchmarks()],
   ['kafka-leader-change', () => kafkaLeaderChangeBenchmarks()],

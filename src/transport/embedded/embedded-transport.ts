@@ -29,7 +29,9 @@ import { createEmbeddedConsumer } from './embedded-consumer.ts';
 import type { PartitionBatch } from './group-commit.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { createMaintenance, type Maintenance } from './maintenance.ts';
+import { PARALLEL_SCAN_MIN, readMatchingInParallel } from './parallel-matching-read.ts';
 import { decodeRecord, encodeRecord } from './record-codec.ts';
+import { createScanPool, type ScanPool } from './scan-pool.ts';
 import { prepareAppendStatements } from './sql/append-statements.ts';
 import type { GroupStatements } from './sql/group-statements.ts';
 import { prepareGroupStatements } from './sql/group-statements.ts';
@@ -64,6 +66,12 @@ export interface EmbeddedTransportOptions {
    * default `none`. Each value is compressed on its own, and kept plain when that does not make it smaller.
    */
   compression?: TopicCompression;
+  /**
+   * Threads a large `readMatching` window (a search) is split across, each with its own read-only
+   * connection; default 2 (the cores it may use). 0 scans on the transport's own connection. A `:memory:`
+   * log is always scanned in place.
+   */
+  scanThreads?: number;
 }
 
 /** The embedded transport: the port, plus what a test or a supervisor needs on top. */
@@ -72,6 +80,12 @@ export interface EmbeddedTransport extends Transport {
   readonly path: string;
   /** Always offered: conditions are checked with SQLite's JSON functions where the records are. */
   readMatching: NonNullable<Transport['readMatching']>;
+  /**
+   * Starts the scan threads now rather than at the first large `readMatching` (which reads in place until
+   * they are up); resolves true once they are, false when there are none (`scanThreads: 0`, `:memory:`)
+   * or they could not start (logged).
+   */
+  startScanThreads(): Promise<boolean>;
   /**
    * Drops everything at once, like a killed process: pending appends are rejected unwritten,
    * consumers stop heartbeating without leaving their groups (they expire after their session timeout).
@@ -100,6 +114,7 @@ export const embeddedTransportOptionsSchema = z.object({
   compression: z
     .enum(topicCompressions, { error: `must be one of ${topicCompressions.join(', ')}` })
     .default('none'),
+  scanThreads: nonNegativeInt.max(64, { error: 'must be at most 64' }).default(2),
 });
 
 /** Which topics and partitions exist; topics never change once created (there is no delete), so found ones are cached for good. */
@@ -200,10 +215,35 @@ function encodeWrites(
   });
 }
 
+/** What `readMatching` reads with: the transport's own statements, and the scan threads when there are any. */
+interface MatchingReads {
+  reads: ReadStatements;
+  statements: MatchingReadStatements;
+  pool: ScanPool | undefined;
+}
+
+/** The scan threads of a transport on a file; none for `:memory:` (private to its connection) or when 0 are asked. */
+function scanPoolFor(
+  settings: z.output<typeof embeddedTransportOptionsSchema>,
+  logger: Logger,
+): ScanPool | undefined {
+  if (settings.path === ':memory:' || settings.scanThreads === 0) return undefined;
+  return createScanPool({
+    path: settings.path,
+    busyTimeoutMs: settings.busyTimeoutMs,
+    threads: settings.scanThreads,
+    // Searches go on, read in place on the transport's connection, as with `scanThreads: 0`.
+    onFailure: (error) =>
+      logger.warn(
+        { err: error, code: error.code },
+        'embedded transport: scan threads stopped, reading in place',
+      ),
+  });
+}
+
 /** `readMatching` of one partition: the candidates SQLite kept, decoded, and where the next look starts. */
 async function readMatching(
-  reads: ReadStatements,
-  matchingReads: MatchingReadStatements,
+  { reads, statements: matchingReads, pool }: MatchingReads,
   row: TopicRow,
   partition: number,
   fromOffset: bigint,
@@ -211,13 +251,24 @@ async function readMatching(
 ): Promise<MatchingRead> {
   if (typeof fromOffset !== 'bigint') throw new TypeError('readMatching: fromOffset must be a bigint');
   if (request.maxScan <= 0 || request.maxRecords <= 0) return { records: [], scanned: 0, next: fromOffset };
-  const found = matchingReads.read(row.id, partition, fromOffset, request);
   const bounds = reads.bounds(row.id, partition);
+  // Until the threads are up (the first search starts them), windows are read in place.
+  const parallel = bounds !== undefined && request.maxScan >= PARALLEL_SCAN_MIN && pool?.ready() === true;
+  const found = parallel
+    ? await readMatchingInParallel(
+        pool,
+        matchingReads,
+        { topicId: row.id, partition, from: fromOffset, logEnd: bounds.logEnd },
+        request,
+      )
+    : matchingReads.read(row.id, partition, fromOffset, request);
+  // The parallel window was cut at the log end read before it; a scan in place sees the log as it is now.
+  const logEnd = parallel ? bounds.logEnd : reads.bounds(row.id, partition)?.logEnd;
   const after = found.lastLooked === undefined ? fromOffset : found.lastLooked + 1n;
   return {
     records: found.rows.map((stored) => decodeRecord(row.name, partition, stored)),
     scanned: found.scanned,
-    next: bounds !== undefined && after < bounds.logEnd ? after : null,
+    next: logEnd !== undefined && after < logEnd ? after : null,
   };
 }
 
@@ -258,9 +309,10 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
   const logger = (settings.logger ?? pino({ level: 'silent' })).child({ transport: 'embedded' });
   const { path } = settings;
   const db = openDatabase({ path, synchronous: settings.synchronous, busyTimeoutMs: settings.busyTimeoutMs });
+  const scanPool = scanPoolFor(settings, logger);
   const topicSql = prepareTopicStatements(db);
   const reads = prepareReadStatements(db);
-  const matchingReads = prepareMatchingReadStatements(db);
+  const matching: MatchingReads = { reads, statements: prepareMatchingReadStatements(db), pool: scanPool };
   const groups = prepareGroupStatements(db);
   const watcher = createChangeWatcher({
     db,
@@ -295,6 +347,8 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     state = 'closed';
     if (maintenanceTimer !== undefined) clearInterval(maintenanceTimer);
     watcher.close();
+    // Ranges still being scanned are refused at once; the threads' own connections close as they stop.
+    void matching.pool?.close();
     db.close();
   };
 
@@ -336,14 +390,11 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     },
     readMatching: (name, partition, fromOffset, request) => {
       ensureOpen('readMatching');
-      return readMatching(
-        reads,
-        matchingReads,
-        existingPartition(name, partition),
-        partition,
-        fromOffset,
-        request,
-      );
+      return readMatching(matching, existingPartition(name, partition), partition, fromOffset, request);
+    },
+    startScanThreads: async () => {
+      ensureOpen('startScanThreads');
+      return (await matching.pool?.start()) ?? false;
     },
     offsets: async (name) => {
       ensureOpen('offsets');

@@ -41,3 +41,15 @@ export class CorruptRecordError extends KeelError {
     this.offset = at.offset;
   }
 }
+
+/** A scan thread of the embedded transport failed (could not open the file, a SQLite error, or it died). */
+export class ScanThreadError extends KeelError {
+  readonly code = 'KEEL_EMBEDDED_SCAN_THREAD';
+  /** Path of the database file the thread reads. */
+  readonly path: string;
+
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super(`${path}: a scan thread failed: ${reason}`, options);
+    this.path = path;
+  }
+}

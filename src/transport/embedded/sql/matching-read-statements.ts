@@ -16,10 +16,28 @@ export interface MatchingRows {
   scanned: number;
 }
 
+/** What one range of a partition asks for: the conditions of a request and the offsets to look at. */
+export interface RangeRequest {
+  topicId: number;
+  partition: number;
+  /** First offset of the range (inclusive). */
+  first: bigint;
+  /** Last offset of the range (inclusive). */
+  last: bigint;
+  request: Pick<MatchingReadRequest, 'conditions' | 'whenHeader' | 'key' | 'maxRecords'>;
+}
+
 /** SQL for reads that skip records by conditions on their JSON value. */
 export interface MatchingReadStatements {
   /** Looks at up to `maxScan` records from `from` on and keeps up to `maxRecords` that may match. */
   read(topicId: number, partition: number, from: bigint, request: MatchingReadRequest): MatchingRows;
+  /**
+   * Looks at the records with offsets in `first..last` and keeps up to `maxRecords` that may match;
+   * `lastLooked` is `last` unless it stopped at `maxRecords`.
+   */
+  readRange(range: RangeRequest): MatchingRows;
+  /** Records of a partition with offsets in `first..last`. */
+  count(topicId: number, partition: number, first: bigint, last: bigint): number;
 }
 
 type RawRow = [bigint, bigint, string | null, string | null, Buffer | null, bigint];
@@ -50,8 +68,10 @@ export function conditionSql(condition: ValueCondition): SqlCondition | undefine
   const { operator, value } = condition;
   if (operator === '==') {
     if (value === null) return { sql: "json_type(CAST(r.value AS TEXT), ?) = 'null'", params: [path] };
+    // One extraction per condition: the value is parsed once per record either way (SQLite caches the
+    // parse), but each extra call copies the value to text again.
     if (typeof value === 'number')
-      return { sql: `(${extracted} = ? OR ${extracted} = ?)`, params: [path, value, path, String(value)] };
+      return { sql: `${extracted} IN (?, ?)`, params: [path, value, String(value)] };
     if (typeof value === 'boolean') return { sql: `${extracted} = ?`, params: [path, value ? 1 : 0] };
     return { sql: `${extracted} = ?`, params: [path, value] };
   }
@@ -70,6 +90,36 @@ function headerSql(name: string): SqlCondition {
   };
 }
 
+/** The WHERE clause (after the partition and offset range) that keeps what may match, with its parameters. */
+function matchingWhere(request: RangeRequest['request']): SqlCondition {
+  const conditions = request.conditions.map(conditionSql).filter((c): c is SqlCondition => c !== undefined);
+  let sql = '';
+  const params: unknown[] = [];
+  if (request.key !== undefined) {
+    sql += ' AND r.key = ?';
+    params.push(request.key);
+  }
+  if (conditions.length > 0) {
+    // A compressed value (SQLite cannot read it), a value that is not JSON, or a record without the
+    // header, is kept for the caller to judge once decompressed; the codec is tested first, so the JSON
+    // functions never see compressed bytes.
+    const all = conditions.map((c) => c.sql).join(' AND ');
+    const header = request.whenHeader === undefined ? undefined : headerSql(request.whenHeader);
+    sql += ` AND (r.codec <> 0 OR ${header ? `NOT ${header.sql} OR ` : ''}NOT json_valid(CAST(r.value AS TEXT)) OR (${all}))`;
+    params.push(...(header?.params ?? []), ...conditions.flatMap((c) => c.params));
+  }
+  return { sql, params };
+}
+
+const toStoredRow = ([offset, timestamp, key, headers, value, codec]: RawRow): StoredRow => ({
+  offset,
+  timestamp: Number(timestamp),
+  key,
+  headers,
+  value,
+  codec: Number(codec),
+});
+
 /** Prepares matching reads on one connection; statements are built per set of conditions and kept. */
 export function prepareMatchingReadStatements(db: Database): MatchingReadStatements {
   // The last offset of the window to look at: `maxScan` records on from `from`, or to the log end.
@@ -87,27 +137,15 @@ export function prepareMatchingReadStatements(db: Database): MatchingReadStateme
     .raw(true)
     .safeIntegers(true);
   const cache = new Map<string, Statement<unknown[], RawRow>>();
+  const count = (topicId: number, partition: number, first: bigint, last: bigint): number =>
+    Number(countBetween.get(topicId, partition, first, last)?.[0] ?? 0n);
 
-  const matching = (request: MatchingReadRequest) => {
-    const conditions = request.conditions.map(conditionSql).filter((c): c is SqlCondition => c !== undefined);
-    let where = '';
-    const params: unknown[] = [];
-    if (request.key !== undefined) {
-      where += ' AND r.key = ?';
-      params.push(request.key);
-    }
-    if (conditions.length > 0) {
-      // A compressed value (SQLite cannot read it), a value that is not JSON, or a record without the
-      // header, is kept for the caller to judge once decompressed; the codec is tested first, so the JSON
-      // functions never see compressed bytes.
-      const all = conditions.map((c) => c.sql).join(' AND ');
-      const header = request.whenHeader === undefined ? undefined : headerSql(request.whenHeader);
-      where += ` AND (r.codec <> 0 OR ${header ? `NOT ${header.sql} OR ` : ''}NOT json_valid(CAST(r.value AS TEXT)) OR (${all}))`;
-      params.push(...(header?.params ?? []), ...conditions.flatMap((c) => c.params));
-    }
+  // Rows of `first..last` that may match, up to `maxRecords`, in offset order.
+  const candidates = (range: RangeRequest): StoredRow[] => {
+    const where = matchingWhere(range.request);
     const sql = `SELECT r.record_offset, r.timestamp, r.key, r.headers, r.value, r.codec
       FROM records r
-      WHERE r.topic_id = ? AND r.partition_index = ? AND r.record_offset BETWEEN ? AND ?${where}
+      WHERE r.topic_id = ? AND r.partition_index = ? AND r.record_offset BETWEEN ? AND ?${where.sql}
       ORDER BY r.record_offset LIMIT ?`;
     let statement = cache.get(sql);
     if (statement === undefined) {
@@ -115,29 +153,27 @@ export function prepareMatchingReadStatements(db: Database): MatchingReadStateme
       if (cache.size > 64) cache.clear();
       cache.set(sql, statement);
     }
-    return { statement, params };
+    const { topicId, partition, first, last, request } = range;
+    return statement
+      .all(topicId, partition, first, last, ...where.params, request.maxRecords)
+      .map(toStoredRow);
   };
 
   return {
     read: (topicId, partition, from, request) => {
       const [end, windowSize] = windowEnd.get(topicId, partition, from, request.maxScan) ?? [null, 0n];
       if (end === null) return { rows: [], lastLooked: undefined, scanned: 0 };
-      const { statement, params } = matching(request);
-      const rows = statement.all(topicId, partition, from, end, ...params, request.maxRecords).map(
-        ([offset, timestamp, key, headers, value, codec]): StoredRow => ({
-          offset,
-          timestamp: Number(timestamp),
-          key,
-          headers,
-          value,
-          codec: Number(codec),
-        }),
-      );
+      const rows = candidates({ topicId, partition, first: from, last: end, request });
       // Stopped at `maxRecords`: only the records up to the last kept were looked at.
       if (rows.length < request.maxRecords) return { rows, lastLooked: end, scanned: Number(windowSize) };
       const lastLooked = rows.at(-1)!.offset;
-      const [scanned] = countBetween.get(topicId, partition, from, lastLooked) ?? [0n];
-      return { rows, lastLooked, scanned: Number(scanned) };
+      return { rows, lastLooked, scanned: count(topicId, partition, from, lastLooked) };
     },
+    readRange: (range) => {
+      const rows = candidates(range);
+      const lastLooked = rows.length < range.request.maxRecords ? range.last : rows.at(-1)!.offset;
+      return { rows, lastLooked, scanned: count(range.topicId, range.partition, range.first, lastLooked) };
+    },
+    count,
   };
 }

@@ -5817,6 +5817,10 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 ordering: "key" | "none";
+                                /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                                rateBurst?: number;
+                                /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                                ratePerSecond?: number;
                                 /**
                                  * @description Milliseconds one request may take.
                                  * @default 10000
@@ -5944,6 +5948,10 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering?: "key" | "none";
+                        /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                        rateBurst?: number;
+                        /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                        ratePerSecond?: number;
                         /**
                          * @description Milliseconds one request may take.
                          * @default 10000
@@ -6025,6 +6033,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6161,6 +6173,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6297,6 +6313,10 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering?: "key" | "none";
+                        /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                        rateBurst?: number;
+                        /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                        ratePerSecond?: number;
                         /**
                          * @description Milliseconds one request may take.
                          * @default 10000
@@ -6378,6 +6398,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6655,6 +6679,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6791,6 +6819,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000

@@ -66,6 +66,9 @@ describe('keel subscriptions', () => {
     const disabled = await keel(['subscriptions', 'disable', 'cli-hook', '--reason', 'maintenance']);
     expect(disabled.stdout).toContain('cli-hook disabled (maintenance)');
     expect((await keel(['subscriptions', 'enable', 'cli-hook'])).stdout).toContain('cli-hook active');
+    const paused = await keel(['subscriptions', 'pause', 'cli-hook', '--reason', 'their deploy']);
+    expect(paused.stdout).toContain('cli-hook disabled (their deploy)');
+    expect((await keel(['subscriptions', 'resume', 'cli-hook'])).stdout).toContain('cli-hook active');
     expect((await keel(['subscriptions', 'delete', 'cli-hook'])).stdout).toBe('deleted cli-hook\n');
     const gone = await keel(['subscriptions', 'show', 'cli-hook']);
     expect(gone.status).toBe(3);

@@ -1,6 +1,6 @@
 import { Agent } from 'undici';
 import type { CloudEvent } from '../events/cloud-event.ts';
-import { encodeHttpBinary, encodeHttpStructured } from '../events/http-binding.ts';
+import { encodeHttpStructured, encodeParsedHttpBinary } from '../events/http-binding.ts';
 import { signWebhook } from './signature.ts';
 import type { SubscriptionSpec } from './subscription.ts';
 
@@ -22,9 +22,12 @@ export interface SendResult {
 /** Where and how one event is sent. */
 export type SendTarget = Pick<SubscriptionSpec, 'url' | 'secret' | 'mode'> & { timeoutMs: number };
 
-/** The request body and headers of an event, encoded in the subscription's mode and signed. */
+/**
+ * The request body and headers of an event, encoded in the subscription's mode and signed. The event is one
+ * `fromRecord` decoded (so already validated): binary mode does not validate it again.
+ */
 export function requestOf(target: SendTarget, event: CloudEvent, now: number) {
-  const message = target.mode === 'structured' ? encodeHttpStructured(event) : encodeHttpBinary(event);
+  const message = target.mode === 'structured' ? encodeHttpStructured(event) : encodeParsedHttpBinary(event);
   const signature = signWebhook(target.secret, event.id, Math.floor(now / 1000), message.body);
   return {
     headers: { ...message.headers, ...signature, 'user-agent': 'keel-delivery/1' },

@@ -45,7 +45,7 @@ function requestOf(draft: Draft, secret: string) {
  * Creates a subscription with a secret made in the browser, shown once after the node accepted it (the
  * node never shows it again); a refused field is named in the problem shown.
  */
-export function SubscriptionForm({ onCreated }: { onCreated: (name: string) => void }) {
+export function SubscriptionForm({ onCreated }: { onCreated: () => void }) {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [error, setError] = useState<ApiProblem | undefined>();
   const [shownSecret, setShownSecret] = useState<{ name: string; secret: string } | undefined>();
@@ -62,7 +62,7 @@ export function SubscriptionForm({ onCreated }: { onCreated: (name: string) => v
       const created = await answer(api.POST('/v1/subscriptions', { body: requestOf(draft, secret) }));
       setShownSecret({ name: created.name, secret });
       setDraft(EMPTY);
-      onCreated(created.name);
+      onCreated();
     } catch (failure) {
       setError(asProblem(failure));
     }
@@ -109,7 +109,8 @@ export function SubscriptionForm({ onCreated }: { onCreated: (name: string) => v
       )}
       {shownSecret && (
         <p class="wide" data-new-secret>
-          Signing secret of <strong>{shownSecret.name}</strong>, shown once: <code>{shownSecret.secret}</code>
+          Created <a href={`/subscriptions/${encodeURIComponent(shownSecret.name)}`}>{shownSecret.name}</a>.
+          Its signing secret, shown once (receivers verify with it): <code>{shownSecret.secret}</code>
         </p>
       )}
     </form>

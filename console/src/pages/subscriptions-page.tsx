@@ -1,4 +1,3 @@
-import { useLocation } from 'preact-iso';
 import { answer, api } from '../api/client';
 import { EmptyState } from '../components/empty-state';
 import { moveFocusInList } from '../components/key-list';
@@ -9,7 +8,6 @@ import { useLoad } from '../lib/use-load';
 
 /** Push subscriptions with their state (status, endpoint breaker, in flight); a form creates one. */
 export function SubscriptionsPage() {
-  const { route } = useLocation();
   const loaded = useLoad(() => answer(api.GET('/v1/subscriptions')), []);
   const items = loaded.data?.items;
   return (
@@ -57,7 +55,7 @@ export function SubscriptionsPage() {
           </tbody>
         </table>
       )}
-      <SubscriptionForm onCreated={(name) => route(`/subscriptions/${encodeURIComponent(name)}`)} />
+      <SubscriptionForm onCreated={loaded.reload} />
     </section>
   );
 }

@@ -66,12 +66,25 @@ describe('keel subscriptions', () => {
     const disabled = await keel(['subscriptions', 'disable', 'cli-hook', '--reason', 'maintenance']);
     expect(disabled.stdout).toContain('cli-hook disabled (maintenance)');
     expect((await keel(['subscriptions', 'enable', 'cli-hook'])).stdout).toContain('cli-hook active');
-    const paused = await keel(['subscriptions', 'pause', 'cli-hook', '--reason', 'their deploy']);
-    expect(paused.stdout).toContain('cli-hook disabled (their deploy)');
-    expect((await keel(['subscriptions', 'resume', 'cli-hook'])).stdout).toContain('cli-hook active');
     expect((await keel(['subscriptions', 'delete', 'cli-hook'])).stdout).toBe('deleted cli-hook\n');
     const gone = await keel(['subscriptions', 'show', 'cli-hook']);
     expect(gone.status).toBe(3);
+  });
+
+  it('pause and resume are disable and enable by their other names', async () => {
+    const created = await fetch(`${temp.node.url}/v1/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'cli-pause',
+        url: `${endpoint.url}/pause`,
+        secret: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const paused = await keel(['subscriptions', 'pause', 'cli-pause', '--reason', 'their deploy']);
+    expect(paused.stdout).toContain('cli-pause disabled (their deploy)');
+    expect((await keel(['subscriptions', 'resume', 'cli-pause'])).stdout).toContain('cli-pause active');
   });
 
   it('refuses a bad URL with the reason and exit code 4', async () => {

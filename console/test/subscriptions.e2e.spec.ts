@@ -137,7 +137,7 @@ describe('web console: push subscriptions', () => {
     await eventually(() => page.locator('[data-dead-letter]').count()).toBe(0);
     const discarded = await fetch(
       `${seeded.url}/v1/groups/keel.delivery.refusing/dead-letters/${encodeURIComponent(second as string)}`,
-    ).then((r) => r.json());
+    ).then((r) => r.json() as Promise<{ status: string; actions: unknown[] }>);
     expect(discarded.status).toBe('discarded');
     expect(discarded.actions).toContainEqual(expect.objectContaining({ reason: 'test data', by: 'console' }));
   });

@@ -13,6 +13,8 @@ import { NotFoundPage } from './pages/not-found-page';
 import { OverviewPage } from './pages/overview-page';
 import { StorePage } from './pages/store-page';
 import { StreamPage } from './pages/stream-page';
+import { SubscriptionPage } from './pages/subscription-page';
+import { SubscriptionsPage } from './pages/subscriptions-page';
 import { TopicsPage } from './pages/topics-page';
 import { TracePage } from './pages/trace-page';
 import { WorkflowPage } from './pages/workflow-page';
@@ -38,6 +40,8 @@ export function App() {
           <Route path="/store/streams/:streamId" component={StreamPage} />
           <Route path="/workflows" component={WorkflowsPage} />
           <Route path="/workflows/:instanceId" component={WorkflowPage} />
+          <Route path="/subscriptions" component={SubscriptionsPage} />
+          <Route path="/subscriptions/:name" component={SubscriptionPage} />
           <Route path="/trace" component={TracePage} />
           <Route path="/jobs" component={JobsPage} />
           <Route default component={NotFoundPage} />

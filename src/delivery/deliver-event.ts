@@ -2,6 +2,7 @@ import type { CloudEvent } from '../events/cloud-event.ts';
 import type { DeliveryStore } from './delivery-store.ts';
 import type { EndpointBreakers } from './endpoint-breakers.ts';
 import { DeliveryFailedError, EndpointGoneError } from './errors.ts';
+import type { RateLimits } from './rate-limits.ts';
 import { type SendResult, sendEvent } from './send-event.ts';
 import type { Subscription } from './subscription.ts';
 
@@ -9,11 +10,13 @@ import type { Subscription } from './subscription.ts';
 export interface AttemptDeps {
   store: DeliveryStore;
   breakers: EndpointBreakers;
+  /** Each subscription's token bucket: an attempt waits for a token before it is sent. */
+  limits: RateLimits;
 }
 
 /**
- * Makes one attempt at delivering an event to a subscription's endpoint, through the endpoint's breaker,
- * and records it. Resolves on a 2xx answer; throws EndpointGoneError on 410 and DeliveryFailedError on
+ * Makes one attempt at delivering an event to a subscription's endpoint, once its rate limit lets it go,
+ * through the endpoint's breaker, and records it. Resolves on a 2xx answer; throws EndpointGoneError on 410 and DeliveryFailedError on
  * anything else (another status, a timeout, a network error), for the caller's retry policy to judge.
  */
 export async function attemptDelivery(
@@ -24,6 +27,7 @@ export async function attemptDelivery(
   deps: AttemptDeps,
 ): Promise<SendResult> {
   const target = { ...subscription, timeoutMs: subscription.policy.timeoutMs };
+  await deps.limits.take(subscription, signal);
   return deps.breakers.run(
     subscription.url,
     async () => {

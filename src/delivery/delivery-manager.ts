@@ -9,6 +9,7 @@ import type { Transport } from '../transport/transport.ts';
 import type { AttemptQuery, DeliveryAttempt, DeliveryStore } from './delivery-store.ts';
 import { createEndpointBreakers, type EndpointBreakers, type EndpointState } from './endpoint-breakers.ts';
 import { SubscriptionExistsError, SubscriptionInvalidError, SubscriptionNotFoundError } from './errors.ts';
+import { createRateLimits } from './rate-limits.ts';
 import { type ReplayProgress, type ReplayRange, replayRange } from './replay.ts';
 import {
   type Subscription,
@@ -148,6 +149,7 @@ export function createDeliveryManager(options: DeliveryManagerOptions): Delivery
     { failureThreshold: settings.breakerFailureThreshold, halfOpenAfterMs: settings.breakerHalfOpenAfterMs },
     logger,
   );
+  const limits = createRateLimits();
   const routers = new Map<string, Router>();
   let changes: Promise<unknown> = Promise.resolve();
   let pruneTimer: NodeJS.Timeout | undefined;
@@ -190,6 +192,7 @@ export function createDeliveryManager(options: DeliveryManagerOptions): Delivery
       catalog,
       store,
       breakers,
+      limits,
       logger,
       metrics: options.metrics,
       onGone,
@@ -249,6 +252,7 @@ export function createDeliveryManager(options: DeliveryManagerOptions): Delivery
         mustGet(name);
         await stop(name);
         store.remove(name);
+        limits.forget(name);
       }),
     disable: (name, reason) =>
       serially(async () => {
@@ -271,7 +275,7 @@ export function createDeliveryManager(options: DeliveryManagerOptions): Delivery
       return store.attempts(name, query);
     },
     replay: (name, range, report) =>
-      replayRange(mustGet(name), range, { transport, catalog, store, breakers }, report),
+      replayRange(mustGet(name), range, { transport, catalog, store, breakers, limits }, report),
     async close() {
       if (pruneTimer !== undefined) clearInterval(pruneTimer);
       await serially(async () => {

@@ -110,6 +110,21 @@ export const deliveryPolicySchema = z.strictObject({
     .max(10)
     .default([60_000, 600_000])
     .describe('With ordering `none`: delays of the delayed retries, after the attempts in place.'),
+  ratePerSecond: z
+    .number()
+    .min(0.1)
+    .max(100_000)
+    .optional()
+    .describe(
+      'Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. ' +
+        'A limited subscription waits for its turn and never slows another.',
+    ),
+  rateBurst: z
+    .int()
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe('Requests that may go at once after a quiet spell; default one second of `ratePerSecond`.'),
 });
 
 /** What a caller gives to create (or replace) a subscription. */

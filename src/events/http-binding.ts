@@ -237,7 +237,15 @@ function firstNonSpace(body: Uint8Array | string): string | undefined {
  * bytes, as the JSON format implies), the data bytes as body (JSON-encoded for JSON types). Validates first.
  */
 export function encodeHttpBinary(event: CloudEvent): HttpMessage {
-  const valid = parseCloudEvent(event);
+  return encodeParsedHttpBinary(parseCloudEvent(event));
+}
+
+/**
+ * `encodeHttpBinary` without validating again, for an event that `parseCloudEvent` already returned (every
+ * event `fromRecord` decodes is one): push delivery encodes each consumed event once per attempt, and the
+ * second validation was a fifth of a delivery's CPU.
+ */
+export function encodeParsedHttpBinary(valid: CloudEvent): HttpMessage {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(valid)) {
     if (name === 'data' || name === 'datacontenttype') continue;

@@ -5898,6 +5898,10 @@ export interface operations {
                                  * @enum {string}
                                  */
                                 ordering: "key" | "none";
+                                /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                                rateBurst?: number;
+                                /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                                ratePerSecond?: number;
                                 /**
                                  * @description Milliseconds one request may take.
                                  * @default 10000
@@ -6025,6 +6029,10 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering?: "key" | "none";
+                        /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                        rateBurst?: number;
+                        /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                        ratePerSecond?: number;
                         /**
                          * @description Milliseconds one request may take.
                          * @default 10000
@@ -6106,6 +6114,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6242,6 +6254,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6378,6 +6394,10 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering?: "key" | "none";
+                        /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                        rateBurst?: number;
+                        /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                        ratePerSecond?: number;
                         /**
                          * @description Milliseconds one request may take.
                          * @default 10000
@@ -6459,6 +6479,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6736,6 +6760,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000
@@ -6872,6 +6900,10 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "key" | "none";
+                            /** @description Requests that may go at once after a quiet spell; default one second of `ratePerSecond`. */
+                            rateBurst?: number;
+                            /** @description Requests per second to the endpoint at most (every attempt counts, replays too); none: no limit. A limited subscription waits for its turn and never slows another. */
+                            ratePerSecond?: number;
                             /**
                              * @description Milliseconds one request may take.
                              * @default 10000

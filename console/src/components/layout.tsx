@@ -11,6 +11,7 @@ export const PAGES = [
   { href: '/dead-letters', label: 'Dead letters', key: 'd' },
   { href: '/store', label: 'Event store', key: 's' },
   { href: '/workflows', label: 'Workflows', key: 'w' },
+  { href: '/subscriptions', label: 'Subscriptions', key: 'u' },
   { href: '/trace', label: 'Trace', key: 'r' },
   { href: '/catalog', label: 'Catalog', key: 'c' },
   { href: '/jobs', label: 'Jobs', key: 'j' },

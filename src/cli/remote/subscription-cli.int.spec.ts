@@ -71,6 +71,22 @@ describe('keel subscriptions', () => {
     expect(gone.status).toBe(3);
   });
 
+  it('pause and resume are disable and enable by their other names', async () => {
+    const created = await fetch(`${temp.node.url}/v1/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'cli-pause',
+        url: `${endpoint.url}/pause`,
+        secret: `whsec_${Buffer.alloc(32, 3).toString('base64')}`,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const paused = await keel(['subscriptions', 'pause', 'cli-pause', '--reason', 'their deploy']);
+    expect(paused.stdout).toContain('cli-pause disabled (their deploy)');
+    expect((await keel(['subscriptions', 'resume', 'cli-pause'])).stdout).toContain('cli-pause active');
+  });
+
   it('refuses a bad URL with the reason and exit code 4', async () => {
     const refused = await keel(['subscriptions', 'create', 'bad', '--endpoint', 'ftp://x']);
     expect(refused.status).toBe(4);

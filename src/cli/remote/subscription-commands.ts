@@ -166,6 +166,7 @@ function registerChanges(subscriptions: Command): void {
   remoteOptions(
     subscriptions
       .command('disable <name>')
+      .alias('pause')
       .description('stop delivering (enable resumes where it stopped)')
       .requiredOption('--reason <text>', 'why it is disabled'),
   ).action((name: string, flags: RemoteFlags & { reason: string }) =>
@@ -178,7 +179,10 @@ function registerChanges(subscriptions: Command): void {
     }),
   );
   remoteOptions(
-    subscriptions.command('enable <name>').description('deliver a disabled subscription again'),
+    subscriptions
+      .command('enable <name>')
+      .alias('resume')
+      .description('deliver a disabled subscription again'),
   ).action((name: string, flags: RemoteFlags) =>
     runRemote(flags, async ({ client, format, stdout }) => {
       const answer = await client.json<SubscriptionView>('POST', path('subscriptions', name, 'enable'));

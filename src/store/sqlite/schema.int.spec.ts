@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrationChecksum } from '../../sql/migration.ts';
 import { createEmbeddedTransport } from '../../transport/embedded/embedded-transport.ts';
+import { schemaVersion as transportSchemaVersion } from '../../transport/embedded/schema.ts';
 import { testEvents } from '../contract/contract-helpers.ts';
 import { migrateSqliteStore, sqliteMigrations, sqliteSchemaVersion } from './schema.ts';
 import { createSqliteEventStore } from './sqlite-event-store.ts';
@@ -124,7 +125,7 @@ describe('sqlite store schema migrations', () => {
       expect(appended.nextExpectedVersion).toBe(2);
       expect((await transport.read('patients', 0, 0n, 10)).length).toBe(1);
       const db = new BetterSqlite3(path, { readonly: true });
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(transportSchemaVersion);
       expect(tables(db)).toEqual(
         expect.arrayContaining(['records', 'topics', 'store_events', 'store_streams']),
       );

@@ -44,8 +44,15 @@ import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { registerStoreGauges } from './metrics/store-gauges.ts';
 import { openNodeEncryption } from './phi/node-encryption.ts';
+import {
+  type AuditRelay,
+  auditTopicConfig,
+  createAuditRelay,
+  relayedAuditLog,
+} from './security/audit-topic.ts';
 import type { AuthSettings } from './security/auth-hook.ts';
 import { authModeOf } from './security/auth-mode.ts';
+import { httpsOf } from './security/https-files.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -101,8 +108,10 @@ export interface KeelNode {
   readonly pull: PullGroups;
   /** The API keys (`<dataDir>/security.db`). */
   readonly keys: ApiKeyStore;
-  /** The audit trail: in `security.db`, or in PostgreSQL when the store is there. */
+  /** The audit trail: in `security.db`, or in PostgreSQL when the store is there; each record also goes to `keel.audit`. */
   readonly audit: AuditLog;
+  /** Forwards the audit trail to the `keel.audit` topic. */
+  readonly auditRelay: AuditRelay;
   /** Whether requests must authenticate (`KEEL_AUTH`). */
   readonly authMode: 'required' | 'off';
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
@@ -131,8 +140,16 @@ function openNodeParts(
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
   const keys = createApiKeyStore({ path: join(config.dataDir, SECURITY_FILE_NAME) });
-  const audit = openAuditLog(config, options.sources);
-  const auth = { ...authSettings(config, authMode, keys, metrics), audit };
+  const auditTable = openAuditLog(config, options.sources);
+  const auditRelay = createAuditRelay({
+    log: auditTable,
+    transport,
+    topic: config.auditTopic,
+    logger: logger.child({ component: 'audit' }),
+    registry: metrics.registry,
+  });
+  const audit = relayedAuditLog(auditTable, auditRelay);
+  const auth = { ...authSettings(config, authMode, keys, metrics), audit, auditTopic: config.auditTopic };
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
   const publisher = createPublisher({
     transport,
@@ -193,6 +210,7 @@ function openNodeParts(
     metrics,
     keys,
     audit,
+    auditRelay,
     auth,
     publisher,
     nodeStore,
@@ -213,7 +231,7 @@ export function createNode(options: NodeOptions): KeelNode {
   // The node's URL once it listens (the Avro encoder names the registry by it).
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
-  const { keys, audit, auth } = parts;
+  const { keys, audit, auditRelay, auth } = parts;
   const { pushAndPull } = parts;
   const { delivery, pull } = pushAndPull;
 
@@ -224,6 +242,18 @@ export function createNode(options: NodeOptions): KeelNode {
   const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
     auth,
+    auditTopic: config.auditTopic,
+    ...httpsOf(config, options.sources),
+    ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
+    ...(config.rateLimit > 0
+      ? {
+          rateLimit: {
+            perSecond: config.rateLimit,
+            burst: config.rateLimitBurst,
+            registry: metrics.registry,
+          },
+        }
+      : {}),
     keys,
     liveTails,
     jobs,
@@ -264,6 +294,9 @@ export function createNode(options: NodeOptions): KeelNode {
         idempotency?.close();
         await encryption?.close();
         keys.close();
+        // What was recorded reaches keel.audit before the transport closes (or at the next start).
+        await auditRelay.drained();
+        await auditRelay.close();
         await audit
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the audit trail failed'));
@@ -291,6 +324,7 @@ export function createNode(options: NodeOptions): KeelNode {
     pull,
     keys,
     audit,
+    auditRelay,
     authMode,
     dataFile,
     get url() {
@@ -301,7 +335,11 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'starting';
       // The master key is checked against the key store before a single event can be written.
       await encryption?.start();
-      await transport.ensureTopics(catalog.topics.map(topicConfigOf));
+      await transport.ensureTopics([
+        ...catalog.topics.map(topicConfigOf),
+        auditTopicConfig(config.auditTopic, Math.max(1, ...catalog.topics.map((topic) => topic.replication))),
+      ]);
+      await auditRelay.start();
       await nodeStore.start();
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
@@ -311,7 +349,7 @@ export function createNode(options: NodeOptions): KeelNode {
         host: config.host,
         listenTextResolver: (address) => `HTTP API listening on ${address}`,
       });
-      url = urlOf(app, config.host);
+      url = urlOf(app, config.host, config.tlsCertFile === undefined ? 'http' : 'https');
       state = 'running';
       return url;
     },
@@ -409,9 +447,9 @@ function assertAvailableAdapters(config: KeelConfig, sources: ConfigSources | un
   storeConnection(config, sources);
 }
 
-function urlOf(app: FastifyInstance, host: string): string {
+function urlOf(app: FastifyInstance, host: string, scheme: 'http' | 'https'): string {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return `http://${shownHost}:${port}`;
+  return `${scheme}://${shownHost}:${port}`;
 }

@@ -108,7 +108,7 @@ describe('web console with authentication required', () => {
     await page.getByLabel('Outcome').selectOption('refused');
     await page.getByLabel('Kind').selectOption('action');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await eventually(() => page.url()).toMatch(/\/audit\?kind=action&outcome=refused/);
+    await eventually(async () => page.url()).toMatch(/\/audit\?kind=action&outcome=refused/);
     await eventually(() => page.locator('[data-audit-records] tbody tr').count()).toBe(1);
     expect(await page.locator('[data-audit-records] tbody tr').innerText()).toContain(
       'POST /v1/groups/:group/reset',

@@ -228,6 +228,8 @@ export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
   assertAvailableAdapters(config, options.sources);
   const authMode = authModeOf(config);
+  // Read before anything opens: a broken certificate or key setting stops the node with nothing to close.
+  const https = httpsOf(config, options.sources);
   // The node's URL once it listens (the Avro encoder names the registry by it).
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
@@ -243,7 +245,7 @@ export function createNode(options: NodeOptions): KeelNode {
   const app = createApp({
     auth,
     auditTopic: config.auditTopic,
-    ...httpsOf(config, options.sources),
+    ...https,
     ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
     ...(config.rateLimit > 0
       ? {

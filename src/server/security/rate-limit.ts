@@ -76,7 +76,7 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
     : undefined;
   app.addHook('onRequest', async (request, reply) => {
     const identity = request.identity;
-    if (identity === undefined || identity === UNAUTHENTICATED_ADMIN) return;
+    if (identity === undefined || identity.via === UNAUTHENTICATED_ADMIN.via) return;
     const waitMs = buckets.take(identity.subject);
     if (waitMs === 0) return;
     limited?.inc({ via: identity.via });

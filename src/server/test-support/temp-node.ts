@@ -50,16 +50,23 @@ export async function startTempNode(
     ...options.config,
     dataDir: dir,
   });
-  const node = createNode({
-    config,
-    catalog: options.catalog ?? exampleCatalog,
-    logger: pino({ level: 'silent' }),
-    // Every answer is checked against its schema, so the OpenAPI document is proven by every API test.
-    checkAnswers: true,
-    ...(options.liveTail ? { liveTail: options.liveTail } : {}),
-    ...(options.workflows ? { workflows: options.workflows } : {}),
-    ...(options.projections ? { projections: options.projections } : {}),
-  });
+  let node: KeelNode;
+  try {
+    node = createNode({
+      config,
+      catalog: options.catalog ?? exampleCatalog,
+      logger: pino({ level: 'silent' }),
+      // Every answer is checked against its schema, so the OpenAPI document is proven by every API test.
+      checkAnswers: true,
+      ...(options.liveTail ? { liveTail: options.liveTail } : {}),
+      ...(options.workflows ? { workflows: options.workflows } : {}),
+      ...(options.projections ? { projections: options.projections } : {}),
+    });
+  } catch (error) {
+    // A configuration the node refuses (tests of bad settings) is refused before anything opens.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   try {
     await node.start();
   } catch (error) {

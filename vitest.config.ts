@@ -42,7 +42,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'main',
-          include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'examples/**/*.spec.ts', 'console/**/*.spec.ts'],
+          include: [
+            'src/**/*.spec.ts',
+            'test/**/*.spec.ts',
+            'examples/**/*.spec.ts',
+            'domains/**/*.spec.ts',
+            'console/**/*.spec.ts',
+          ],
           exclude: [...configDefaults.exclude, ...clusterOutages],
           sequence: { groupOrder: 0 },
         },

@@ -1,10 +1,11 @@
-// Kafka compression codecs on healthcare events: the same JSON CloudEvents appended with each codec to the
-// cluster, then read back; throughput and the bytes the brokers keep, side by side in one run.
+// Compression codecs on healthcare events: the same JSON CloudEvents appended with each codec to the embedded
+// log and to the Kafka cluster, then read back; throughput and the bytes kept, side by side in one run.
 import { randomBytes } from 'node:crypto';
 import type { TopicCompression } from '../src/events/define-topic.ts';
 import { fromRecord, toRecord } from '../src/events/kafka-binding.ts';
 import { createKafkaTransport } from '../src/transport/kafka/kafka-transport.ts';
 import type { OutgoingRecord } from '../src/transport/transport.ts';
+import { embeddedCompressionBenchmarks } from './embedded-compression.bench.ts';
 import { benchBrokers } from './kafka.bench.ts';
 import { admission } from './registry.bench.ts';
 import type { BenchResult } from './stats.ts';
@@ -62,18 +63,19 @@ async function throughCodec(brokers: string[], codec: TopicCompression, records:
   }
 }
 
-/** Each codec's publish and consume rates and its stored size against uncompressed, on the cluster. */
+/** Each codec's publish and consume rates and its stored size against uncompressed, embedded then on the cluster. */
 export async function compressionBenchmarks(): Promise<BenchResult[]> {
   const brokers = await benchBrokers();
   if (brokers === undefined)
     throw new Error('compression bench needs a Kafka cluster: set KEEL_KAFKA_BROKERS');
   const records = admissionRecords();
+  const embedded = await embeddedCompressionBenchmarks(records, codecs);
   const raw = records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
   const runs = new Map<TopicCompression, Awaited<ReturnType<typeof throughCodec>>>();
   for (const codec of codecs) runs.set(codec, await throughCodec(brokers, codec, records));
   const plain = runs.get('none')!;
   const note = `${EVENTS.toLocaleString('en-US')} admission events (JSON CloudEvents, ${Math.round(raw / EVENTS)} B of data each), batches of ${BATCH}, 1 partition, replication 3`;
-  return codecs.flatMap((codec) => {
+  const kafka = codecs.flatMap((codec) => {
     const run = runs.get(codec)!;
     return [
       {
@@ -96,4 +98,5 @@ export async function compressionBenchmarks(): Promise<BenchResult[]> {
       },
     ];
   });
+  return [...embedded, ...kafka];
 }

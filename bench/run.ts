@@ -9,6 +9,7 @@ import { consoleBenchmarks } from './console.bench.ts';
 import { deliveryBenchmarks } from './delivery.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { encryptionBenchmarks } from './encryption.bench.ts';
+import { fhirIngestBenchmarks } from './fhir-ingest.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
@@ -19,6 +20,7 @@ import { handlerThroughput } from './router.bench.ts';
 import { securityBenchmarks } from './security.bench.ts';
 import type { BenchResult } from './stats.ts';
 import { sqliteStoreBenchmarks, storeBenchmarks } from './store.bench.ts';
+import { tenantReadBenchmarks } from './tenant-reads.bench.ts';
 import { workflowBenchmarks } from './workflows.bench.ts';
 
 const only = process.argv[2];
@@ -44,8 +46,10 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['encryption', () => encryptionBenchmarks()],
   ['delivery', () => deliveryBenchmarks()],
   ['security', () => securityBenchmarks()],
+  ['tenant-reads', () => tenantReadBenchmarks()],
   ['compression', () => compressionBenchmarks()],
   ['analytics', () => analyticsBenchmarks()],
+  ['fhir-ingest', () => fhirIngestBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -382,29 +382,17 @@ async function formatStorage(ids) {
   const cid = clusterId();
   const todo = ids.filter((id) => !fs.existsSync(path.join(nodeFiles(id).data, 'meta.properties')));
   await Promise.all(
-    todo.map(
-      (id) =>
-        new Promise((resolve, reject) => {
-          const args = kafkaJavaArgs(
-            'kafka.tools.StorageTool',
-            ['format', '-t', cid, '-c', nodeFiles(id).config, '--ignore-formatted'],
-            ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'],
-          );
-          const child = spawn(javaBin(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-          let out = '';
-          child.stdout.on('data', (d) => {
-            out += d;
-          });
-          child.stderr.on('data', (d) => {
-            out += d;
-          });
-          child.on('error', reject);
-          child.on('exit', (code) =>
-            code === 0
-              ? resolve()
-              : reject(new Error(`kafka: formatting node ${id} storage failed (exit ${code}):\n${out}`)),
-          );
-        }),
+    todo.map((id) =>
+      runTool('kafka.tools.StorageTool', [
+        'format',
+        '-t',
+        cid,
+        '-c',
+        nodeFiles(id).config,
+        '--ignore-formatted',
+      ]).catch((error) => {
+        throw new Error(`kafka: formatting node ${id} storage failed: ${error.message}`);
+      }),
     ),
   );
 }

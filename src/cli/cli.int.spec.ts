@@ -153,11 +153,12 @@ describe('keel start', () => {
     );
     const node = spawnCli(['start'], { cwd: dir });
     try {
-      const line = await node.waitForLine(/^keel /);
+      // The default catalog (the healthcare pack) makes ten topics and registers 33 schemas on a first start.
+      const line = await node.waitForLine(/^keel /, 60_000);
       expect(node.stdout().startsWith(line)).toBe(true);
       expect(line).toMatch(
         new RegExp(
-          `^keel listening on http://127\\.0\\.0\\.1:[1-9]\\d* \\(transport embedded, data ${join(dir, 'node-data', 'keel.db').replaceAll('.', '\\.')}, catalog .*examples/catalog\\.ts\\)$`,
+          `^keel listening on http://127\\.0\\.0\\.1:[1-9]\\d* \\(transport embedded, data ${join(dir, 'node-data', 'keel.db').replaceAll('.', '\\.')}, catalog .*domains/healthcare/catalog\\.ts\\)$`,
         ),
       );
       expect(existsSync(join(dir, 'node-data', 'keel.db'))).toBe(true);
@@ -170,7 +171,7 @@ describe('keel start', () => {
     const logs = result.stdout.split('\n').slice(1).filter(Boolean);
     expect(logs.length).toBeGreaterThan(0);
     for (const log of logs) expect(() => JSON.parse(log)).not.toThrow();
-  });
+  }, 90_000);
 
   it('exits 1 with one line when the port is taken', async () => {
     const blocker: Server = createServer();
@@ -178,7 +179,9 @@ describe('keel start', () => {
     const address = blocker.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
-      const result = await runCli(['start', '--port', String(port), '--data-dir', join(dir, 'data')]);
+      const result = await runCli(['start', '--port', String(port), '--data-dir', join(dir, 'data')], {
+        timeoutMs: 60_000,
+      });
       expect(result.status).toBe(1);
       expect(result.stderr.trimEnd()).toMatch(/^keel: cannot start: .*EADDRINUSE/);
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -186,11 +189,11 @@ describe('keel start', () => {
     } finally {
       blocker.close();
     }
-  });
+  }, 90_000);
 });
 
 describe('keel catalog', () => {
-  it('prints the event types and topics of the example catalog', async () => {
+  it('prints the event types and topics of the default catalog (the healthcare pack)', async () => {
     const result = await runCli(['catalog']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/healthcare\.patient\.created\s+1\s+healthcare\.patients\.events/);

@@ -7,6 +7,7 @@ const MAX_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const rateRule = 'expected requests per second between 0 (off) and 1000000';
 const burstRule = 'expected a number of requests between 1 and 1000000';
 const retentionRule = `expected milliseconds between 0 (off) and ${MAX_RETENTION_MS} (30 days)`;
+const sweepRule = `expected milliseconds between 100 and ${MAX_RETENTION_MS} (30 days)`;
 
 /** Log levels pino accepts, quietest last. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -83,6 +84,26 @@ export const configSchema = z.strictObject({
     .min(1, { error: sizeRule })
     .max(64 * 1024 * 1024, { error: sizeRule })
     .default(1024 * 1024),
+  /**
+   * Event data larger than this many bytes goes to the blob folder and the record carries a claim-check
+   * reference (`KEEL_CLAIM_CHECK_BYTES`); unset: no claim check, and events over `maxEventBytes` are refused.
+   */
+  claimCheckBytes: z
+    .int({ error: sizeRule })
+    .min(1, { error: sizeRule })
+    .max(64 * 1024 * 1024, { error: sizeRule })
+    .optional(),
+  /** Folder of claim-checked payloads, a subfolder per topic (`KEEL_BLOB_DIR`); default `<dataDir>/blobs`. */
+  blobDir: z
+    .string({ error: 'expected a folder path' })
+    .min(1, { error: 'expected a folder path' })
+    .optional(),
+  /** Milliseconds between sweeps removing blobs older than their topic's retention (`KEEL_BLOB_SWEEP_INTERVAL_MS`). */
+  blobSweepIntervalMs: z
+    .int({ error: sweepRule })
+    .min(100, { error: sweepRule })
+    .max(MAX_RETENTION_MS, { error: sweepRule })
+    .default(60_000),
   /** Accept events of types not in the catalog onto the topic `keel.untyped` (`KEEL_ALLOW_UNTYPED`). */
   allowUntyped: z.boolean({ error: 'expected true or false' }).default(false),
   /** Pino log level (`KEEL_LOG_LEVEL`). */
@@ -111,8 +132,8 @@ export const configSchema = z.strictObject({
     .min(1, { error: 'expected a file path' })
     .optional(),
   /**
-   * Whether the node's HTTP reads show sensitive fields in plain (`KEEL_PHI_READ`); otherwise `[masked]`.
-   * One switch for the whole node until identities carry a read-PHI permission.
+   * With authentication off, whether the anonymous identity reads sensitive fields in plain (`KEEL_PHI_READ`);
+   * otherwise `[masked]`. With authentication required, each identity's read-PHI permission decides.
    */
   phiRead: z.boolean({ error: 'expected true or false' }).default(false),
   /**
@@ -166,6 +187,10 @@ export const configSchema = z.strictObject({
     .min(1, { error: burstRule })
     .max(1_000_000, { error: burstRule })
     .default(1000),
+  /** Dotted path of the claim listing topic patterns (`KEEL_OIDC_TOPICS_CLAIM`); unset: every topic. */
+  oidcTopicsClaim: z.string().min(1).optional(),
+  /** Dotted path of the claim listing event-type patterns (`KEEL_OIDC_TYPES_CLAIM`); unset: every type. */
+  oidcTypesClaim: z.string().min(1).optional(),
 });
 
 /** A validated configuration, every default applied. */
@@ -197,6 +222,9 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   postgresSchema: { env: 'KEEL_POSTGRES_SCHEMA', kind: 'string' },
   catalog: { env: 'KEEL_CATALOG', flag: '--catalog', kind: 'string' },
   maxEventBytes: { env: 'KEEL_MAX_EVENT_BYTES', kind: 'integer' },
+  claimCheckBytes: { env: 'KEEL_CLAIM_CHECK_BYTES', kind: 'integer' },
+  blobDir: { env: 'KEEL_BLOB_DIR', kind: 'string' },
+  blobSweepIntervalMs: { env: 'KEEL_BLOB_SWEEP_INTERVAL_MS', kind: 'integer' },
   allowUntyped: { env: 'KEEL_ALLOW_UNTYPED', kind: 'boolean' },
   logLevel: { env: 'KEEL_LOG_LEVEL', flag: '--log-level', kind: 'string' },
   sync: { env: 'KEEL_SYNC', kind: 'string' },
@@ -219,6 +247,8 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   corsOrigins: { env: 'KEEL_CORS_ORIGINS', kind: 'list' },
   rateLimit: { env: 'KEEL_RATE_LIMIT', kind: 'integer' },
   rateLimitBurst: { env: 'KEEL_RATE_LIMIT_BURST', kind: 'integer' },
+  oidcTopicsClaim: { env: 'KEEL_OIDC_TOPICS_CLAIM', kind: 'string' },
+  oidcTypesClaim: { env: 'KEEL_OIDC_TYPES_CLAIM', kind: 'string' },
 };
 
 /** Environment variable naming the configuration file (the `--config` flag wins over it). */

@@ -5,8 +5,20 @@ import { ConfigError } from './config-error.ts';
 import { displayPath } from './load-config.ts';
 
 /**
- * The example catalog `keel start` loads when none is configured: `examples/catalog.ts` beside the
- * sources, or its build `dist/examples/catalog.js` beside the built `dist/src` (the build mirrors the tree).
+ * The catalog `keel start` loads when none is configured: the healthcare domain pack,
+ * `domains/healthcare/catalog.ts` beside the sources, or its build `dist/domains/healthcare/catalog.js` beside
+ * the built `dist/src` (the build mirrors the tree).
+ */
+export const DEFAULT_CATALOG_PATH = fileURLToPath(
+  new URL(
+    `../../domains/healthcare/catalog${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+    import.meta.url,
+  ),
+);
+
+/**
+ * The two-event example catalog, `examples/catalog.ts` (or its build): the smallest catalog module of one's
+ * own, to start from or to load with `KEEL_CATALOG`.
  */
 export const EXAMPLE_CATALOG_PATH = fileURLToPath(
   new URL(`../../examples/catalog${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
@@ -25,7 +37,7 @@ export const UNTYPED_TOPIC: TopicDefinition = defineTopic({
 
 /** What loading the catalog needs from the configuration. */
 export interface LoadCatalogOptions {
-  /** Absolute path of the module exporting the catalog; undefined loads the example catalog. */
+  /** Absolute path of the module exporting the catalog; undefined loads the healthcare pack. */
   path?: string | undefined;
   /** Add the `keel.untyped` topic so unknown types are accepted (unless the catalog has its own untyped topic). */
   allowUntyped?: boolean;
@@ -48,7 +60,7 @@ export interface LoadedCatalog {
 
 /** Imports the catalog module (its default export or the named export `catalog`); throws ConfigError naming the setting. */
 export async function loadCatalog(options: LoadCatalogOptions = {}): Promise<LoadedCatalog> {
-  const path = options.path ?? EXAMPLE_CATALOG_PATH;
+  const path = options.path ?? DEFAULT_CATALOG_PATH;
   const key = options.key ?? 'KEEL_CATALOG';
   const label = displayPath(path, options.cwd);
   let module: Record<string, unknown>;

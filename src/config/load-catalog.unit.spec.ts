@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.ts';
-import { EXAMPLE_CATALOG_PATH, loadCatalog } from './load-catalog.ts';
+import { DEFAULT_CATALOG_PATH, EXAMPLE_CATALOG_PATH, loadCatalog } from './load-catalog.ts';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CATALOG_MODULE = JSON.stringify(fileURLToPath(new URL('../events/catalog.ts', import.meta.url)));
@@ -18,19 +18,20 @@ afterEach(() => {
 });
 
 describe('loadCatalog', () => {
-  it('loads the example catalog by default, named relative to the working directory', async () => {
+  it('loads the healthcare pack by default, named relative to the working directory', async () => {
     const { catalog, path, label } = await loadCatalog({ cwd: PACKAGE_ROOT });
-    expect(path).toBe(join(PACKAGE_ROOT, 'examples', 'catalog.ts'));
-    expect(path).toBe(EXAMPLE_CATALOG_PATH);
-    expect(label).toBe('examples/catalog.ts');
+    expect(path).toBe(join(PACKAGE_ROOT, 'domains', 'healthcare', 'catalog.ts'));
+    expect(path).toBe(DEFAULT_CATALOG_PATH);
+    expect(label).toBe('domains/healthcare/catalog.ts');
     expect(catalog.route('healthcare.patient.created').topic.name).toBe('healthcare.patients.events');
+    expect(catalog.route('healthcare.claim.denied').topic.name).toBe('healthcare.rcm.events');
     expect(() => catalog.route('acme.unknown')).toThrow(
       expect.objectContaining({ code: 'KEEL_UNKNOWN_EVENT_TYPE' }),
     );
   });
 
   it('adds the keel.untyped topic when untyped events are allowed, keeping known types where they were', async () => {
-    const { catalog } = await loadCatalog({ allowUntyped: true });
+    const { catalog } = await loadCatalog({ path: EXAMPLE_CATALOG_PATH, allowUntyped: true });
     expect(catalog.route('acme.unknown').topic.name).toBe('keel.untyped');
     expect(catalog.route('healthcare.patient.created').topic.name).toBe('healthcare.patients.events');
     expect(catalog.topics.map((topic) => topic.name)).toEqual(['healthcare.patients.events', 'keel.untyped']);

@@ -131,6 +131,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     ...parsed.data,
     dataDir: resolve(base('dataDir'), parsed.data.dataDir),
     catalog: parsed.data.catalog === undefined ? undefined : resolve(base('catalog'), parsed.data.catalog),
+    blobDir: parsed.data.blobDir === undefined ? undefined : resolve(base('blobDir'), parsed.data.blobDir),
     phiMasterKeyFile:
       parsed.data.phiMasterKeyFile === undefined
         ? undefined

@@ -7,6 +7,16 @@ export { createEvent, validateEventData } from './create-event.ts';
 export { dataschemaFor, parseDataschema, versionOf } from './data-schema.ts';
 export type { AvroSchemaJson, EventData, EventDefinition, EventSpec, Upcaster } from './define-event.ts';
 export { defineEvent } from './define-event.ts';
+export type {
+  IngestAnswer,
+  IngestFailure,
+  IngestInput,
+  IngestorDefinition,
+  IngestorSpec,
+  IngestReceipt,
+  IngestResult,
+} from './define-ingestor.ts';
+export { defineIngestor } from './define-ingestor.ts';
 export type { TopicCompression, TopicDefinition, TopicSerialization, TopicSpec } from './define-topic.ts';
 export { defineTopic } from './define-topic.ts';
 export type { CloudEventParseResult } from './envelope.ts';

@@ -7,6 +7,7 @@ import type { Publisher } from '../bus/publisher-port.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
 import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
+import type { IngestorDefinition } from '../events/define-ingestor.ts';
 import type { KeelMetrics } from '../observability/metrics.ts';
 import type { FieldEncryption } from '../security/encryption/field-encryption.ts';
 import type { ApiKeyStore } from '../security/identity/api-key-store.ts';
@@ -31,6 +32,7 @@ import { registerErasureRoute } from './routes/erasure.ts';
 import { registerEventsRoute } from './routes/events.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerIngestRoute } from './routes/ingest.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
@@ -47,6 +49,7 @@ import { type AuthSettings, registerAuthentication } from './security/auth-hook.
 import { type RateLimitOptions, registerRateLimit } from './security/rate-limit.ts';
 import { inlineScriptsOf, registerSecurityHeaders } from './security/security-headers.ts';
 import type { NodeStore } from './store/open-node-store.ts';
+import { requestStoreOf } from './store/request-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
 
 /** What the HTTP API is built from. */
@@ -94,6 +97,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Token bucket per identity; absent: no rate limit. */
   rateLimit?: RateLimitOptions;
+  /** Formats taken at `POST /v1/ingest/<name>`; none: the route answers 404 for every name. */
+  ingestors?: readonly IngestorDefinition[];
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -191,6 +196,12 @@ export function createApp(options: AppOptions): FastifyInstance {
     catalog: options.catalog,
     idempotent: options.idempotent,
   });
+  registerIngestRoute(app, {
+    publisher: options.publisher,
+    catalog: options.catalog,
+    idempotent: options.idempotent,
+    ingestors: options.ingestors ?? [],
+  });
   registerHealthRoutes(app, {
     transport: options.transport,
     probeTopic: options.catalog.topics[0]?.name,
@@ -262,7 +273,8 @@ function registerNodeStoreRoutes(
   options: AppOptions & { jobs: JobRegistry },
 ): void {
   const { store } = nodeStore;
-  registerStoreRoutes(api, store);
+  const storeOf = requestStoreOf(nodeStore);
+  registerStoreRoutes(api, storeOf);
   registerStoreJobRoutes(api, {
     store,
     jobs: options.jobs,
@@ -272,7 +284,7 @@ function registerNodeStoreRoutes(
     publisher: options.publisher,
   });
   registerTraceRoutes(api, {
-    store,
+    storeOf,
     transport: options.transport,
     groupAdmin: options.groupAdmin,
     topics: options.catalog.topics.map((topic) => topic.name),

@@ -1,15 +1,20 @@
 import { ConfigError } from '../config/config-error.ts';
+import type { IngestorDefinition } from '../events/define-ingestor.ts';
 import type { ProjectionDefinition } from '../store/projections/projection.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 
-/** The workflows and projections a catalog module gives the node besides its catalog. */
+/** The workflows, projections and ingestors a catalog module gives the node besides its catalog. */
 export interface NodeDefinitions {
   workflows: WorkflowDefinition[];
   projections: ProjectionDefinition[];
+  ingestors: IngestorDefinition[];
 }
 
 const isWorkflow = (value: unknown): value is WorkflowDefinition =>
   typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'workflow';
+
+const isIngestor = (value: unknown): value is IngestorDefinition =>
+  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'ingestor';
 
 const isProjection = (value: unknown): value is ProjectionDefinition =>
   typeof value === 'object' &&
@@ -19,8 +24,8 @@ const isProjection = (value: unknown): value is ProjectionDefinition =>
   typeof (value as { createTable?: unknown }).createTable === 'function';
 
 /**
- * The optional `workflows` (made with defineWorkflow) and `projections` (defineProjection) exports of the
- * catalog module; throws ConfigError naming the setting and the export when one is not such an array.
+ * The optional `workflows` (made with defineWorkflow), `projections` (defineProjection) and `ingestors`
+ * (defineIngestor) exports of the catalog module; throws ConfigError naming the setting and the export when one is not such an array.
  */
 export function nodeDefinitionsOf(
   exports: Readonly<Record<string, unknown>>,
@@ -40,5 +45,6 @@ export function nodeDefinitionsOf(
   return {
     workflows: pick('workflows', isWorkflow, 'defineWorkflow'),
     projections: pick('projections', isProjection, 'defineProjection'),
+    ingestors: pick('ingestors', isIngestor, 'defineIngestor'),
   };
 }

@@ -11,6 +11,7 @@ import { storeConnection } from '../config/store-connection.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
 import type { PullGroups } from '../delivery/pull/pull-groups.ts';
 import type { Catalog } from '../events/catalog.ts';
+import type { IngestorDefinition } from '../events/define-ingestor.ts';
 import type { TopicDefinition } from '../events/define-topic.ts';
 import { createMetrics, type KeelMetrics } from '../observability/metrics.ts';
 import { registerCatalogSchemas } from '../registry/catalog-schemas.ts';
@@ -37,6 +38,7 @@ import { createKafkaGroupAdmin } from '../transport/kafka/kafka-group-admin.ts';
 import type { TopicConfig, Transport } from '../transport/transport.ts';
 import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 import { createApp } from './app.ts';
+import { type NodeClaimCheck, openNodeClaimCheck } from './blobs/node-claim-check.ts';
 import { openNodeDelivery } from './delivery/open-node-delivery.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { openNodeIdempotency } from './idempotency/open-idempotency.ts';
@@ -81,6 +83,8 @@ export interface NodeOptions {
   workflows?: readonly WorkflowDefinition[];
   /** Projection definitions the API may rebuild (the catalog module's `projections` export). */
   projections?: readonly ProjectionDefinition[];
+  /** Formats taken at `POST /v1/ingest/<name>` (the catalog module's `ingestors` export). */
+  ingestors?: readonly IngestorDefinition[];
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -112,6 +116,8 @@ export interface KeelNode {
   readonly audit: AuditLog;
   /** Forwards the audit trail to the `keel.audit` topic. */
   readonly auditRelay: AuditRelay;
+  /** Large data through the blob folder (`KEEL_CLAIM_CHECK_BYTES`); undefined when not configured. */
+  readonly claimCheck: NodeClaimCheck | undefined;
   /** Whether requests must authenticate (`KEEL_AUTH`). */
   readonly authMode: 'required' | 'off';
   /** Absolute path of the node's SQLite file: the embedded log, and the idempotency table on either transport. */
@@ -151,6 +157,12 @@ function openNodeParts(
   const audit = relayedAuditLog(auditTable, auditRelay);
   const auth = { ...authSettings(config, authMode, keys, metrics), audit, auditTopic: config.auditTopic };
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
+  const claimCheck = openNodeClaimCheck({
+    config,
+    catalog,
+    registry: metrics.registry,
+    logger: logger.child({ component: 'claim-check' }),
+  });
   const publisher = createPublisher({
     transport,
     catalog,
@@ -158,7 +170,7 @@ function openNodeParts(
     metrics,
     logger: logger.child({ component: 'publisher' }),
     maxEventBytes: config.maxEventBytes,
-    ...rewriters(encryption, catalog, () => ({ registry: nodeStore.registry, url: nodeUrl() })),
+    ...rewriters(encryption, catalog, () => ({ registry: nodeStore.registry, url: nodeUrl() }), claimCheck),
   });
 
   const nodeStore = openNodeStore({
@@ -204,6 +216,7 @@ function openNodeParts(
   });
   return {
     encryption,
+    claimCheck,
     dataFile,
     transport,
     groupAdmin,
@@ -233,7 +246,7 @@ export function createNode(options: NodeOptions): KeelNode {
   // The node's URL once it listens (the Avro encoder names the registry by it).
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
-  const { keys, audit, auditRelay, auth } = parts;
+  const { keys, audit, auditRelay, auth, claimCheck } = parts;
   const { pushAndPull } = parts;
   const { delivery, pull } = pushAndPull;
 
@@ -266,6 +279,7 @@ export function createNode(options: NodeOptions): KeelNode {
     pull,
     ...(idempotency ? { idempotent: idempotency.publish } : {}),
     checkAnswers: options.checkAnswers ?? false,
+    ingestors: options.ingestors ?? [],
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     exportEnabled: config.exportEnabled,
     publisher,
@@ -289,6 +303,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await app.close();
         await jobs.close();
       } finally {
+        claimCheck?.close();
         await pushAndPull.close();
         await nodeStore
           .close()
@@ -327,6 +342,7 @@ export function createNode(options: NodeOptions): KeelNode {
     keys,
     audit,
     auditRelay,
+    claimCheck,
     authMode,
     dataFile,
     get url() {
@@ -346,6 +362,7 @@ export function createNode(options: NodeOptions): KeelNode {
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
       await delivery.start();
+      claimCheck?.start();
       await app.listen({
         port: config.port,
         host: config.host,
@@ -383,9 +400,16 @@ function authSettings(
         rolesClaim: config.oidcRolesClaim,
         tenantsClaim: config.oidcTenantsClaim,
         ...(config.oidcAllTenants ? { allTenantsValue: config.oidcAllTenants } : {}),
+        ...(config.oidcTopicsClaim ? { topicsClaim: config.oidcTopicsClaim } : {}),
+        ...(config.oidcTypesClaim ? { typesClaim: config.oidcTypesClaim } : {}),
       })
     : undefined;
-  return { mode, authenticator: createAuthenticator({ keys, oidc }), registry: metrics.registry };
+  return {
+    mode,
+    authenticator: createAuthenticator({ keys, oidc }),
+    registry: metrics.registry,
+    anonymousReadsPhi: config.phiRead,
+  };
 }
 
 /** The transport's configuration of a catalog topic. */
@@ -403,28 +427,45 @@ function topicConfigOf(topic: TopicDefinition): TopicConfig {
 }
 
 /**
- * The publisher's `sealer` (field encryption) and `encoder` (when the catalog declares an Avro event type).
- * The encoder is made on first use: the registry opens with the store, after the publisher, and nothing is
- * published before the node starts.
+ * The publisher's `sealer` (field encryption) and `encoder`: Avro (when the catalog declares an Avro event
+ * type), then the claim check (when configured), so a large Avro payload goes to the blob folder encoded.
+ * The Avro encoder is made on first use: the registry opens with the store, after the publisher, and nothing
+ * is published before the node starts.
  */
 function rewriters(
   encryption: FieldEncryption | undefined,
   catalog: Catalog,
   opened: () => { registry: SchemaRegistry; url: string | undefined },
+  claimCheck: NodeClaimCheck | undefined,
 ): { sealer?: EventSealer; encoder?: EventSealer } {
   const sealing = encryption === undefined ? {} : { sealer: encryption.seal };
-  if (!catalog.events.some((definition) => definition.avro !== undefined)) return sealing;
+  const avro = avroEncoder(catalog, opened);
+  const steps = [avro, claimCheck?.encoder].filter((step): step is EventSealer => step !== undefined);
+  if (steps.length === 0) return sealing;
+  return {
+    ...sealing,
+    encoder: async (events) => {
+      let encoded = [...events];
+      for (const step of steps) encoded = await step(encoded);
+      return encoded;
+    },
+  };
+}
+
+/** The Avro encoder made on first use, or undefined when no event type of the catalog declares Avro. */
+function avroEncoder(
+  catalog: Catalog,
+  opened: () => { registry: SchemaRegistry; url: string | undefined },
+): EventSealer | undefined {
+  if (!catalog.events.some((definition) => definition.avro !== undefined)) return undefined;
   let encoder: EventSealer | undefined;
   const registryUrl = () => {
     const { url } = opened();
     return url === undefined ? undefined : `${url}/registry`;
   };
-  return {
-    ...sealing,
-    encoder: (events) => {
-      encoder ??= createAvroEncoder({ registry: opened().registry, catalog, registryUrl });
-      return encoder(events);
-    },
+  return (events) => {
+    encoder ??= createAvroEncoder({ registry: opened().registry, catalog, registryUrl });
+    return encoder(events);
   };
 }
 

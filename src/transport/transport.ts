@@ -41,8 +41,8 @@ export interface TopicConfig {
   minInsyncReplicas?: number;
   /**
    * How the topic's records are stored compressed (Kafka `compression.type`: the brokers recompress batches
-   * a producer wrote with another codec); undefined keeps what each producer sends. Ignored by the embedded
-   * transport.
+   * a producer wrote with another codec; embedded: each record's value on its own); undefined keeps what
+   * each producer sends (embedded: the transport's `compression`).
    */
   compression?: TopicCompression;
 }
@@ -154,7 +154,7 @@ export interface ValueCondition {
 
 /** What `readMatching` looks for in one partition. */
 export interface MatchingReadRequest {
-  /** Conditions on the value; records whose value is not JSON are returned as they are. */
+  /** Conditions on the value; records whose value is not JSON (or is stored compressed) are returned as they are. */
   conditions: readonly ValueCondition[];
   /** Only records carrying this header are held to the conditions; the others are returned as they are. */
   whenHeader?: string;

@@ -18,9 +18,10 @@ describe('keel start as a real process', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keel-e2e-'));
     node = spawnCli(['start'], { env: { KEEL_PORT: '0', KEEL_DATA_DIR: dir, KEEL_SYNC: 'normal' } });
-    firstLine = await node.waitForLine(/./);
+    // The default catalog (the healthcare pack) makes ten topics and registers 33 schemas on a first start.
+    firstLine = await node.waitForLine(/./, 60_000);
     baseUrl = /^keel listening on (http:\/\/\S+) /.exec(firstLine)?.[1] ?? '';
-  });
+  }, 90_000);
 
   afterAll(async () => {
     if (node.child.exitCode === null) node.child.kill('SIGKILL');
@@ -30,7 +31,7 @@ describe('keel start as a real process', () => {
   it('prints where it listens (the real port) and its data file as the first line', () => {
     expect(node.stdout().startsWith(`${firstLine}\n`)).toBe(true);
     expect(firstLine).toBe(
-      `keel listening on ${baseUrl} (transport embedded, data ${join(dir, 'keel.db')}, catalog examples/catalog.ts)`,
+      `keel listening on ${baseUrl} (transport embedded, data ${join(dir, 'keel.db')}, catalog domains/healthcare/catalog.ts)`,
     );
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
   });

@@ -781,6 +781,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ingest/{ingestor}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest a message of an outside format (e.g. `fhir`: a FHIR R4 Bundle or resource) as events
+         * @description The catalog module's `ingestors` say which formats the node takes. The named ingestor reads the body into events, published all or nothing, and answers in its own format: `fhir` answers a `transaction-response` or `batch-response` Bundle, or an `OperationOutcome` (refusals name the entry and the element). Events of a resource are keyed by resource type, id and `meta.versionId`: a repeated bundle publishes nothing new (within the idempotency window).
+         */
+        post: operations["ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -4654,6 +4674,67 @@ export interface operations {
             };
             /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ingest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ingestor, e.g. `fhir` */
+                ingestor: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": {
+                    [key: string]: unknown;
+                };
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Ingest a message of an outside format (e.g. `fhir`: a FHIR R4 Bundle or resource) as events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,13 +11,20 @@ export function createSlots(limit: number): Slots {
   let held = 0;
   const waiters: Array<() => void> = [];
   return {
-    async acquire() {
-      while (held >= limit) await new Promise<void>((resolve) => waiters.push(resolve));
-      held++;
+    acquire() {
+      // Nobody may pass a waiter: a free slot with waiters queued is already promised to the first of them.
+      if (held < limit && waiters.length === 0) {
+        held++;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiters.push(resolve));
     },
     release() {
-      held--;
-      waiters.shift()?.();
+      // A released slot goes straight to the first waiter (still held), so a caller arriving in between
+      // cannot take it first.
+      const next = waiters.shift();
+      if (next === undefined) held--;
+      else next();
     },
   };
 }

@@ -1,30 +1,61 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-/** Where claim-checked payloads are kept: a folder by default; an S3-compatible store implements the same four calls. */
+/**
+ * Where claim-checked payloads are kept: a folder by default; an S3-compatible store implements the same four
+ * calls. A key is a name (`a-z`, `0-9`, `-`), optionally under its topic: `<topic>/<name>`, so blobs expire
+ * with their topic's retention.
+ */
 export interface BlobStore {
   /** Stores `bytes` under `key` (overwriting is allowed: keys are content digests). */
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes under `key`, or undefined when there are none. */
   get(key: string): Promise<Uint8Array | undefined>;
-  /** Every key with the time it was stored (milliseconds since the epoch). */
-  list(): Promise<{ key: string; storedAt: number }[]>;
+  /** Every key (only those under `topic/` when given) with the time it was stored (milliseconds since the epoch). */
+  list(topic?: string): Promise<{ key: string; storedAt: number }[]>;
   /** Removes `key`; nothing happens when it is already gone. */
   delete(key: string): Promise<void>;
 }
 
-const KEY_PATTERN = /^[a-z0-9-]{1,128}$/;
+const NAME_PATTERN = /^[a-z0-9-]{1,128}$/;
+/** A Kafka-legal topic name other than `.` and `..`, so it is safe as a folder name. */
+const TOPIC_PATTERN = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;
 
-/** A blob store in a folder: one file per key (keys are lower-case letters, digits and '-'). */
+/** Whether `key` is a blob key: `<name>` or `<topic>/<name>`. */
+export function isBlobKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash === -1) return NAME_PATTERN.test(key);
+  return TOPIC_PATTERN.test(key.slice(0, slash)) && NAME_PATTERN.test(key.slice(slash + 1));
+}
+
+/** Names of the blob files in one folder with when each was stored; none when the folder does not exist. */
+async function listFolder(folder: string, prefix: string): Promise<{ key: string; storedAt: number }[]> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const keys = names.filter((name) => NAME_PATTERN.test(name));
+  return Promise.all(
+    keys.map(async (name) => ({ key: prefix + name, storedAt: (await stat(join(folder, name))).mtimeMs })),
+  );
+}
+
+/** A blob store in a folder: one file per key, a subfolder per topic (`<folder>/<topic>/<name>`). */
 export function createFolderBlobStore(folder: string): BlobStore {
   const path = (key: string) => {
-    if (!KEY_PATTERN.test(key)) throw new TypeError(`blob key "${key}" must be 1-128 of a-z, 0-9 and '-'`);
-    return join(folder, key);
+    if (!isBlobKey(key)) {
+      throw new TypeError(`blob key "${key}" must be 1-128 of a-z, 0-9 and '-', optionally after "<topic>/"`);
+    }
+    return join(folder, ...key.split('/'));
   };
   return {
     async put(key, bytes) {
-      await mkdir(folder, { recursive: true });
-      await writeFile(path(key), bytes);
+      const file = path(key);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, bytes);
     },
     async get(key) {
       try {
@@ -34,18 +65,10 @@ export function createFolderBlobStore(folder: string): BlobStore {
         throw error;
       }
     },
-    async list() {
-      let names: string[];
-      try {
-        names = await readdir(folder);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      const keys = names.filter((name) => KEY_PATTERN.test(name));
-      return Promise.all(
-        keys.map(async (key) => ({ key, storedAt: (await stat(join(folder, key))).mtimeMs })),
-      );
+    async list(topic) {
+      if (topic === undefined) return listFolder(folder, '');
+      if (!TOPIC_PATTERN.test(topic)) throw new TypeError(`blob topic "${topic}" is not a topic name`);
+      return listFolder(join(folder, topic), `${topic}/`);
     },
     async delete(key) {
       await rm(path(key), { force: true });

@@ -2,14 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Middleware } from '../../bus/middleware/middleware.ts';
 import type { CloudEvent } from '../../events/cloud-event.ts';
 import { ValidationError } from '../../events/errors.ts';
-import type { BlobStore } from './blob-store.ts';
+import { type BlobStore, isBlobKey } from './blob-store.ts';
 
 /** The media type of an event whose data is a claim-check reference. */
 export const CLAIM_CHECK_CONTENT_TYPE = 'application/vnd.keel.claim-check+json';
 
 /** What a claim-checked event carries instead of its data. */
 export interface ClaimCheckReference {
-  /** The blob's key in the store. */
+  /** The blob's key in the store (`<topic>/<name>` when the encoder knows the event's topic). */
   blob: string;
   /** SHA-256 of the payload, hex. */
   sha256: string;
@@ -24,6 +24,8 @@ export interface ClaimCheckOptions {
   store: BlobStore;
   /** Payloads (data serialized) over this many bytes go to the store; default 512 KiB. */
   thresholdBytes?: number;
+  /** The topic an event goes to: its blob is kept under it, to expire with the topic's retention. */
+  topicOf?: (event: CloudEvent) => string | undefined;
 }
 
 const DEFAULT_THRESHOLD_BYTES = 512 * 1024;
@@ -47,7 +49,9 @@ export function createClaimCheckEncoder(
     const payload = payloadOf(event);
     if (payload.byteLength <= threshold) return event;
     const sha256 = createHash('sha256').update(payload).digest('hex');
-    const blob = `${sha256.slice(0, 32)}-${randomUUID()}`;
+    const topic = options.topicOf?.(event);
+    const name = `${sha256.slice(0, 32)}-${randomUUID()}`;
+    const blob = topic === undefined ? name : `${topic}/${name}`;
     await options.store.put(blob, payload);
     const reference: ClaimCheckReference = {
       blob,
@@ -70,7 +74,7 @@ function isReference(value: unknown): value is ClaimCheckReference {
     typeof r === 'object' &&
     r !== null &&
     typeof r.blob === 'string' &&
-    /^[a-z0-9-]{1,128}$/.test(r.blob) &&
+    isBlobKey(r.blob) &&
     typeof r.sha256 === 'string' &&
     /^[0-9a-f]{64}$/.test(r.sha256) &&
     Number.isInteger(r.size) &&
@@ -123,13 +127,17 @@ export function claimCheckData(store: BlobStore): Middleware {
   };
 }
 
-/** Removes the blobs stored longer ago than `retentionMs` (the topic's retention); returns the keys removed. */
+/**
+ * Removes the blobs stored longer ago than `retentionMs` (the topic's retention), only those kept under
+ * `topic` when given; returns the keys removed.
+ */
 export async function expireBlobs(
   store: BlobStore,
   retentionMs: number,
   now = Date.now(),
+  topic?: string,
 ): Promise<string[]> {
-  const expired = (await store.list()).filter((blob) => now - blob.storedAt > retentionMs);
+  const expired = (await store.list(topic)).filter((blob) => now - blob.storedAt > retentionMs);
   for (const blob of expired) await store.delete(blob.key);
   return expired.map((blob) => blob.key);
 }

@@ -41,6 +41,15 @@ export const UNAUTHENTICATED_ADMIN: Identity = Object.freeze({
   types: Object.freeze([ANY]),
 });
 
+/**
+ * The anonymous identity of a node without authentication that does not show PHI in plain
+ * (`KEEL_PHI_READ` unset): everything UNAUTHENTICATED_ADMIN may do but read protected health information.
+ */
+export const UNAUTHENTICATED_ADMIN_MASKED: Identity = Object.freeze({
+  ...UNAUTHENTICATED_ADMIN,
+  roles: Object.freeze(['admin'] as Role[]),
+});
+
 /** True when `value` names a role. */
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);

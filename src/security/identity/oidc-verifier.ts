@@ -18,6 +18,13 @@ export const oidcOptionsSchema = z.strictObject({
   tenantsClaim: z.string().min(1).default('tenants'),
   /** A tenant claim value that means every tenant (e.g. for platform operators); none by default. */
   allTenantsValue: z.string().min(1).optional(),
+  /**
+   * Dotted path of the claim listing the topic patterns the token may use (`orders.*`). Unset: every topic;
+   * set, a token without the claim may use no topic.
+   */
+  topicsClaim: z.string().min(1).optional(),
+  /** Dotted path of the claim listing the event-type patterns it may use; unset and absent as `topicsClaim`. */
+  typesClaim: z.string().min(1).optional(),
   /** Seconds of clock difference tolerated on `exp` and `nbf`. */
   clockToleranceSeconds: z.int().min(0).max(300).default(30),
 });
@@ -65,8 +72,8 @@ export function createOidcVerifier(options: OidcOptions): OidcVerifier {
         roles: stringsAt(payload, parsed.rolesClaim).filter(isRole) as Role[],
         tenants:
           parsed.allTenantsValue !== undefined && tenants.includes(parsed.allTenantsValue) ? [ANY] : tenants,
-        topics: [ANY],
-        types: [ANY],
+        topics: parsed.topicsClaim === undefined ? [ANY] : stringsAt(payload, parsed.topicsClaim),
+        types: parsed.typesClaim === undefined ? [ANY] : stringsAt(payload, parsed.typesClaim),
       };
     },
   };

@@ -47,8 +47,13 @@ export interface JobStart {
   kind: string;
   params?: Record<string, unknown>;
   actor?: string | undefined;
+  /** The one tenant whose data the job reads; undefined: any tenant's (seen only by identities of every tenant). */
+  tenant?: string | undefined;
   run(context: JobContext): Promise<void>;
 }
+
+/** Which jobs a caller may see, by the tenant whose data each reads; absent: every job. */
+export type JobVisibility = (tenant: string | undefined) => boolean;
 
 /**
  * The node's jobs, kept in memory: a restart forgets them (and stops those running). Long work behind
@@ -57,12 +62,12 @@ export interface JobStart {
 export interface JobRegistry {
   /** Starts a job in the background and returns its view at once. */
   start(job: JobStart): JobView;
-  /** A job's current view; ResourceNotFoundError when unknown. */
-  get(id: string): JobView;
-  /** Every job kept, newest first. */
-  list(): JobView[];
-  /** Asks a running job to stop; ResourceConflictError when it already ended. */
-  cancel(id: string, actor?: string): JobView;
+  /** A job's current view; ResourceNotFoundError when unknown or not `visible` (the same answer). */
+  get(id: string, visible?: JobVisibility): JobView;
+  /** Every job kept (that is `visible`), newest first. */
+  list(visible?: JobVisibility): JobView[];
+  /** Asks a running job to stop; ResourceConflictError when it already ended, ResourceNotFoundError as `get`. */
+  cancel(id: string, actor?: string, visible?: JobVisibility): JobView;
   /** Resolves when the job has ended (for tests and callers that wait). */
   settled(id: string): Promise<JobView>;
   /** Cancels every running job and waits for them to end. */
@@ -80,6 +85,7 @@ export type JobRegistryOptions = z.input<typeof jobRegistryOptionsSchema>;
 
 interface JobState {
   view: JobView;
+  tenant: string | undefined;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -89,9 +95,10 @@ export function createJobRegistry(options?: JobRegistryOptions): JobRegistry {
   const { keepEnded } = parseOptions(jobRegistryOptionsSchema, options, 'job registry');
   const jobs = new Map<string, JobState>();
 
-  const find = (id: string): JobState => {
+  const find = (id: string, visible?: JobVisibility): JobState => {
     const job = jobs.get(id);
-    if (!job) throw new ResourceNotFoundError('job', id, 'params.id');
+    if (!job || (visible !== undefined && !visible(job.tenant)))
+      throw new ResourceNotFoundError('job', id, 'params.id');
     return job;
   };
   const forgetOldEnded = () => {
@@ -106,10 +113,14 @@ export function createJobRegistry(options?: JobRegistryOptions): JobRegistry {
       void state.done.then(forgetOldEnded);
       return snapshot(state.view);
     },
-    get: (id) => snapshot(find(id).view),
-    list: () => [...jobs.values()].map((job) => snapshot(job.view)).reverse(),
-    cancel(id, actor) {
-      const job = find(id);
+    get: (id, visible) => snapshot(find(id, visible).view),
+    list: (visible) =>
+      [...jobs.values()]
+        .filter((job) => visible === undefined || visible(job.tenant))
+        .map((job) => snapshot(job.view))
+        .reverse(),
+    cancel(id, actor, visible) {
+      const job = find(id, visible);
       if (job.view.status !== 'running') {
         throw new ResourceConflictError(`job ${id} already ended: it is ${job.view.status}`, 'params.id');
       }
@@ -182,7 +193,7 @@ function runJob(job: JobStart): JobState {
       view.endedAt = new Date().toISOString();
     }
   })();
-  return { view, controller, done };
+  return { view, tenant: job.tenant, controller, done };
 }
 
 /** A copy, so callers never see (or change) a view that moves under them. */

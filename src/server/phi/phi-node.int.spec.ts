@@ -28,11 +28,25 @@ async function appendAdmission(temp: TempNode, patientId: string): Promise<void>
   await temp.node.store.store.append(`patient-${patientId}`, [event]);
 }
 
-async function readName(temp: TempNode, patientId: string): Promise<unknown> {
-  const response = await fetch(`${temp.node.url}/v1/store/streams/patient-${patientId}`);
+async function readName(temp: TempNode, patientId: string, key?: string): Promise<unknown> {
+  const response = await fetch(`${temp.node.url}/v1/store/streams/patient-${patientId}`, {
+    headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
+  });
   expect(response.status).toBe(200);
   const page = (await response.json()) as { items: Array<{ event: { data: { name: unknown } } }> };
   return page.items[0]?.event.data.name;
+}
+
+/** Names in every store read path of the API, as `key` sees them. */
+async function namesSeen(temp: TempNode, key: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (const path of ['/v1/store/events?limit=100', '/v1/store/streams/patient-a']) {
+    const response = await fetch(`${temp.node.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    expect(response.status, path).toBe(200);
+    const page = (await response.json()) as { items: Array<{ event: { data: { name: string } } }> };
+    seen.push(...page.items.map((item) => item.event.data.name));
+  }
+  return seen;
 }
 
 const erase = (temp: TempNode, subject: string) =>
@@ -65,6 +79,20 @@ describe('the node with field encryption', () => {
     expect(await response.json()).toMatchObject({ subject: 'a', keysDestroyed: 1 });
     expect(await readName(temp, 'a')).toBe('[redacted]');
     expect(await readName(temp, 'b')).toBe('Name-b');
+  });
+
+  it('shows sensitive fields in plain only to identities with the read-PHI permission', async () => {
+    temp = await startTempNode({ catalog, config: { phiMasterKey: masterKey, auth: 'required' } });
+    await appendAdmission(temp, 'a');
+    const consumer = temp.node.keys.create({ name: 'reader', roles: ['consumer'] }).key;
+    const clinician = temp.node.keys.create({ name: 'clinician', roles: ['consumer', 'phi-reader'] }).key;
+    const admin = temp.node.keys.create({ name: 'admin', roles: ['admin'] }).key;
+    expect(await namesSeen(temp, consumer)).toEqual(['[masked]', '[masked]']);
+    expect(await namesSeen(temp, admin)).toEqual(['[masked]', '[masked]']);
+    expect(await namesSeen(temp, clinician)).toEqual(['Name-a', 'Name-a']);
+    // The same requests in turn: each identity keeps its own view.
+    expect(await readName(temp, 'a', consumer)).toBe('[masked]');
+    expect(await readName(temp, 'a', clinician)).toBe('Name-a');
   });
 
   it('refuses a bad erasure request with problem+json and changes nothing', async () => {

@@ -1,5 +1,10 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { DeadLetterFilter, DeadLetterQueue } from '../../bus/dead-letter/dead-letter-queue.ts';
+import type {
+  DeadLetterEntry,
+  DeadLetterFilter,
+  DeadLetterQueue,
+} from '../../bus/dead-letter/dead-letter-queue.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { actorOf } from '../api/actor.ts';
 import { ResourceConflictError, ResourceNotFoundError } from '../api/errors.ts';
@@ -16,6 +21,8 @@ import {
 import { entryActions } from '../dead-letters/entry-actions.ts';
 import { retryDeadLetters } from '../dead-letters/retry-job.ts';
 import type { JobRegistry } from '../jobs/job-registry.ts';
+import { seesTenant, tenantsOf } from '../security/request-scope.ts';
+import { tenantOfRecord } from '../topics/message-filter.ts';
 import { jobSchema } from './jobs.ts';
 
 /** What the dead-letter routes use. */
@@ -57,7 +64,16 @@ function filterOf(
   return filter;
 }
 
-/** Registers the dead-letter routes of each group: list, summary, inspect, retry, discard, bulk retry. */
+/** True when the request may see the entry: its event's tenant is one of the identity's. */
+function seesEntry(request: FastifyRequest, entry: DeadLetterEntry): boolean {
+  return seesTenant(request, entry.event?.tenantid ?? tenantOfRecord(entry.record));
+}
+
+/**
+ * Registers the dead-letter routes of each group: list, summary, inspect, retry, discard, bulk retry. A
+ * tenant-scoped identity sees only its tenants' entries: lists and summaries leave the others out, and one
+ * of them inspected is missing (404).
+ */
 export function registerDeadLetterRoutes(api: ApiRegistry, options: DeadLetterRoutesOptions): void {
   registerReads(api, options);
   registerActions(api, options);
@@ -80,13 +96,19 @@ function registerReads(api: ApiRegistry, options: DeadLetterRoutesOptions): void
         cursor: cursorParam,
       }),
       answer: pageSchema(deadLetterSchema),
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, request }) => {
         const after = query.cursor === undefined ? undefined : decodeCursor(afterId, query.cursor).after;
-        const entries = await deadLetters(params.group).list({
-          ...filterOf(query),
-          limit: query.limit + 1,
-          ...(after === undefined ? {} : { cursor: after }),
-        });
+        // A tenant-scoped identity's page is filtered after the read: every entry after the cursor is read.
+        const scoped = tenantsOf(request) !== undefined;
+        const entries = (
+          await deadLetters(params.group).list({
+            ...filterOf(query),
+            limit: scoped ? Number.MAX_SAFE_INTEGER : query.limit + 1,
+            ...(after === undefined ? {} : { cursor: after }),
+          })
+        )
+          .filter((entry) => !scoped || seesEntry(request, entry))
+          .slice(0, query.limit + 1);
         const page = entries.slice(0, query.limit);
         const last = page.at(-1);
         const next =
@@ -105,11 +127,10 @@ function registerReads(api: ApiRegistry, options: DeadLetterRoutesOptions): void
       params: groupParam,
       query: z.strictObject({ ...filterFields, status: statusField.default('pending') }),
       answer: z.object({ total: z.int(), groups: z.array(failureGroupSchema) }),
-      handler: async ({ params, query }) => {
-        const entries = await deadLetters(params.group).list({
-          ...filterOf(query),
-          limit: Number.MAX_SAFE_INTEGER,
-        });
+      handler: async ({ params, query, request }) => {
+        const entries = (
+          await deadLetters(params.group).list({ ...filterOf(query), limit: Number.MAX_SAFE_INTEGER })
+        ).filter((entry) => seesEntry(request, entry));
         return { total: entries.length, groups: summarize(entries) };
       },
     }),
@@ -124,10 +145,11 @@ function registerReads(api: ApiRegistry, options: DeadLetterRoutesOptions): void
       params: entryParam,
       answer: deadLetterDetailSchema,
       problems: [404],
-      handler: async ({ params }) => {
+      handler: async ({ params, request }) => {
         const dlq = deadLetters(params.group);
         const entry = await dlq.get(params.id);
-        if (entry === undefined) throw new ResourceNotFoundError('dead letter', params.id, 'params.id');
+        if (entry === undefined || !seesEntry(request, entry))
+          throw new ResourceNotFoundError('dead letter', params.id, 'params.id');
         return deadLetterDetailView(entry, await entryActions(transport, dlq.topic, entry.id));
       },
     }),

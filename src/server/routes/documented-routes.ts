@@ -45,6 +45,26 @@ export function documentHandWrittenRoutes(api: ApiRegistry): void {
     problems: [409, 413, 415, 503],
   });
   api.document({
+    method: 'POST',
+    url: '/v1/ingest/:ingestor',
+    operationId: 'ingest',
+    summary: 'Ingest a message of an outside format (e.g. `fhir`: a FHIR R4 Bundle or resource) as events',
+    description:
+      "The catalog module's `ingestors` say which formats the node takes. The named ingestor reads the body " +
+      'into events, published all or nothing, and answers in its own format: `fhir` answers a ' +
+      '`transaction-response` or `batch-response` Bundle, or an `OperationOutcome` (refusals name the entry ' +
+      'and the element). Events of a resource are keyed by resource type, id and `meta.versionId`: a ' +
+      'repeated bundle publishes nothing new (within the idempotency window).',
+    tag: 'events',
+    params: z.object({ ingestor: z.string().describe('The ingestor, e.g. `fhir`') }),
+    body: z.record(z.string(), z.unknown()).describe('A message of the format, e.g. a FHIR Bundle.'),
+    bodyMediaTypes: ['application/fhir+json', 'application/json'],
+    answer: z.record(z.string(), z.unknown()).describe("The ingestor's answer, e.g. a FHIR Bundle."),
+    answerMediaType: 'application/fhir+json',
+    status: 200,
+    problems: [404],
+  });
+  api.document({
     method: 'GET',
     url: '/healthz',
     operationId: 'liveness',

@@ -3,6 +3,7 @@ import { actorOf } from '../api/actor.ts';
 import { cursorParam, limitParam, pageOfList, pageSchema } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
 import type { JobRegistry } from '../jobs/job-registry.ts';
+import { seesTenant } from '../security/request-scope.ts';
 
 /** JSON shape of a job. */
 export const jobSchema = z
@@ -45,9 +46,9 @@ export function registerJobRoutes(api: ApiRegistry, jobs: JobRegistry): void {
         cursor: cursorParam,
       }),
       answer: pageSchema(jobSchema),
-      handler: async ({ query }) => {
+      handler: async ({ query, request }) => {
         const all = jobs
-          .list()
+          .list((tenant) => seesTenant(request, tenant))
           .filter(
             (job) =>
               (query.status === undefined || job.status === query.status) &&
@@ -67,7 +68,7 @@ export function registerJobRoutes(api: ApiRegistry, jobs: JobRegistry): void {
       params: jobId,
       answer: jobSchema,
       problems: [404],
-      handler: async ({ params }) => jobs.get(params.id),
+      handler: async ({ params, request }) => jobs.get(params.id, (tenant) => seesTenant(request, tenant)),
     }),
   );
   api.add(
@@ -81,7 +82,8 @@ export function registerJobRoutes(api: ApiRegistry, jobs: JobRegistry): void {
       answer: jobSchema,
       status: 202,
       problems: [404, 409],
-      handler: async ({ params, request }) => jobs.cancel(params.id, actorOf(request)),
+      handler: async ({ params, request }) =>
+        jobs.cancel(params.id, actorOf(request), (tenant) => seesTenant(request, tenant)),
     }),
   );
 }

@@ -212,6 +212,8 @@ function registerReplayRoute(api: ApiRegistry, options: StoreJobRoutesOptions): 
           kind: 'store.replay',
           params: body,
           actor: actorOf(request),
+          // A tenant-scoped identity's replay is of its tenant (the request hook set the filter).
+          tenant: selection.tenant,
           run: async (context) => {
             const report = await replay({
               store,

@@ -1,8 +1,17 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { EventStore, ReadAllOptions, StoredEvent } from '../../store/event-store.ts';
+import type {
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+  StreamPage,
+} from '../../store/event-store.ts';
 import { RequestInvalidError, ResourceNotFoundError } from '../api/errors.ts';
 import { cursorParam, decodeCursor, encodeCursor, limitParam, pageSchema } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
+import { tenantsOf } from '../security/request-scope.ts';
+import type { RequestStore } from '../store/request-store.ts';
 import {
   snapshotSchema,
   snapshotView,
@@ -49,8 +58,12 @@ export function storeFilterOf(query: {
   return filter;
 }
 
-/** Registers the event store's read routes: streams, one stream's events and snapshots, read-all. */
-export function registerStoreRoutes(api: ApiRegistry, store: EventStore): void {
+/**
+ * Registers the event store's read routes: streams, one stream's events and snapshots, read-all. Each
+ * request reads through `storeOf`: PHI as its identity may see it, a tenant-scoped identity through its
+ * tenant's handle (another tenant's stream is missing to it).
+ */
+export function registerStoreRoutes(api: ApiRegistry, storeOf: RequestStore): void {
   api.add(
     defineRoute({
       method: 'GET',
@@ -67,9 +80,9 @@ export function registerStoreRoutes(api: ApiRegistry, store: EventStore): void {
         cursor: cursorParam,
       }),
       answer: pageSchema(streamSchema),
-      handler: async ({ query }) => {
+      handler: async ({ query, request }) => {
         const after = query.cursor === undefined ? undefined : decodeCursor(afterKey, query.cursor).after;
-        const streams = await store.listStreams({
+        const streams = await storeOf(request, query.tenant).listStreams({
           maxCount: query.limit + 1,
           includeDeleted: query.includeDeleted,
           ...(after === undefined ? {} : { after }),
@@ -110,23 +123,17 @@ export function registerStoreRoutes(api: ApiRegistry, store: EventStore): void {
         next: z.string().nullable(),
       }),
       problems: [404],
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query, request }) => {
         const from =
           query.cursor === undefined ? query.from : decodeCursor(fromVersionKey, query.cursor).from;
-        const page = await store
-          .readStream(params.streamId, {
-            direction: query.order === 'newest' ? 'backwards' : 'forwards',
-            maxCount: query.limit,
-            ...(from === undefined ? {} : { fromVersion: from }),
-          })
-          .catch((error: unknown) => {
-            if ((error as { code?: string }).code === 'KEEL_STORE_STREAM_DELETED') {
-              throw new ResourceNotFoundError('stream', params.streamId, 'params.streamId');
-            }
-            throw error;
-          });
-        if (page.streamVersion === 0)
+        const found = await readStreamPage(storeOf, request, params.streamId, {
+          direction: query.order === 'newest' ? 'backwards' : 'forwards',
+          maxCount: query.limit,
+          ...(from === undefined ? {} : { fromVersion: from }),
+        });
+        if (found === undefined)
           throw new ResourceNotFoundError('stream', params.streamId, 'params.streamId');
+        const { store, page } = found;
         const snapshots = await store.listSnapshots(params.streamId);
         return {
           streamId: page.streamId,
@@ -168,9 +175,9 @@ export function registerStoreRoutes(api: ApiRegistry, store: EventStore): void {
         scanned: z.int().describe('Events looked at for this page.'),
       }),
       problems: [422],
-      handler: async ({ query }) => {
+      handler: async ({ query, request }) => {
         const after = query.cursor === undefined ? undefined : decodeCursor(afterKey, query.cursor).after;
-        const page = await readFiltered(store, {
+        const page = await readFiltered(storeOf(request, query.tenant), {
           filter: storeFilterOf(query),
           match: storedEventMatcher(query),
           after,
@@ -185,6 +192,27 @@ export function registerStoreRoutes(api: ApiRegistry, store: EventStore): void {
       },
     }),
   );
+}
+
+/**
+ * A page of one stream as the request may see it: through each of its tenants' handles for a tenant-scoped
+ * identity (the stream is another tenant's, or missing, or deleted: undefined, one answer for all three).
+ */
+async function readStreamPage(
+  storeOf: RequestStore,
+  request: FastifyRequest,
+  streamId: string,
+  options: ReadStreamOptions,
+): Promise<{ store: EventStore; page: StreamPage } | undefined> {
+  for (const tenant of tenantsOf(request) ?? [undefined]) {
+    const store = storeOf(request, tenant);
+    const page = await store.readStream(streamId, options).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'KEEL_STORE_STREAM_DELETED') return undefined;
+      throw error;
+    });
+    if (page !== undefined && page.streamVersion > 0) return { store, page };
+  }
+  return undefined;
 }
 
 /** The `subject` and `where` conditions on a stored event, parsed (errors name `query.where`); undefined when none. */

@@ -6,8 +6,14 @@ import { ResourceNotFoundError } from '../api/errors.ts';
 import { cursorParam, limitParam, pageOfList, pageSchema } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
 import type { JobRegistry } from '../jobs/job-registry.ts';
+import { seesTenant } from '../security/request-scope.ts';
 import { browseMessages, SCAN_LIMITS } from '../topics/browse-messages.ts';
-import { compileMessageFilter, messageFilterSchema, messagePrefilter } from '../topics/message-filter.ts';
+import {
+  compileMessageFilter,
+  messageFilterSchema,
+  messagePrefilter,
+  tenantOfRecord,
+} from '../topics/message-filter.ts';
 import {
   messageSchema,
   messageView,
@@ -87,6 +93,7 @@ function registerTopicSearch(api: ApiRegistry, options: TopicRoutesOptions): voi
           kind: 'topics.search',
           params: { topic: topic.name, ...body },
           actor: actorOf(request),
+          tenant: body.tenant,
           run: (context) =>
             searchTopic(
               transport,
@@ -205,7 +212,7 @@ function registerTopicReads(api: ApiRegistry, options: TopicRoutesOptions): void
       params: topicParam.extend({ partition: z.coerce.number().int().min(0), offset: offsetDigits }),
       answer: messageWithBytesSchema,
       problems: [404],
-      handler: async ({ params }) => {
+      handler: async ({ params, request }) => {
         const config = await existingTopic(transport, params.topic);
         const where = `${params.topic}/${params.partition}/${params.offset}`;
         if (params.partition >= config.partitions)
@@ -216,7 +223,12 @@ function registerTopicReads(api: ApiRegistry, options: TopicRoutesOptions): void
           throw new ResourceNotFoundError('message', where, 'params.offset');
         }
         const [record] = await transport.read(params.topic, params.partition, offset, 1);
-        if (record === undefined || record.offset !== offset) {
+        // Another tenant's record reads as a missing one: the answer says nothing of what is there.
+        if (
+          record === undefined ||
+          record.offset !== offset ||
+          !seesTenant(request, tenantOfRecord(record))
+        ) {
           throw new ResourceNotFoundError('message', where, 'params.offset');
         }
         return messageWithBytesView(record);

@@ -1,6 +1,9 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ResourceNotFoundError } from '../api/errors.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
+import { seesTenant } from '../security/request-scope.ts';
+import type { RequestStore } from '../store/request-store.ts';
 import { collectTrace, findTracedEvent, type TraceSources } from '../trace/collect-trace.ts';
 import { traceSchema, traceTree } from '../trace/trace-tree.ts';
 
@@ -28,8 +31,19 @@ const description =
   'committed offset is past it, store streams with versions) and its times. `complete: false` says a bound ' +
   'stopped the search.';
 
-/** Registers `GET /v1/trace/:eventId` and `GET /v1/trace?correlationId=`. */
-export function registerTraceRoutes(api: ApiRegistry, sources: TraceSources): void {
+/**
+ * Registers `GET /v1/trace/:eventId` and `GET /v1/trace?correlationId=`. A tenant-scoped identity's trace
+ * holds only its tenants' events, and an event of another tenant is missing to it (404).
+ */
+export function registerTraceRoutes(
+  api: ApiRegistry,
+  options: Omit<TraceSources, 'store'> & { storeOf: RequestStore },
+): void {
+  const { storeOf, ...rest } = options;
+  const scoped = (request: FastifyRequest) => ({
+    sources: { ...rest, store: storeOf(request) },
+    visible: (tenant: string) => seesTenant(request, tenant),
+  });
   api.add(
     defineRoute({
       method: 'GET',
@@ -44,10 +58,11 @@ export function registerTraceRoutes(api: ApiRegistry, sources: TraceSources): vo
       query: z.strictObject(bounds),
       answer: traceSchema.extend({ eventId: z.string().describe('The event asked for.') }),
       problems: [404],
-      handler: async ({ params, query }) => {
-        const event = await findTracedEvent(sources, params.eventId, query.maxScan);
+      handler: async ({ params, query, request }) => {
+        const { sources, visible } = scoped(request);
+        const event = await findTracedEvent(sources, params.eventId, { maxScan: query.maxScan, visible });
         if (event === undefined) throw new ResourceNotFoundError('event', params.eventId, 'params.eventId');
-        const trace = await collectTrace(sources, event.correlationid ?? event.id, query);
+        const trace = await collectTrace(sources, event.correlationid ?? event.id, { ...query, visible });
         return { eventId: params.eventId, ...traceTree(trace) };
       },
     }),
@@ -65,7 +80,10 @@ export function registerTraceRoutes(api: ApiRegistry, sources: TraceSources): vo
         ...bounds,
       }),
       answer: traceSchema,
-      handler: async ({ query }) => traceTree(await collectTrace(sources, query.correlationId, query)),
+      handler: async ({ query, request }) => {
+        const { sources, visible } = scoped(request);
+        return traceTree(await collectTrace(sources, query.correlationId, { ...query, visible }));
+      },
     }),
   );
 }

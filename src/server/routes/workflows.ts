@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WorkflowDefinition } from '../../workflows/define-workflow.ts';
 import type { WorkflowEngine } from '../../workflows/engine-types.ts';
+import { WorkflowInstanceNotFoundError } from '../../workflows/errors.ts';
 import { actorOf } from '../api/actor.ts';
 import { ResourceConflictError } from '../api/errors.ts';
 import {
@@ -12,6 +13,7 @@ import {
   pageSchema,
 } from '../api/pagination.ts';
 import { type ApiRegistry, defineRoute } from '../api/route.ts';
+import { seesTenant } from '../security/request-scope.ts';
 import { instanceTimeline, timelineSchema } from '../workflows/instance-timeline.ts';
 import {
   definitionSchema,
@@ -121,8 +123,10 @@ function registerWorkflowReads(api: ApiRegistry, options: WorkflowRoutesOptions)
       params: instanceParam,
       answer: instanceStateSchema.extend({ timeline: timelineSchema }),
       problems: [404],
-      handler: async ({ params }) => {
+      handler: async ({ params, request }) => {
         const view = await engine.get(params.instanceId);
+        // Another tenant's instance is missing to a tenant-scoped identity: the engine's own not-found.
+        if (!seesTenant(request, view.tenantId)) throw new WorkflowInstanceNotFoundError(params.instanceId);
         return { ...instanceStateView(view), timeline: instanceTimeline(view) };
       },
     }),

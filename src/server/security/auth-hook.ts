@@ -4,7 +4,12 @@ import type { AuditLog } from '../../security/audit/audit-log.ts';
 import { isAllowed } from '../../security/authorization/authorize.ts';
 import { AuthenticationError } from '../../security/errors.ts';
 import type { Authenticator } from '../../security/identity/authenticator.ts';
-import { ANY, type Identity, UNAUTHENTICATED_ADMIN } from '../../security/identity/identity.ts';
+import {
+  ANY,
+  type Identity,
+  UNAUTHENTICATED_ADMIN,
+  UNAUTHENTICATED_ADMIN_MASKED,
+} from '../../security/identity/identity.ts';
 import { problem, sendProblem } from '../problem.ts';
 import { AUDITED, accessOf, type RouteAccess } from './route-access.ts';
 
@@ -27,6 +32,11 @@ export interface AuthSettings {
   audit?: AuditLog;
   /** The topic the audit trail is forwarded to: reading it through topic routes needs `audit:read` too. */
   auditTopic?: string;
+  /**
+   * With `mode` off, whether the anonymous identity holds the read-PHI permission (`KEEL_PHI_READ`); default
+   * true. With `mode` required, each identity's roles decide.
+   */
+  anonymousReadsPhi?: boolean;
 }
 
 /** Request header giving why data is read (recorded in the audit trail). */
@@ -178,7 +188,8 @@ async function identify(
   request: FastifyRequest,
   settings: AuthSettings,
 ): Promise<Identity | AuthenticationError> {
-  if (settings.mode === 'off') return UNAUTHENTICATED_ADMIN;
+  if (settings.mode === 'off')
+    return settings.anonymousReadsPhi === false ? UNAUTHENTICATED_ADMIN_MASKED : UNAUTHENTICATED_ADMIN;
   if (settings.authenticator === undefined)
     return new AuthenticationError('no way to authenticate is configured');
   try {

@@ -218,14 +218,19 @@ describe('authentication and authorization of the HTTP API', () => {
 });
 
 describe('a node with authentication off (the loopback default)', () => {
-  it('lets every request do anything, as the anonymous admin', async () => {
-    const temp = await startTempNode();
-    try {
-      expect(temp.node.authMode).toBe('off');
-      const answer = await fetch(`${temp.node.url}/v1/whoami`);
-      expect(await answer.json()).toMatchObject({ subject: 'anonymous', roles: ['admin', 'phi-reader'] });
-    } finally {
-      await temp.close();
+  it('lets every request do anything, as the anonymous admin (reading PHI in plain with KEEL_PHI_READ)', async () => {
+    for (const phiRead of [false, true]) {
+      const temp = await startTempNode({ config: { phiRead } });
+      try {
+        expect(temp.node.authMode).toBe('off');
+        const answer = await fetch(`${temp.node.url}/v1/whoami`);
+        expect(await answer.json()).toMatchObject({
+          subject: 'anonymous',
+          roles: phiRead ? ['admin', 'phi-reader'] : ['admin'],
+        });
+      } finally {
+        await temp.close();
+      }
     }
   });
 });

@@ -8,9 +8,11 @@ export interface RouteAccess {
   /**
    * How the route's answer is kept to the identity's tenants: `query` / `body` — its `tenant` filter is set
    * to the identity's tenant (and another tenant refused); `every` — it reads events of any tenant without
-   * such a filter, so only an identity of every tenant may call it.
+   * such a filter, so only an identity of every tenant may call it; `item` — the handler itself shows only
+   * the identity's tenants' items (request-scope.ts): another tenant's item answers 404 like a missing one,
+   * and lists leave it out.
    */
-  tenant?: 'query' | 'body' | 'every';
+  tenant?: 'query' | 'body' | 'every' | 'item';
 }
 
 const topic = (permission: Permission, tenant?: RouteAccess['tenant']): RouteAccess => ({
@@ -38,6 +40,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/whoami': needs('authenticated'),
 
   'POST /v1/events': needs('events:publish'),
+  'POST /v1/ingest/:ingestor': needs('events:publish'),
   'POST /v1/topics/:topic/import': topic('events:publish'),
 
   'GET /v1/catalog': needs('metadata:read'),
@@ -48,8 +51,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/topics/:topic': topic('metadata:read'),
   'GET /v1/groups': needs('metadata:read'),
   'GET /v1/groups/:group': needs('metadata:read'),
-  'GET /v1/jobs': needs('metadata:read'),
-  'GET /v1/jobs/:id': needs('metadata:read'),
+  'GET /v1/jobs': needs('metadata:read', 'item'),
+  'GET /v1/jobs/:id': needs('metadata:read', 'item'),
   'GET /v1/figures': needs('metadata:read'),
   'GET /v1/live/figures': needs('metadata:read'),
   'GET /v1/store/projections': needs('metadata:read'),
@@ -57,28 +60,28 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/workflows/definitions': needs('metadata:read'),
 
   'GET /v1/topics/:topic/messages': topic('events:read', 'query'),
-  'GET /v1/topics/:topic/partitions/:partition/offsets/:offset': topic('events:read', 'every'),
+  'GET /v1/topics/:topic/partitions/:partition/offsets/:offset': topic('events:read', 'item'),
   'GET /v1/topics/:topic/live': topic('events:read', 'query'),
   'GET /v1/topics/:topic/export': topic('events:read', 'query'),
   'POST /v1/topics/:topic/search': topic('events:read', 'body'),
-  'GET /v1/groups/:group/dead-letters': needs('events:read', 'every'),
-  'GET /v1/groups/:group/dead-letters/summary': needs('events:read', 'every'),
-  'GET /v1/groups/:group/dead-letters/:id': needs('events:read', 'every'),
+  'GET /v1/groups/:group/dead-letters': needs('events:read', 'item'),
+  'GET /v1/groups/:group/dead-letters/summary': needs('events:read', 'item'),
+  'GET /v1/groups/:group/dead-letters/:id': needs('events:read', 'item'),
   'GET /v1/store/streams': needs('events:read', 'query'),
-  'GET /v1/store/streams/:streamId': needs('events:read', 'every'),
+  'GET /v1/store/streams/:streamId': needs('events:read', 'item'),
   'GET /v1/store/events': needs('events:read', 'query'),
-  'GET /v1/trace': needs('events:read', 'every'),
-  'GET /v1/trace/:eventId': needs('events:read', 'every'),
+  'GET /v1/trace': needs('events:read', 'item'),
+  'GET /v1/trace/:eventId': needs('events:read', 'item'),
   'GET /v1/workflows/instances': needs('events:read', 'query'),
-  'GET /v1/workflows/instances/:instanceId': needs('events:read', 'every'),
+  'GET /v1/workflows/instances/:instanceId': needs('events:read', 'item'),
 
   'POST /v1/groups/:group/reset': needs('groups:admin', 'every'),
   'POST /v1/groups/:group/dead-letters/:id/retry': needs('dead-letters:admin', 'every'),
   'POST /v1/groups/:group/dead-letters/:id/discard': needs('dead-letters:admin', 'every'),
   'POST /v1/groups/:group/dead-letters/retry': needs('dead-letters:admin', 'every'),
-  'POST /v1/jobs/:id/cancel': needs('jobs:admin'),
+  'POST /v1/jobs/:id/cancel': needs('jobs:admin', 'item'),
   'POST /v1/store/projections/:name/rebuild': needs('store:admin', 'every'),
-  'POST /v1/store/replays': needs('store:admin', 'every'),
+  'POST /v1/store/replays': needs('store:admin', 'body'),
   'POST /v1/workflows/instances/:instanceId/signal': needs('workflows:admin', 'every'),
   'POST /v1/workflows/instances/:instanceId/cancel': needs('workflows:admin', 'every'),
   'POST /v1/workflows/instances/:instanceId/retry': needs('workflows:admin', 'every'),

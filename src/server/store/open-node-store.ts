@@ -28,6 +28,11 @@ export interface NodeStore {
    * field encryption, as the HTTP API reads it: sensitive fields masked unless the node may read PHI.
    */
   readonly store: EventStore;
+  /**
+   * The event store as one reader sees it: sensitive fields in plain for a reader with the read-PHI
+   * permission, `[masked]` for any other (the store as opened when there is no field encryption).
+   */
+  storeFor(reader: { canReadPhi: boolean }): EventStore;
   /** The workflow engine on the store: a client always (list, get, signal, cancel); a worker when it has definitions. */
   readonly workflows: WorkflowEngine;
   /** Workflow definitions this node runs (every version), as given. */
@@ -60,10 +65,11 @@ export interface NodeStoreOptions {
   logger: Logger;
   /**
    * Wraps the store so appends seal sensitive fields and reads open them for a reader (field encryption):
-   * the workflow engine reads in plain, the HTTP API as `phiRead` says. None: the store as opened.
+   * the workflow engine reads in plain; `store` as `phiRead` says; `storeFor` as its reader may. None: the
+   * store as opened.
    */
   protect?: (store: EventStore, reader: { canReadPhi: boolean }) => EventStore;
-  /** Whether the HTTP API's store reads show sensitive fields in plain (`KEEL_PHI_READ`); default false. */
+  /** Whether `store` shows sensitive fields in plain (`KEEL_PHI_READ`, for a node without authentication); default false. */
   phiRead?: boolean;
 }
 
@@ -76,10 +82,12 @@ export function openNodeStore(options: NodeStoreOptions): NodeStore {
     registryStorage,
   } = openStoreAndBackend(connection, options.synchronous, catalog);
   const protect = options.protect ?? ((plain: EventStore) => plain);
-  const store = protect(opened, { canReadPhi: options.phiRead ?? false });
+  const plain = protect(opened, { canReadPhi: true });
+  const masked = protect(opened, { canReadPhi: false });
+  const store = options.phiRead ? plain : masked;
   const definitions = options.workflows ?? [];
   const workflows = createWorkflowEngine({
-    store: protect(opened, { canReadPhi: true }),
+    store: plain,
     backend,
     workflows: definitions,
     slaRiskWindowMs: SLA_RISK_WINDOW_MS,
@@ -91,6 +99,7 @@ export function openNodeStore(options: NodeStoreOptions): NodeStore {
   const projections = new Map((options.projections ?? []).map((p) => [p.name, p]));
   return {
     store,
+    storeFor: (reader) => (reader.canReadPhi ? plain : masked),
     workflows,
     workflowDefinitions: definitions,
     slaRiskWindowMs: SLA_RISK_WINDOW_MS,

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { catalog as exampleCatalog } from '../../../examples/catalog.ts';
 import { configSchema, type KeelConfigInput } from '../../config/config-schema.ts';
 import type { Catalog } from '../../events/catalog.ts';
+import type { IngestorDefinition } from '../../events/define-ingestor.ts';
 import type { ProjectionDefinition } from '../../store/projections/projection.ts';
 import type { KafkaTransport } from '../../transport/kafka/kafka-transport.ts';
 import type { WorkflowDefinition } from '../../workflows/define-workflow.ts';
@@ -32,6 +33,8 @@ export async function startTempNode(
     workflows?: readonly WorkflowDefinition[];
     /** Projection definitions the node may rebuild. */
     projections?: readonly ProjectionDefinition[];
+    /** Formats the node takes at `POST /v1/ingest/<name>`. */
+    ingestors?: readonly IngestorDefinition[];
   } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
@@ -61,6 +64,7 @@ export async function startTempNode(
       ...(options.liveTail ? { liveTail: options.liveTail } : {}),
       ...(options.workflows ? { workflows: options.workflows } : {}),
       ...(options.projections ? { projections: options.projections } : {}),
+      ...(options.ingestors ? { ingestors: options.ingestors } : {}),
     });
   } catch (error) {
     // A configuration the node refuses (tests of bad settings) is refused before anything opens.

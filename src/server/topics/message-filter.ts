@@ -61,6 +61,12 @@ export function attributeOf(
   return record.headers.ce_specversion === undefined ? decoded()?.[name] : undefined;
 }
 
+/** The `tenantid` of a record's event; undefined when it has none (or is not an event). */
+export function tenantOfRecord(record: StoredRecord): string | undefined {
+  const tenant = attributeOf(record, 'tenantid', () => decodeRecord(record));
+  return typeof tenant === 'string' ? tenant : undefined;
+}
+
 /** Decodes a record into its CloudEvent, or undefined when it is not one (a poison pill, a foreign record). */
 export function decodeRecord(record: StoredRecord): CloudEvent | undefined {
   try {

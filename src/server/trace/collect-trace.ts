@@ -21,6 +21,11 @@ export interface TraceBounds {
   maxScan: number;
   /** Most events kept. */
   maxEvents: number;
+  /**
+   * Whether an event of this tenant may be shown (`''`: of no tenant); others are left out as if they were
+   * not there. Absent: every event.
+   */
+  visible?: ((tenant: string) => boolean) | undefined;
 }
 
 /** One place an event of the trace was found. */
@@ -71,7 +76,14 @@ export async function collectTrace(
   return trace;
 }
 
-function add(trace: CollectedTrace, event: CloudEvent, location: TraceLocation, bounds: TraceBounds): void {
+function add(
+  trace: CollectedTrace,
+  event: CloudEvent,
+  location: TraceLocation,
+  bounds: TraceBounds,
+  tenant: string,
+): void {
+  if (bounds.visible !== undefined && !bounds.visible(tenant)) return;
   const known = trace.events.get(event.id);
   if (known !== undefined) {
     known.locations.push(location);
@@ -100,11 +112,12 @@ async function collectFromStore(
   bounds: TraceBounds,
 ): Promise<void> {
   const root = await store.readEvent(trace.correlationId);
-  if (root !== undefined) add(trace, root.event, storeLocation(root), bounds);
+  if (root !== undefined) add(trace, root.event, storeLocation(root), bounds, root.tenantId);
   let after: string | undefined;
   for (;;) {
     const page = await store.readAll({ correlationId: trace.correlationId, after, maxCount: 500 });
-    for (const stored of page.events) add(trace, stored.event, storeLocation(stored), bounds);
+    for (const stored of page.events)
+      add(trace, stored.event, storeLocation(stored), bounds, stored.tenantId);
     after = page.next;
     if (!page.hasMore || trace.events.size >= bounds.maxEvents) {
       if (page.hasMore) trace.complete = false;
@@ -153,7 +166,7 @@ async function collectFromTopics(
         for (const record of page.records) {
           const event = decodeRecord(record);
           if (event === undefined) continue;
-          add(trace, event, topicLocation(record), bounds);
+          add(trace, event, topicLocation(record), bounds, event.tenantid ?? '');
         }
         from = page.next;
       }
@@ -196,16 +209,25 @@ async function markHandlers(sources: TraceSources, trace: CollectedTrace): Promi
   for (const location of locations) location.handledBy.sort();
 }
 
-/** The event with this id: in the store (by its id index), else on the topics (newest first, within `maxScan`). */
+/**
+ * The event with this id: in the store (by its id index), else on the topics (newest first, within `maxScan`);
+ * undefined when none, or only one of a tenant that is not `visible`.
+ */
 export async function findTracedEvent(
   sources: TraceSources,
   eventId: string,
-  maxScan: number,
+  bounds: Pick<TraceBounds, 'maxScan' | 'visible'>,
 ): Promise<CloudEvent | undefined> {
+  const { maxScan, visible = () => true } = bounds;
   const stored = await sources.store.readEvent(eventId);
-  if (stored !== undefined) return stored.event;
+  if (stored !== undefined) return visible(stored.tenantId) ? stored.event : undefined;
   const { transport } = sources;
-  const isIt = (record: StoredRecord) => attributeOf(record, 'id', () => decodeRecord(record)) === eventId;
+  const isIt = (record: StoredRecord) => {
+    const decode = () => decodeRecord(record);
+    if (attributeOf(record, 'id', decode) !== eventId) return false;
+    const tenant = attributeOf(record, 'tenantid', decode);
+    return visible(typeof tenant === 'string' ? tenant : '');
+  };
   let scanned = 0;
   for (const topic of sources.topics) {
     if ((await transport.describeTopic(topic)) === undefined) continue;

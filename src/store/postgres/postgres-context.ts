@@ -15,6 +15,26 @@ export const run = <Row extends readonly unknown[]>(
   params: readonly unknown[],
 ) => runner.unsafe(text, params as never[], { prepare: true }).values() as unknown as Promise<Row[]>;
 
+/** Sets the tenant that row-level security lets the current transaction see (schema version 4). */
+const SET_TENANT = "SELECT set_config('keel.tenant', $1, true)";
+
+/**
+ * Runs `work` so that PostgreSQL itself shows it only `tenant`'s rows: in a transaction that first sets
+ * `keel.tenant` (row-level security, schema version 4), whatever the statements' own tenant filters say.
+ * Without a tenant, on the pool as it is (every row).
+ */
+export function asTenant<T>(
+  sql: Sql,
+  tenant: string | undefined,
+  work: (runner: Runner) => Promise<T>,
+): Promise<T> {
+  if (tenant === undefined) return work(sql);
+  return sql.begin(async (tx) => {
+    await tx.unsafe(SET_TENANT, [tenant], { prepare: true });
+    return work(tx);
+  }) as Promise<T>;
+}
+
 /** What every piece of the PostgreSQL store shares: the pool, the schema, the decoders and the wake-up. */
 export interface PostgresContext {
   sql: Sql;

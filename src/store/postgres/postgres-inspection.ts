@@ -1,5 +1,5 @@
 import type { StoreCore } from '../store-handle.ts';
-import { type PostgresContext, run, toStoredEvent } from './postgres-context.ts';
+import { asTenant, type PostgresContext, run, toStoredEvent } from './postgres-context.ts';
 import { toSnapshot } from './postgres-snapshots.ts';
 import type { EventRow } from './sql/event-columns.ts';
 import { listStreamsStatement, type StreamListRow } from './sql/list-streams.ts';
@@ -17,7 +17,7 @@ export function createPostgresInspection(
     async listStreams(query) {
       await ready();
       const { text, params } = listStreamsStatement(schema, query);
-      const rows = await run<StreamListRow>(sql, text, params);
+      const rows = await asTenant(sql, query.tenantId, (runner) => run<StreamListRow>(runner, text, params));
       return rows.map(([streamId, tenantId, version, createdAtMs, updatedAtMs, deletedAtMs]) => ({
         streamId,
         tenantId,
@@ -29,12 +29,16 @@ export function createPostgresInspection(
     },
     async listSnapshots(streamId, tenantId) {
       await ready();
-      const rows = await run<[string, ...SnapshotRow]>(sql, snapshotsText, [streamId, tenantId ?? null]);
+      const rows = await asTenant(sql, tenantId, (runner) =>
+        run<[string, ...SnapshotRow]>(runner, snapshotsText, [streamId, tenantId ?? null]),
+      );
       return rows.map(([name, ...row]) => toSnapshot(streamId, name, row));
     },
     async readEvent(eventId, tenantId) {
       await ready();
-      const [row] = await run<EventRow>(sql, eventText, [eventId, tenantId ?? null]);
+      const [row] = await asTenant(sql, tenantId, (runner) =>
+        run<EventRow>(runner, eventText, [eventId, tenantId ?? null]),
+      );
       return row === undefined ? undefined : toStoredEvent(row, ctx.decode);
     },
   };

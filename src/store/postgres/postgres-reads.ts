@@ -2,7 +2,7 @@ import { StreamDeletedError } from '../errors.ts';
 import type { ReadAllPage, Snapshot, StoredEvent, StreamPage } from '../event-store.ts';
 import type { AllQuery, StoreCore, StreamQuery } from '../store-handle.ts';
 import { compareCursors, decodeCheckpoint, encodeCursor, START } from './commit-cursor.ts';
-import { type PostgresContext, run, toStoredEvent } from './postgres-context.ts';
+import { asTenant, type PostgresContext, run, toStoredEvent } from './postgres-context.ts';
 import { toSnapshot } from './postgres-snapshots.ts';
 import type { EventRow } from './sql/event-columns.ts';
 import { countStatement, headStatement, READ_ALL_HEAD_COLUMNS, readAllStatement } from './sql/read-all.ts';
@@ -56,7 +56,9 @@ async function readAllPage(ctx: PostgresContext, query: AllQuery): Promise<ReadA
   const endAt = query.endAt === undefined ? undefined : decodeCheckpoint(query.endAt);
   if (query.maxCount === 0) return { events: [], next: query.after, hasMore: false };
   const { text, params } = readAllStatement(ctx.schema, query, { after, endAt }, query.maxCount);
-  const rows = await run<[string | null, string | null, ...EventRow]>(ctx.sql, text, params);
+  const rows = await asTenant(ctx.sql, query.tenantId, (runner) =>
+    run<[string | null, string | null, ...EventRow]>(runner, text, params),
+  );
   const events: StoredEvent[] = [];
   for (const row of rows)
     if (row[READ_ALL_HEAD_COLUMNS] !== null)
@@ -90,14 +92,16 @@ export function createPostgresReads(
   return {
     async readStream(streamId, query) {
       await ready();
-      const rows = await run<StreamRow>(sql, streamText[query.direction], [
-        streamId,
-        query.fromVersion === undefined ? null : String(query.fromVersion),
-        query.maxCount === undefined ? null : String(query.maxCount),
-        query.tenantId ?? null,
-        query.snapshot?.name ?? null,
-        query.snapshot?.stateVersion ?? null,
-      ]);
+      const rows = await asTenant(sql, query.tenantId, (runner) =>
+        run<StreamRow>(runner, streamText[query.direction], [
+          streamId,
+          query.fromVersion === undefined ? null : String(query.fromVersion),
+          query.maxCount === undefined ? null : String(query.maxCount),
+          query.tenantId ?? null,
+          query.snapshot?.name ?? null,
+          query.snapshot?.stateVersion ?? null,
+        ]),
+      );
       if (rows.length === 0) return { streamId, streamVersion: 0, events: [], next: undefined };
       return streamPage(ctx, streamId, query, rows);
     },
@@ -115,7 +119,7 @@ export function createPostgresReads(
       const after = decodeCheckpoint(query.after);
       const endAt = query.endAt === undefined ? undefined : decodeCheckpoint(query.endAt);
       const { text, params } = countStatement(schema, query, { after, endAt });
-      const [row] = await run<[string]>(sql, text, params);
+      const [row] = await asTenant(sql, query.tenantId, (runner) => run<[string]>(runner, text, params));
       return Number(row![0]);
     },
   };

@@ -1,6 +1,6 @@
 import type { Snapshot } from '../event-store.ts';
 import type { StoreCore } from '../store-handle.ts';
-import { type PostgresContext, run } from './postgres-context.ts';
+import { asTenant, type PostgresContext, run } from './postgres-context.ts';
 import { readSnapshotStatement, type SnapshotRow, writeSnapshotStatement } from './sql/snapshots.ts';
 
 /** A snapshot from its row. */
@@ -26,7 +26,9 @@ export function createPostgresSnapshots(
   return {
     async readSnapshot(streamId, name, tenantId) {
       await ready();
-      const [row] = await run<SnapshotRow>(sql, readText, [streamId, name, tenantId ?? null]);
+      const [row] = await asTenant(sql, tenantId, (runner) =>
+        run<SnapshotRow>(runner, readText, [streamId, name, tenantId ?? null]),
+      );
       return row === undefined ? undefined : toSnapshot(streamId, name, row);
     },
     async writeSnapshot(snapshot, tenantId) {

@@ -36,6 +36,7 @@ describe('postgres store schema migrations', () => {
       1: '6a2327d7194ec8c4d9170e93dcf608e6e19970bea120914f1fe55da48506ffd5',
       2: '670c80b9b5a38d0d50981fc7d9e48d5be0e6923bb00058e16ed912fd84e90805',
       3: 'f8efb55b6a4e033ef9761b805bd5765e7f77ebbb23b2164009c47d6691462deb',
+      4: '63c54ea5c5614b60c18eaac444194a3ab2bfc8117c8033785d5748cc6f3ea200',
     });
   });
 

@@ -118,6 +118,27 @@ export const postgresMigrations: readonly Migration[] = [
       ${APPEND_BATCH_WITH_STREAM_LOCKS_FUNCTION}
     `,
   },
+  {
+    version: 4,
+    description: 'row-level security: a transaction that names a tenant (keel.tenant) sees only its rows',
+    sql: `
+      -- Tenant-scoped reads set keel.tenant for their transaction (SET LOCAL): PostgreSQL then keeps
+      -- every other tenant's rows out of them, whatever the statement's own filter says. Unset (or empty),
+      -- as on the store's whole-store reads, appends and relays, every row is visible. FORCE: the tables'
+      -- owner is held to the policies too (superusers and BYPASSRLS roles never are). The setting is read
+      -- in a sub-select: evaluated once per statement (an InitPlan), not once per row.
+      ${['store_streams', 'store_events', 'store_snapshots', 'store_outbox']
+        .map(
+          (table) => `
+      ALTER TABLE __schema__.${table} ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE __schema__.${table} FORCE ROW LEVEL SECURITY;
+      CREATE POLICY ${table}_tenant ON __schema__.${table}
+        USING ((SELECT COALESCE(current_setting('keel.tenant', true), '')) IN ('', tenant_id))
+        WITH CHECK ((SELECT COALESCE(current_setting('keel.tenant', true), '')) IN ('', tenant_id));`,
+        )
+        .join('\n')}
+    `,
+  },
 ];
 
 /** Newest store schema version this code writes and expects. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { parseOptions } from '../../errors/options.ts';
+import { topicCompressions } from '../../events/define-topic.ts';
 import { TransportClosedError, UnknownTopicError } from '../errors.ts';
 import { anObject, nonNegativeInt } from '../option-schemas.ts';
 import { partitionLag } from '../partition-lag.ts';
@@ -16,6 +17,7 @@ import type {
   PartitionOffsets,
   PartitionWrite,
   StoredRecord,
+  TopicCompression,
   TopicConfig,
   Transport,
   TransportCapabilities,
@@ -57,6 +59,11 @@ export interface EmbeddedTransportOptions {
   busyTimeoutMs?: number;
   /** Milliseconds a tombstone (newest record of its key) survives compaction; default 86 400 000 (Kafka's `delete.retention.ms`). */
   tombstoneRetentionMs?: number;
+  /**
+   * Codec of record values on topics created without their own `compression` (Kafka's producer codec);
+   * default `none`. Each value is compressed on its own, and kept plain when that does not make it smaller.
+   */
+  compression?: TopicCompression;
 }
 
 /** The embedded transport: the port, plus what a test or a supervisor needs on top. */
@@ -90,6 +97,9 @@ export const embeddedTransportOptionsSchema = z.object({
   maintenanceIntervalMs: nonNegativeInt.default(60_000),
   busyTimeoutMs: nonNegativeInt.default(5_000),
   tombstoneRetentionMs: nonNegativeInt.default(86_400_000),
+  compression: z
+    .enum(topicCompressions, { error: `must be one of ${topicCompressions.join(', ')}` })
+    .default('none'),
 });
 
 /** Which topics and partitions exist; topics never change once created (there is no delete), so found ones are cached for good. */
@@ -140,6 +150,7 @@ function prepareCreateTopics(db: Database, topicSql: TopicStatements) {
           retentionMs: config.retentionMs ?? null,
           retentionBytes: config.retentionBytes ?? null,
           compacted: config.compacted === true,
+          compression: config.compression ?? null,
           createdAt: Date.now(),
         }) || created;
     }
@@ -164,21 +175,29 @@ function topicConfig(row: TopicRow): TopicConfig {
   const config: TopicConfig = { name: row.name, partitions: row.partitions, compacted: row.compacted };
   if (row.retentionMs !== null) config.retentionMs = row.retentionMs;
   if (row.retentionBytes !== null) config.retentionBytes = row.retentionBytes;
+  if (row.compression !== null) config.compression = row.compression;
   return config;
 }
 
-/** Log start and end of each partition of a topic. */
-/** The writes checked (each partition exists) and encoded for the group commit, stamped with one time. */
+/**
+ * The writes checked (each partition exists) and encoded for the group commit, stamped with one time,
+ * values compressed with the topic's codec or else `compression`.
+ */
 function encodeWrites(
   writes: readonly PartitionWrite[],
   existingPartition: (topic: string, partition: number) => TopicRow,
+  compression: TopicCompression,
 ): PartitionBatch[] {
   const now = Date.now();
-  return writes.map((write) => ({
-    topicId: existingPartition(write.topic, write.partition).id,
-    partition: write.partition,
-    records: write.records.map((record) => encodeRecord(record, now)),
-  }));
+  return writes.map((write) => {
+    const row = existingPartition(write.topic, write.partition);
+    const codec = row.compression ?? compression;
+    return {
+      topicId: row.id,
+      partition: write.partition,
+      records: write.records.map((record) => encodeRecord(record, now, codec)),
+    };
+  });
 }
 
 /** `readMatching` of one partition: the candidates SQLite kept, decoded, and where the next look starts. */
@@ -300,7 +319,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
     append: async (writes) => {
       // Appends made while consumers close (e.g. from a revoke callback) are still flushed.
       ensureOpen('append');
-      const batches = encodeWrites(writes, existingPartition);
+      const batches = encodeWrites(writes, existingPartition, settings.compression);
       if (batches.every((batch) => batch.records.length === 0)) return batches.map(() => []);
       return writer.enqueue(batches);
     },
@@ -346,7 +365,7 @@ export function createEmbeddedTransport(options: EmbeddedTransportOptions): Embe
           watcher,
           logger,
           forget: (c) => consumers.delete(c),
-          prepareWrites: (writes) => encodeWrites(writes, existingPartition),
+          prepareWrites: (writes) => encodeWrites(writes, existingPartition, settings.compression),
           writeWithin: (batches) => void writer.writeWithin(batches),
         },
         consumerOptions,

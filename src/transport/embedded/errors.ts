@@ -19,3 +19,25 @@ export class UnsupportedSchemaVersionError extends KeelError {
     this.supported = supported;
   }
 }
+
+/** A stored record whose value cannot be read back (its codec is unknown or its bytes do not decompress). */
+export class CorruptRecordError extends KeelError {
+  readonly code = 'KEEL_EMBEDDED_CORRUPT_RECORD';
+  /** Topic of the record. */
+  readonly topic: string;
+  /** Partition of the record. */
+  readonly partition: number;
+  /** Offset of the record. */
+  readonly offset: bigint;
+
+  constructor(
+    at: { topic: string; partition: number; offset: bigint },
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${at.topic}[${at.partition}]@${at.offset}: ${reason}`, options);
+    this.topic = at.topic;
+    this.partition = at.partition;
+    this.offset = at.offset;
+  }
+}

@@ -90,6 +90,17 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'compressed values: the codec of each record, the compression of each topic',
+    sql: `
+      -- NULL: the transport's own compression applies (as a Kafka topic without compression.type).
+      ALTER TABLE topics ADD COLUMN compression TEXT
+        CHECK (compression IN ('none', 'gzip', 'snappy', 'lz4', 'zstd'));
+      -- Kafka's codec numbers (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd); rows written before are plain.
+      ALTER TABLE records ADD COLUMN codec INTEGER NOT NULL DEFAULT 0 CHECK (codec BETWEEN 0 AND 4);
+    `,
+  },
 ];
 
 /** Schema version this code writes and expects. */

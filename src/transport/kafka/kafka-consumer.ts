@@ -41,10 +41,7 @@ export interface KafkaConsumerContext {
   /** Called once the member has closed, so the transport stops tracking it. */
   forget(consumer: KafkaConsumer): void;
   /** Appends in a transaction that commits the member's offsets too (the coordinator's id is looked up). */
-  appendAndCommit(
-    writes: readonly PartitionWrite[],
-    offsets: Omit<TransactionOffsets, 'coordinatorId'>,
-  ): Promise<void>;
+  appendAndCommit(writes: readonly PartitionWrite[], offsets: TransactionOffsets): Promise<void>;
 }
 
 /** A group member on Kafka; `abandon` is what the transport's `abort` uses. */

@@ -7,7 +7,6 @@ import { type AclPlan, applyAclPlan, planAcls, type TopicAccessConfig } from './
 import { operationError } from './client-errors.ts';
 import {
   findCoordinator,
-  findCoordinatorId,
   groupLag,
   type OffsetResetTarget,
   resetGroupOffsets,
@@ -112,8 +111,7 @@ export function createKafkaTransport(options: KafkaTransportOptions): KafkaTrans
   const consumers = new Set<KafkaConsumer>();
   const appendAndCommit: KafkaConsumerContext['appendAndCommit'] = async (writes, offsets) => {
     ensureOpen('appendAndCommit');
-    const coordinatorId = await findCoordinatorId(admin, offsets.group);
-    await transactions.enqueue(await prepareWrites(writes, existingPartition), { ...offsets, coordinatorId });
+    await transactions.enqueue(await prepareWrites(writes, existingPartition), offsets);
   };
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closing: Promise<void> | undefined;

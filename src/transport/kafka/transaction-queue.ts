@@ -22,8 +22,6 @@ export interface TransactionOffsets {
   group: string;
   generation: number;
   memberId: string;
-  /** Node id of the group's coordinator. */
-  coordinatorId: number;
   offsets: readonly { topic: string; partition: number; offset: bigint }[];
 }
 

@@ -8,6 +8,7 @@ import {
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { hasKafkaError, isRetryableClientError } from './client-errors.ts';
+import { findCoordinatorId } from './group-admin.ts';
 import type { KafkaClientBaseOptions, ResolvedProducerOptions } from './kafka-options.ts';
 import type { ProducedMessage } from './record-codec.ts';
 import type { TransactionOffsets, TransactionProgress } from './transaction-queue.ts';
@@ -104,6 +105,8 @@ export function createTransactionalProducer(context: TransactionalProducerContex
     offsets?: TransactionOffsets,
   ) => {
     const client = producer();
+    // The coordinator aborts a transaction left open this long: past it, sending its commit again is pointless.
+    const abortedBy = Date.now() + settings.transactionTimeoutMs;
     let tx: Awaited<ReturnType<Producer['beginTransaction']>>;
     try {
       tx = await client.beginTransaction();
@@ -115,9 +118,9 @@ export function createTransactionalProducer(context: TransactionalProducerContex
     try {
       const results = [];
       for (const messages of chunks) results.push(await tx.send({ messages }));
-      if (offsets !== undefined) await addOffsets(tx, offsets);
+      if (offsets !== undefined) await addOffsets(tx, offsets, await findCoordinatorId(admin, offsets.group));
       progress.committing = true;
-      await tx.commit();
+      await commitThroughCoordinatorChange(tx, abortedBy, logger);
       // Committed is committed: failing the append now would have its caller write it twice.
       await untilReadable(admin, chunks, results, settings.transactionTimeoutMs, logger).catch(
         (error: unknown) => {
@@ -153,20 +156,58 @@ export function createTransactionalProducer(context: TransactionalProducerContex
 /** A transaction of the client (its class is not exported). */
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
+/** Longest pause between two EndTxn(commit) sends of one transaction. */
+const COMMIT_RESEND_MAX_PAUSE_MS = 500;
+
+/**
+ * Sends EndTxn(commit) until the coordinator answers. When the broker that coordinates the transaction dies,
+ * the client's own retries (about two seconds) keep finding it as the coordinator until the brokers' session
+ * for it expires and another takes the transaction log over; the transaction is then still open (or half
+ * committed) there, and a commit sent again completes it: Kafka's EndTxn is made to be sent again, and
+ * answers success for a transaction it already committed. Given up (rejected, outcome unknown) on an error
+ * no resend can cure, or once the coordinator would have aborted the transaction on its time-out.
+ */
+async function commitThroughCoordinatorChange(
+  tx: Transaction,
+  abortedBy: number,
+  logger: Logger,
+): Promise<void> {
+  for (let resend = 0; ; resend++) {
+    try {
+      await tx.commit();
+      return;
+    } catch (error) {
+      const pause = Math.min(COMMIT_RESEND_MAX_PAUSE_MS, 50 * 2 ** resend);
+      if (!isRetryableClientError(error) || Date.now() + pause >= abortedBy) throw error;
+      logger.warn(
+        { err: error, inMs: pause, resend: resend + 1 },
+        'kafka transport: commit not answered (the transaction coordinator moves); sending it again',
+      );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /** The client's view of a consumed message, as much as `Transaction.addOffset` reads of it. */
 type OffsetMessage = Parameters<Transaction['addOffset']>[0];
 
 /**
  * Adds a member's offsets to the transaction (AddOffsetsToTxn, then one TxnOffsetCommit per partition, sent together, fenced
- * on the member's generation). The client commits a message's offset + 1, so each is passed one lower.
+ * on the member's generation). The client commits a message's offset + 1, so each is passed one lower. The
+ * group's coordinator is looked up by each attempt: the client sends TxnOffsetCommit to the node it is given
+ * and retries NOT_COORDINATOR there, so a transaction run again after the coordinator moved must name the new one.
  */
-async function addOffsets(tx: Transaction, offsets: TransactionOffsets): Promise<void> {
+async function addOffsets(
+  tx: Transaction,
+  offsets: TransactionOffsets,
+  coordinatorId: number,
+): Promise<void> {
   await tx.addConsumer({ groupId: offsets.group } as Parameters<Transaction['addConsumer']>[0]);
   const consumer = {
     groupId: offsets.group,
     generationId: offsets.generation,
     memberId: offsets.memberId,
-    coordinatorId: offsets.coordinatorId,
+    coordinatorId,
   };
   // One request per partition, all to the group's coordinator: sent together, not one round trip each.
   await Promise.all(

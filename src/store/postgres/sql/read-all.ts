@@ -63,8 +63,8 @@ function conditions(filter: EventFilter, range: CursorRange): { where: string[];
  * Each result row starts with the head: the greatest (transaction id, position) below the horizon, from
  * the same statement and so the same snapshot as the page. A page that is not full has looked at every
  * row up to the head, so a filtered reader may resume from there instead of scanning the rows its
- * filter skipped again; the head comes from the commit-order index, starting right below the horizon.
- * One row with NULL event columns when the page is empty.
+ * filter skipped again; the head comes from the commit-order index, starting right below the horizon
+ * (for a tenant's read, from that tenant's index: see below). One row with NULL event columns when the page is empty.
  */
 export function readAllStatement(
   schema: string,
@@ -73,12 +73,20 @@ export function readAllStatement(
   limit: number,
 ): { text: string; params: unknown[] } {
   const { where, params } = conditions(filter, range);
+  // A tenant's read (under row-level security, which hides other tenants' rows from the head too) takes
+  // the head of that tenant's rows from its index: the last of its rows below the horizon, which is as good
+  // a place to resume as any (every row up to it was looked at). Not for the default tenant: no index.
+  let headOfTenant = '';
+  if (filter.tenantId !== undefined && filter.tenantId !== DEFAULT_TENANT) {
+    params.push(filter.tenantId);
+    headOfTenant = ` AND e.tenant_id = $${params.length}::text AND e.tenant_id <> '${DEFAULT_TENANT}'`;
+  }
   params.push(limit);
   return {
     text: `SELECT h.transaction_id::text, h.position::text, p.*
       FROM (SELECT NULL) one
       LEFT JOIN LATERAL (
-        SELECT e.transaction_id, e.position FROM ${schema}.store_events e WHERE ${SAFE}
+        SELECT e.transaction_id, e.position FROM ${schema}.store_events e WHERE ${SAFE}${headOfTenant}
          ORDER BY e.transaction_id DESC, e.position DESC LIMIT 1
       ) h ON true
       LEFT JOIN LATERAL (

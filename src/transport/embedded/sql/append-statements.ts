@@ -20,8 +20,8 @@ export function prepareAppendStatements(db: Database): AppendStatements {
     .pluck()
     .safeIntegers(true);
   const insert = db.prepare(
-    `INSERT INTO records (topic_id, partition_index, record_offset, timestamp, size, key, headers, value)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO records (topic_id, partition_index, record_offset, timestamp, size, key, headers, value, codec)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const advance = db.prepare(
     'UPDATE partitions SET log_end = ?, size_bytes = size_bytes + ? WHERE topic_id = ? AND partition_index = ?',
@@ -38,6 +38,7 @@ export function prepareAppendStatements(db: Database): AppendStatements {
         record.key,
         record.headers,
         record.value,
+        record.codec,
       );
     },
     advance: (topicId, partition, end, addedBytes) => {

@@ -22,7 +22,7 @@ export interface MatchingReadStatements {
   read(topicId: number, partition: number, from: bigint, request: MatchingReadRequest): MatchingRows;
 }
 
-type RawRow = [bigint, bigint, string | null, string | null, Buffer | null];
+type RawRow = [bigint, bigint, string | null, string | null, Buffer | null, bigint];
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -97,13 +97,15 @@ export function prepareMatchingReadStatements(db: Database): MatchingReadStateme
       params.push(request.key);
     }
     if (conditions.length > 0) {
-      // A value that is not JSON, or a record without the header, is kept for the caller to judge.
+      // A compressed value (SQLite cannot read it), a value that is not JSON, or a record without the
+      // header, is kept for the caller to judge once decompressed; the codec is tested first, so the JSON
+      // functions never see compressed bytes.
       const all = conditions.map((c) => c.sql).join(' AND ');
       const header = request.whenHeader === undefined ? undefined : headerSql(request.whenHeader);
-      where += ` AND (${header ? `NOT ${header.sql} OR ` : ''}NOT json_valid(CAST(r.value AS TEXT)) OR (${all}))`;
+      where += ` AND (r.codec <> 0 OR ${header ? `NOT ${header.sql} OR ` : ''}NOT json_valid(CAST(r.value AS TEXT)) OR (${all}))`;
       params.push(...(header?.params ?? []), ...conditions.flatMap((c) => c.params));
     }
-    const sql = `SELECT r.record_offset, r.timestamp, r.key, r.headers, r.value
+    const sql = `SELECT r.record_offset, r.timestamp, r.key, r.headers, r.value, r.codec
       FROM records r
       WHERE r.topic_id = ? AND r.partition_index = ? AND r.record_offset BETWEEN ? AND ?${where}
       ORDER BY r.record_offset LIMIT ?`;
@@ -122,12 +124,13 @@ export function prepareMatchingReadStatements(db: Database): MatchingReadStateme
       if (end === null) return { rows: [], lastLooked: undefined, scanned: 0 };
       const { statement, params } = matching(request);
       const rows = statement.all(topicId, partition, from, end, ...params, request.maxRecords).map(
-        ([offset, timestamp, key, headers, value]): StoredRow => ({
+        ([offset, timestamp, key, headers, value, codec]): StoredRow => ({
           offset,
           timestamp: Number(timestamp),
           key,
           headers,
           value,
+          codec: Number(codec),
         }),
       );
       // Stopped at `maxRecords`: only the records up to the last kept were looked at.

@@ -8,7 +8,10 @@ export interface StoredRow {
   key: string | null;
   /** JSON object text, or null when there are no headers. */
   headers: string | null;
+  /** The value as stored: compressed when `codec` is not 0. */
   value: Uint8Array | null;
+  /** How `value` is compressed (0: it is not; Kafka's codec numbers otherwise). */
+  codec: number;
 }
 
 /** A partition's log start and log end offsets. */
@@ -29,7 +32,7 @@ export interface ReadStatements {
   sizes(topicId: number): Array<{ partition: number; bytes: number }>;
 }
 
-type RawRow = [bigint, bigint, string | null, string | null, Buffer | null];
+type RawRow = [bigint, bigint, string | null, string | null, Buffer | null, bigint];
 type RawBounds = [bigint, bigint, bigint];
 
 function toBounds(raw: RawBounds): PartitionBounds {
@@ -40,7 +43,7 @@ function toBounds(raw: RawBounds): PartitionBounds {
 export function prepareReadStatements(db: Database): ReadStatements {
   const range = db
     .prepare<[number, number, bigint, number], RawRow>(
-      `SELECT record_offset, timestamp, key, headers, value FROM records
+      `SELECT record_offset, timestamp, key, headers, value, codec FROM records
        WHERE topic_id = ? AND partition_index = ? AND record_offset >= ?
        ORDER BY record_offset LIMIT ?`,
     )
@@ -72,6 +75,7 @@ export function prepareReadStatements(db: Database): ReadStatements {
         headers: raw[3],
         // A view, not a copy: callers get a plain Uint8Array as the port promises.
         value: raw[4] === null ? null : new Uint8Array(raw[4].buffer, raw[4].byteOffset, raw[4].byteLength),
+        codec: Number(raw[5]),
       })),
     bounds: (topicId, partition) => {
       const raw = bounds.get(topicId, partition);

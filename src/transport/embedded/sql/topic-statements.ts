@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { TopicCompression } from '../../transport.ts';
 
 /** A topic as stored in the `topics` table. */
 export interface TopicRow {
@@ -8,6 +9,8 @@ export interface TopicRow {
   retentionMs: number | null;
   retentionBytes: number | null;
   compacted: boolean;
+  /** The topic's own codec, or null when the transport's compression applies. */
+  compression: TopicCompression | null;
 }
 
 /** Values for a new topic row. */
@@ -17,6 +20,7 @@ export interface NewTopic {
   retentionMs: number | null;
   retentionBytes: number | null;
   compacted: boolean;
+  compression: TopicCompression | null;
   createdAt: number;
 }
 
@@ -37,9 +41,10 @@ interface RawTopic {
   retention_ms: number | null;
   retention_bytes: number | null;
   compacted: number;
+  compression: TopicCompression | null;
 }
 
-const columns = 'id, name, partitions, retention_ms, retention_bytes, compacted';
+const columns = 'id, name, partitions, retention_ms, retention_bytes, compacted, compression';
 
 function toRow(raw: RawTopic): TopicRow {
   return {
@@ -49,6 +54,7 @@ function toRow(raw: RawTopic): TopicRow {
     retentionMs: raw.retention_ms,
     retentionBytes: raw.retention_bytes,
     compacted: raw.compacted === 1,
+    compression: raw.compression,
   };
 }
 
@@ -57,8 +63,8 @@ export function prepareTopicStatements(db: Database): TopicStatements {
   const byName = db.prepare<[string], RawTopic>(`SELECT ${columns} FROM topics WHERE name = ?`);
   const all = db.prepare<[], RawTopic>(`SELECT ${columns} FROM topics ORDER BY name`);
   const insertTopic = db.prepare(
-    `INSERT INTO topics (name, partitions, retention_ms, retention_bytes, compacted, created_at)
-     VALUES (@name, @partitions, @retentionMs, @retentionBytes, @compacted, @createdAt)
+    `INSERT INTO topics (name, partitions, retention_ms, retention_bytes, compacted, compression, created_at)
+     VALUES (@name, @partitions, @retentionMs, @retentionBytes, @compacted, @compression, @createdAt)
      ON CONFLICT (name) DO NOTHING`,
   );
   const insertPartition = db.prepare(

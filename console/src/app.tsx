@@ -1,5 +1,6 @@
 import { LocationProvider, Route, Router } from 'preact-iso';
 import { Layout } from './components/layout';
+import { AuditPage } from './pages/audit-page';
 import { CatalogPage } from './pages/catalog-page';
 import { DeadLetterGroupsPage } from './pages/dead-letter-groups-page';
 import { DeadLetterPage } from './pages/dead-letter-page';
@@ -44,6 +45,7 @@ export function App() {
           <Route path="/subscriptions/:name" component={SubscriptionPage} />
           <Route path="/trace" component={TracePage} />
           <Route path="/jobs" component={JobsPage} />
+          <Route path="/audit" component={AuditPage} />
           <Route default component={NotFoundPage} />
         </Router>
       </Layout>

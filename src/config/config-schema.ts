@@ -4,6 +4,8 @@ const portRule = 'expected an integer between 0 and 65535';
 const sizeRule = 'expected an integer number of bytes between 1 and 67108864 (64 MiB)';
 const brokerRule = 'expected a comma-separated list of host:port';
 const MAX_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const rateRule = 'expected requests per second between 0 (off) and 1000000';
+const burstRule = 'expected a number of requests between 1 and 1000000';
 const retentionRule = `expected milliseconds between 0 (off) and ${MAX_RETENTION_MS} (30 days)`;
 const sweepRule = `expected milliseconds between 100 and ${MAX_RETENTION_MS} (30 days)`;
 
@@ -153,6 +155,38 @@ export const configSchema = z.strictObject({
   oidcTenantsClaim: z.string().min(1).default('tenants'),
   /** A tenant claim value meaning every tenant, for platform operators (`KEEL_OIDC_ALL_TENANTS`); none by default. */
   oidcAllTenants: z.string().min(1).optional(),
+  /**
+   * Topic the audit trail is forwarded to (`KEEL_AUDIT_TOPIC`). One trail per topic: nodes sharing a Kafka
+   * cluster but not an audit table (their own `security.db`) each need their own.
+   */
+  auditTopic: z
+    .string({ error: 'expected a topic name' })
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, { error: "expected a topic name (letters, digits, '.', '_', '-')" })
+    .default('keel.audit'),
+  /** PEM certificate (chain) file: with `tlsKeyFile`, the node serves HTTPS (`KEEL_TLS_CERT_FILE`). */
+  tlsCertFile: z
+    .string({ error: 'expected a file path' })
+    .min(1, { error: 'expected a file path' })
+    .optional(),
+  /** PEM private key file of `tlsCertFile` (`KEEL_TLS_KEY_FILE`); never logged. */
+  tlsKeyFile: z
+    .string({ error: 'expected a file path' })
+    .min(1, { error: 'expected a file path' })
+    .optional(),
+  /** Origins other sites' pages may call the API from (`KEEL_CORS_ORIGINS`); unset: no cross-origin access. */
+  corsOrigins: z.array(z.url({ error: 'expected an origin such as https://app.example.com' })).optional(),
+  /** Requests per second each identity may sustain (`KEEL_RATE_LIMIT`); 0 turns rate limits off. */
+  rateLimit: z
+    .int({ error: rateRule })
+    .min(0, { error: rateRule })
+    .max(1_000_000, { error: rateRule })
+    .default(100),
+  /** Requests an identity may make at once before the rate applies (`KEEL_RATE_LIMIT_BURST`). */
+  rateLimitBurst: z
+    .int({ error: burstRule })
+    .min(1, { error: burstRule })
+    .max(1_000_000, { error: burstRule })
+    .default(1000),
   /** Dotted path of the claim listing topic patterns (`KEEL_OIDC_TOPICS_CLAIM`); unset: every topic. */
   oidcTopicsClaim: z.string().min(1).optional(),
   /** Dotted path of the claim listing event-type patterns (`KEEL_OIDC_TYPES_CLAIM`); unset: every type. */
@@ -207,6 +241,12 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   oidcRolesClaim: { env: 'KEEL_OIDC_ROLES_CLAIM', kind: 'string' },
   oidcTenantsClaim: { env: 'KEEL_OIDC_TENANTS_CLAIM', kind: 'string' },
   oidcAllTenants: { env: 'KEEL_OIDC_ALL_TENANTS', kind: 'string' },
+  auditTopic: { env: 'KEEL_AUDIT_TOPIC', kind: 'string' },
+  tlsCertFile: { env: 'KEEL_TLS_CERT_FILE', kind: 'string' },
+  tlsKeyFile: { env: 'KEEL_TLS_KEY_FILE', kind: 'string' },
+  corsOrigins: { env: 'KEEL_CORS_ORIGINS', kind: 'list' },
+  rateLimit: { env: 'KEEL_RATE_LIMIT', kind: 'integer' },
+  rateLimitBurst: { env: 'KEEL_RATE_LIMIT_BURST', kind: 'integer' },
   oidcTopicsClaim: { env: 'KEEL_OIDC_TOPICS_CLAIM', kind: 'string' },
   oidcTypesClaim: { env: 'KEEL_OIDC_TYPES_CLAIM', kind: 'string' },
 };

@@ -46,6 +46,9 @@ describe('loadConfig defaults', () => {
       oidcAudience: 'keel-api',
       oidcRolesClaim: 'roles',
       oidcTenantsClaim: 'tenants',
+      auditTopic: 'keel.audit',
+      rateLimit: 100,
+      rateLimitBurst: 1000,
     });
     expect(file).toBeUndefined();
     expect(sources.port).toEqual({ kind: 'default' });

@@ -15,7 +15,7 @@ import type { GroupAdmin } from '../transport/group-admin.ts';
 import type { Transport } from '../transport/transport.ts';
 import { apiProblemOf } from './api/api-problems.ts';
 import { type ApiRegistry, createApiRegistry } from './api/route.ts';
-import { defaultConsoleDir, registerConsole } from './console/serve-console.ts';
+import { consolePageHtml, defaultConsoleDir, registerConsole } from './console/serve-console.ts';
 import type { IdempotentPublish } from './idempotency/idempotent-publish.ts';
 import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { createFigureStreams } from './live/figure-streams.ts';
@@ -26,7 +26,7 @@ import { registerAuditRoutes } from './routes/audit.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerConsumerRoutes } from './routes/consumers.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
-import { registerDocsRoutes } from './routes/docs.ts';
+import { docsPage, registerDocsRoutes } from './routes/docs.ts';
 import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
 import { registerErasureRoute } from './routes/erasure.ts';
 import { registerEventsRoute } from './routes/events.ts';
@@ -46,6 +46,8 @@ import { registerTopicRoutes } from './routes/topics.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 import { type AuthSettings, registerAuthentication } from './security/auth-hook.ts';
+import { type RateLimitOptions, registerRateLimit } from './security/rate-limit.ts';
+import { inlineScriptsOf, registerSecurityHeaders } from './security/security-headers.ts';
 import type { NodeStore } from './store/open-node-store.ts';
 import { requestStoreOf } from './store/request-store.ts';
 import { createLiveTails, type LiveTails } from './topics/live-tail.ts';
@@ -87,6 +89,14 @@ export interface AppOptions {
   auth?: AuthSettings;
   /** The API keys managed over `/v1/keys`; absent: no key routes. */
   keys?: ApiKeyStore;
+  /** Topic the audit trail is forwarded to, verified with it by `POST /v1/audit/verify`; absent: not verified. */
+  auditTopic?: string;
+  /** PEM certificate and key: the app serves HTTPS; absent: HTTP. */
+  https?: { cert: Buffer; key: Buffer };
+  /** Origins allowed to call the API from their pages (CORS); absent: none. */
+  corsOrigins?: readonly string[];
+  /** Token bucket per identity; absent: no rate limit. */
+  rateLimit?: RateLimitOptions;
   /** Formats taken at `POST /v1/ingest/<name>`; none: the route answers 404 for every name. */
   ingestors?: readonly IngestorDefinition[];
 }
@@ -140,6 +150,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   // pino's Logger and fastify's logger type differ only in generics; the instance is the same pino.
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    ...(options.https ? { https: options.https } : {}),
     bodyLimit,
     return503OnClosing: true,
     // Errors raised before any route runs answer in the same format as every other refusal.
@@ -153,7 +164,8 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
 
-  const consolePage = registerConsole(app, options.consoleDir ?? defaultConsoleDir());
+  const consoleDir = options.consoleDir ?? defaultConsoleDir();
+  const consolePage = registerConsole(app, consoleDir);
   app.setNotFoundHandler(
     (request, reply) =>
       consolePage(request, reply) ??
@@ -169,14 +181,16 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
 
-  registerAuthentication(app, options.auth ?? { mode: 'off' });
-  // Every answer: no MIME sniffing, never framed by another site, no referrer leaked from the console. No
-  // CORS headers are ever sent: browsers on other origins cannot read the API.
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
+  registerSecurityHeaders(app, {
+    inlineScripts: [
+      ...inlineScriptsOf(consolePageHtml(consoleDir) ?? ''),
+      ...inlineScriptsOf(docsPage(API_INFO)),
+    ],
+    https: options.https !== undefined,
+    corsOrigins: options.corsOrigins,
   });
+  registerAuthentication(app, options.auth ?? { mode: 'off' });
+  if (options.rateLimit) registerRateLimit(app, options.rateLimit);
   registerEventsRoute(app, {
     publisher: options.publisher,
     catalog: options.catalog,
@@ -202,7 +216,12 @@ export function createApp(options: AppOptions): FastifyInstance {
   registerCatalogRoutes(api, options.catalog, { transport, groupAdmin });
   registerJobRoutes(api, jobs);
   registerKeyRoutes(api, options.keys);
-  if (options.auth?.audit) registerAuditRoutes(api, options.auth.audit);
+  if (options.auth?.audit)
+    registerAuditRoutes(
+      api,
+      options.auth.audit,
+      options.auditTopic ? { transport: options.transport, topic: options.auditTopic } : undefined,
+    );
   registerTopicRoutes(api, { transport, groupAdmin, jobs });
   registerTopicTransferRoutes(api, {
     transport,

@@ -46,8 +46,15 @@ import { createJobRegistry, type JobRegistry } from './jobs/job-registry.ts';
 import { registerScrapeGauges } from './metrics/scrape-gauges.ts';
 import { registerStoreGauges } from './metrics/store-gauges.ts';
 import { openNodeEncryption } from './phi/node-encryption.ts';
+import {
+  type AuditRelay,
+  auditTopicConfig,
+  createAuditRelay,
+  relayedAuditLog,
+} from './security/audit-topic.ts';
 import type { AuthSettings } from './security/auth-hook.ts';
 import { authModeOf } from './security/auth-mode.ts';
+import { httpsOf } from './security/https-files.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
@@ -105,8 +112,10 @@ export interface KeelNode {
   readonly pull: PullGroups;
   /** The API keys (`<dataDir>/security.db`). */
   readonly keys: ApiKeyStore;
-  /** The audit trail: in `security.db`, or in PostgreSQL when the store is there. */
+  /** The audit trail: in `security.db`, or in PostgreSQL when the store is there; each record also goes to `keel.audit`. */
   readonly audit: AuditLog;
+  /** Forwards the audit trail to the `keel.audit` topic. */
+  readonly auditRelay: AuditRelay;
   /** Large data through the blob folder (`KEEL_CLAIM_CHECK_BYTES`); undefined when not configured. */
   readonly claimCheck: NodeClaimCheck | undefined;
   /** Whether requests must authenticate (`KEEL_AUTH`). */
@@ -137,8 +146,16 @@ function openNodeParts(
   const { transport, groupAdmin } = openTransport(config, options, dataFile);
   const metrics = createMetrics({ processMetrics: true });
   const keys = createApiKeyStore({ path: join(config.dataDir, SECURITY_FILE_NAME) });
-  const audit = openAuditLog(config, options.sources);
-  const auth = { ...authSettings(config, authMode, keys, metrics), audit };
+  const auditTable = openAuditLog(config, options.sources);
+  const auditRelay = createAuditRelay({
+    log: auditTable,
+    transport,
+    topic: config.auditTopic,
+    logger: logger.child({ component: 'audit' }),
+    registry: metrics.registry,
+  });
+  const audit = relayedAuditLog(auditTable, auditRelay);
+  const auth = { ...authSettings(config, authMode, keys, metrics), audit, auditTopic: config.auditTopic };
   registerScrapeGauges({ registry: metrics.registry, transport, groupAdmin, logger });
   const claimCheck = openNodeClaimCheck({
     config,
@@ -206,6 +223,7 @@ function openNodeParts(
     metrics,
     keys,
     audit,
+    auditRelay,
     auth,
     publisher,
     nodeStore,
@@ -223,10 +241,12 @@ export function createNode(options: NodeOptions): KeelNode {
   const { config, catalog, logger } = options;
   assertAvailableAdapters(config, options.sources);
   const authMode = authModeOf(config);
+  // Read before anything opens: a broken certificate or key setting stops the node with nothing to close.
+  const https = httpsOf(config, options.sources);
   // The node's URL once it listens (the Avro encoder names the registry by it).
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
-  const { keys, audit, auth, claimCheck } = parts;
+  const { keys, audit, auditRelay, auth, claimCheck } = parts;
   const { pushAndPull } = parts;
   const { delivery, pull } = pushAndPull;
 
@@ -237,6 +257,18 @@ export function createNode(options: NodeOptions): KeelNode {
   const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
     auth,
+    auditTopic: config.auditTopic,
+    ...https,
+    ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
+    ...(config.rateLimit > 0
+      ? {
+          rateLimit: {
+            perSecond: config.rateLimit,
+            burst: config.rateLimitBurst,
+            registry: metrics.registry,
+          },
+        }
+      : {}),
     keys,
     liveTails,
     jobs,
@@ -279,6 +311,9 @@ export function createNode(options: NodeOptions): KeelNode {
         idempotency?.close();
         await encryption?.close();
         keys.close();
+        // What was recorded reaches keel.audit before the transport closes (or at the next start).
+        await auditRelay.drained();
+        await auditRelay.close();
         await audit
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the audit trail failed'));
@@ -306,6 +341,7 @@ export function createNode(options: NodeOptions): KeelNode {
     pull,
     keys,
     audit,
+    auditRelay,
     claimCheck,
     authMode,
     dataFile,
@@ -317,7 +353,11 @@ export function createNode(options: NodeOptions): KeelNode {
       state = 'starting';
       // The master key is checked against the key store before a single event can be written.
       await encryption?.start();
-      await transport.ensureTopics(catalog.topics.map(topicConfigOf));
+      await transport.ensureTopics([
+        ...catalog.topics.map(topicConfigOf),
+        auditTopicConfig(config.auditTopic, Math.max(1, ...catalog.topics.map((topic) => topic.replication))),
+      ]);
+      await auditRelay.start();
       await nodeStore.start();
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
@@ -328,7 +368,7 @@ export function createNode(options: NodeOptions): KeelNode {
         host: config.host,
         listenTextResolver: (address) => `HTTP API listening on ${address}`,
       });
-      url = urlOf(app, config.host);
+      url = urlOf(app, config.host, config.tlsCertFile === undefined ? 'http' : 'https');
       state = 'running';
       return url;
     },
@@ -450,9 +490,9 @@ function assertAvailableAdapters(config: KeelConfig, sources: ConfigSources | un
   storeConnection(config, sources);
 }
 
-function urlOf(app: FastifyInstance, host: string): string {
+function urlOf(app: FastifyInstance, host: string, scheme: 'http' | 'https'): string {
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return `http://${shownHost}:${port}`;
+  return `${scheme}://${shownHost}:${port}`;
 }

@@ -1,4 +1,5 @@
 import createClient from 'openapi-fetch';
+import { authHeaders, credentialRefused } from '../state/session';
 import type { components, operations, paths } from './schema';
 
 /** RFC 9457 problem details, as every API error answers. */
@@ -30,6 +31,18 @@ const ACTOR = 'console';
 export const api = createClient<paths>({
   baseUrl: globalThis.location?.origin ?? '',
   headers: { 'keel-actor': ACTOR },
+});
+
+// Every call carries the session's credential; a 401 means it is missing, expired or revoked: ask again.
+api.use({
+  onRequest({ request }) {
+    for (const [name, value] of Object.entries(authHeaders())) request.headers.set(name, value);
+    return request;
+  },
+  onResponse({ response }) {
+    if (response.status === 401) credentialRefused();
+    return response;
+  },
 });
 
 /** The data of an openapi-fetch result, or an ApiProblem carrying the node's problem details. */

@@ -431,7 +431,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit records after a position in the chain, oldest first */
+        /** Audit records matching filters, oldest or newest first */
         get: operations["listAudit"];
         put?: never;
         post?: never;
@@ -3158,7 +3158,22 @@ export interface operations {
             query?: {
                 /** @description Records after this `seq`. */
                 after?: number;
+                /** @description Records before this `seq`. */
+                before?: number;
+                /** @description Records at or after this time (ISO 8601 UTC). */
+                from?: string;
+                /** @description Reads of event data or administrative actions. */
+                kind?: "read" | "action";
                 limit?: number;
+                /** @description Operations containing this text. */
+                operation?: string;
+                /** @description `asc`: oldest first, paging with `after`; `desc`: newest first, paging with `before`. */
+                order?: "asc" | "desc";
+                outcome?: "allowed" | "refused";
+                /** @description Exactly this identity (`key:<prefix>`, `oidc:<sub>`). */
+                subject?: string;
+                /** @description Records before this time (ISO 8601 UTC). */
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -3166,7 +3181,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Audit records after a position in the chain, oldest first */
+            /** @description Audit records matching filters, oldest or newest first */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3184,6 +3199,7 @@ export interface operations {
                             /** @description Position in the chain, from 1. */
                             seq: number;
                         }[];
+                        /** @description `after` (asc) or `before` (desc) of the next page; null at the end. */
                         next: number | null;
                     };
                 };
@@ -3230,6 +3246,17 @@ export interface operations {
                         records: number;
                         /** @description The first bad record. */
                         seq?: number;
+                        /** @description The same chain as the `keel.audit` topic holds it (when the node forwards to one). */
+                        topic?: {
+                            /** @description Records of the trail not yet forwarded to the topic. */
+                            behind: number;
+                            ok: boolean;
+                            problem?: string;
+                            /** @description Records checked before the first bad one (all of them when ok). */
+                            records: number;
+                            /** @description The first bad record. */
+                            seq?: number;
+                        };
                     };
                 };
             };

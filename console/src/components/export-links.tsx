@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiProblem } from '../api/client';
 import { exportSearch, type MessageFilters } from '../lib/message-filters';
 import { asProblem } from '../lib/use-load';
+import { authHeaders, credential } from '../state/session';
 import { ProblemNotice } from './problem-notice';
 
 /**
@@ -21,14 +22,17 @@ export function ExportLinks({ topic, filters }: { topic: string; filters: Messag
     setError(undefined);
     const probe = new AbortController();
     try {
-      const response = await fetch(href(format, '1'), { signal: probe.signal });
+      const response = await fetch(href(format, '1'), { signal: probe.signal, headers: authHeaders() });
       if (!response.ok) {
         setError(asProblem(await problemOf(response)));
         return;
       }
       probe.abort();
       const real = document.createElement('a');
-      real.href = link.href;
+      // With a credential the browser cannot send it on a plain link: the file is fetched, then saved.
+      real.href = credential.value
+        ? URL.createObjectURL(await (await fetch(link.href, { headers: authHeaders() })).blob())
+        : link.href;
       real.download = link.download;
       real.click();
     } catch (failure) {

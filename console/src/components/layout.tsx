@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
+import { identity } from '../state/session';
 import { notice, theme, toggleTheme } from '../state/store';
+import { SessionBadge, SignIn, useSession } from './sign-in';
 
 /** The console's pages, in the order of the navigation (the keys `g` then a letter go to each). */
 export const PAGES = [
@@ -15,12 +17,15 @@ export const PAGES = [
   { href: '/trace', label: 'Trace', key: 'r' },
   { href: '/catalog', label: 'Catalog', key: 'c' },
   { href: '/jobs', label: 'Jobs', key: 'j' },
+  { href: '/audit', label: 'Audit', key: 'a' },
 ] as const;
 
-/** Navigation, theme switch, notices and the page itself. */
+/** Navigation, who is signed in, theme switch, notices and the page itself (or the sign-in form). */
 export function Layout({ children }: { children: ComponentChildren }) {
   const { path, route } = useLocation();
   useGoToShortcuts(route);
+  useSession();
+  const signedOut = identity.value === null;
   const current = PAGES.filter((page) => (page.href === '/' ? path === '/' : path.startsWith(page.href))).at(
     -1,
   );
@@ -43,6 +48,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
         <a class="api-link" href="/v1/docs">
           API
         </a>
+        <SessionBadge />
         <button
           type="button"
           class="theme"
@@ -52,7 +58,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
           {theme.value === 'dark' ? '☀' : '☾'}
         </button>
       </header>
-      <main id="main">{children}</main>
+      <main id="main">{signedOut ? <SignIn /> : identity.value === undefined ? null : children}</main>
       <div class="notices" aria-live="polite">
         {notice.value && <div class={`notice ${notice.value.kind}`}>{notice.value.text}</div>}
       </div>

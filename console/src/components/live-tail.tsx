@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { openEventStream } from '../lib/event-stream';
 import { exportSearch, type MessageFilters } from '../lib/message-filters';
 import { MessageRow, type MessageSummary } from './message-row';
 
@@ -12,14 +13,13 @@ export function LiveTail({ topic, filters }: { topic: string; filters: MessageFi
   const search = exportSearch(filters, { from: 'now' });
   useEffect(() => {
     setMessages([]);
-    const source = new EventSource(`/v1/topics/${encodeURIComponent(topic)}/live?${search}`);
-    source.onopen = () => setState('open');
-    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
-    source.onmessage = (event) => {
-      const message = JSON.parse(event.data) as MessageSummary;
-      setMessages((shown) => [message, ...shown].slice(0, KEEP));
-    };
-    return () => source.close();
+    return openEventStream(`/v1/topics/${encodeURIComponent(topic)}/live?${search}`, {
+      onState: setState,
+      onEvent: (_name, data) => {
+        const message = JSON.parse(data) as MessageSummary;
+        setMessages((shown) => [message, ...shown].slice(0, KEEP));
+      },
+    });
   }, [topic, search]);
   return (
     <section class="live" aria-label="Live tail">

@@ -1,4 +1,5 @@
 import type { Answer } from '../api/client';
+import { openEventStream } from '../lib/event-stream';
 import { type OverviewPoint, recordOverview, workflowsAtRisk } from '../state/store';
 
 /** Milliseconds between two figures the node sends. */
@@ -12,14 +13,13 @@ export type Figures = Answer<'getFigures'>;
  * of the overview. `onState` hears whether the stream is open. Returns what stops it.
  */
 export function followFigures(onState: (state: 'open' | 'connecting' | 'closed') => void): () => void {
-  const source = new EventSource(`/v1/live/figures?intervalMs=${INTERVAL_MS}`);
-  source.onopen = () => onState('open');
-  // EventSource reconnects by itself; closed means it gave up (the node refused the stream).
-  source.onerror = () => onState(source.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
-  source.addEventListener('figures', (event) =>
-    recordFigures(JSON.parse((event as MessageEvent<string>).data)),
-  );
-  return () => source.close();
+  // Reconnects by itself; closed means the node refused the stream.
+  return openEventStream(`/v1/live/figures?intervalMs=${INTERVAL_MS}`, {
+    onState,
+    onEvent: (name, data) => {
+      if (name === 'figures') recordFigures(JSON.parse(data));
+    },
+  });
 }
 
 /** Turns one figures event into a point of the overview's charts. */

@@ -90,6 +90,47 @@ describe.each(adapters)('audit trail on $name', ({ open }) => {
     await log.close();
   });
 
+  it('queries records by kind, subject, outcome, operation text and time, in either order', async () => {
+    const { log } = open();
+    for (let n = 0; n < 10; n++) {
+      await log.append({
+        ...entry(n),
+        subject: n < 4 ? 'key:aaaa0000' : 'key:bbbb1111',
+        outcome: n === 9 ? 'refused' : 'allowed',
+        operation: n === 3 ? 'POST /v1/100%_done' : entry(n).operation,
+      });
+    }
+    const seqs = (records: { seq: number }[]) => records.map((record) => record.seq);
+    expect(seqs(await log.query({ order: 'asc', kind: 'read', limit: 100 }))).toEqual([1, 3, 5, 7, 9]);
+    expect(seqs(await log.query({ order: 'desc', subject: 'key:aaaa0000', limit: 100 }))).toEqual([
+      4, 3, 2, 1,
+    ]);
+    expect(seqs(await log.query({ order: 'desc', subject: 'key:bbbb1111', beforeSeq: 8, limit: 2 }))).toEqual(
+      [7, 6],
+    );
+    expect(seqs(await log.query({ order: 'asc', afterSeq: 7, limit: 100 }))).toEqual([8, 9, 10]);
+    expect(seqs(await log.query({ order: 'asc', outcome: 'refused', limit: 100 }))).toEqual([10]);
+    // `%` and `_` are text, not patterns.
+    expect(seqs(await log.query({ order: 'asc', operation: '100%_', limit: 100 }))).toEqual([4]);
+    expect(seqs(await log.query({ order: 'asc', operation: '%', limit: 100 }))).toEqual([4]);
+    const now = new Date();
+    const hour = 3_600_000;
+    expect(
+      await log.query({ order: 'asc', from: new Date(now.getTime() + hour).toISOString(), limit: 100 }),
+    ).toEqual([]);
+    expect(
+      seqs(
+        await log.query({
+          order: 'asc',
+          from: new Date(now.getTime() - hour).toISOString(),
+          to: new Date(now.getTime() + hour).toISOString(),
+          limit: 3,
+        }),
+      ),
+    ).toEqual([1, 2, 3]);
+    await log.close();
+  });
+
   it('fails naming the first bad record when a stored record is changed, removed or reordered by hand', async () => {
     const changed = open();
     for (let n = 0; n < 10; n++) await changed.log.append(entry(n));

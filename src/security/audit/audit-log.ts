@@ -44,12 +44,37 @@ export type AuditVerification =
   | { ok: true; records: number }
   | { ok: false; records: number; seq: number; problem: string };
 
+/** Which audit records a query returns: every condition given must hold. */
+export interface AuditQuery {
+  /** `asc`: oldest first (paging with `afterSeq`); `desc`: newest first (paging with `beforeSeq`). */
+  order: 'asc' | 'desc';
+  /** Only records after this `seq`. */
+  afterSeq?: number;
+  /** Only records before this `seq`. */
+  beforeSeq?: number;
+  /** `read` or `action`. */
+  kind?: AuditEntry['kind'];
+  /** Exactly this identity subject (`key:3f9a0c1b`, `oidc:<sub>`). */
+  subject?: string;
+  /** Operations containing this text (e.g. `/messages`, `POST`). */
+  operation?: string;
+  outcome?: AuditEntry['outcome'];
+  /** Records at or after this time (ISO 8601 UTC, as the records' `time`). */
+  from?: string;
+  /** Records before this time (ISO 8601 UTC). */
+  to?: string;
+  /** Most records returned. */
+  limit: number;
+}
+
 /** The durable, hash-chained audit trail. */
 export interface AuditLog {
   /** Appends a record chained to the last one; resolves once stored. */
   append(entry: AuditEntry): Promise<AuditRecord>;
   /** Records after `afterSeq` (0: from the start), oldest first, at most `limit`. */
   list(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Records matching `query`, in its order. */
+  query(query: AuditQuery): Promise<AuditRecord[]>;
   /** Walks the whole chain: each record's hash, its link to the one before, no gap in the sequence. */
   verify(): Promise<AuditVerification>;
   close(): Promise<void>;
@@ -75,6 +100,31 @@ export function auditEventText(entry: AuditEntry, seq: number, prevHash: string,
       outcome: entry.outcome,
     },
   });
+}
+
+/** How an adapter's SQL reads the stored CloudEvent text, for `auditQueryConditions`. */
+export interface AuditSqlDialect {
+  /** The SQL expression of an attribute (or a `data` field: operation, outcome) of the stored event. */
+  field(name: 'type' | 'subject' | 'time' | 'operation' | 'outcome'): string;
+  /** Adds a bind parameter and returns its placeholder. */
+  param(value: string | number): string;
+  /** SQL true when `text` contains `part` (not LIKE: the text may hold `%` or `_`). */
+  contains(text: string, part: string): string;
+}
+
+/** The conditions of a query as SQL over the stored CloudEvent text; values are always bound. */
+export function auditQueryConditions(query: AuditQuery, sql: AuditSqlDialect): string[] {
+  const { field, param } = sql;
+  const conditions: string[] = [];
+  if (query.afterSeq !== undefined) conditions.push(`seq > ${param(query.afterSeq)}`);
+  if (query.beforeSeq !== undefined) conditions.push(`seq < ${param(query.beforeSeq)}`);
+  if (query.kind) conditions.push(`${field('type')} = ${param(`keel.audit.${query.kind}`)}`);
+  if (query.subject) conditions.push(`${field('subject')} = ${param(query.subject)}`);
+  if (query.outcome) conditions.push(`${field('outcome')} = ${param(query.outcome)}`);
+  if (query.from) conditions.push(`${field('time')} >= ${param(query.from)}`);
+  if (query.to) conditions.push(`${field('time')} < ${param(query.to)}`);
+  if (query.operation) conditions.push(sql.contains(field('operation'), param(query.operation)));
+  return conditions;
 }
 
 /** The chain hash of a record. */

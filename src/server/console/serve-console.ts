@@ -57,6 +57,12 @@ export function registerConsole(app: FastifyInstance, dir: string): ConsoleFallb
   return (request, reply) => (isConsolePage(request) ? reply.sendFile('index.html') : undefined);
 }
 
+/** The console page's HTML, or undefined when it is not built. */
+export function consolePageHtml(dir: string): string | undefined {
+  const page = join(dir, 'index.html');
+  return existsSync(page) ? readFileSync(page, 'utf8') : undefined;
+}
+
 function isConsolePage(request: FastifyRequest): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   if (NOT_CONSOLE.test(request.url)) return false;

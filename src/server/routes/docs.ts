@@ -38,7 +38,8 @@ export function registerDocsRoutes(app: FastifyInstance, api: ApiRegistry, info:
   });
 }
 
-function docsPage(info: ApiInfo): string {
+/** The API reference page (its inline script is allowed by hash in the node's CSP). */
+export function docsPage(info: ApiInfo): string {
   return `<!doctype html>
 <html lang="en">
 <head>

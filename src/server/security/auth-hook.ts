@@ -30,6 +30,8 @@ export interface AuthSettings {
   registry?: Registry;
   /** Where reads of event data and administrative actions are recorded; none: not recorded. */
   audit?: AuditLog;
+  /** The topic the audit trail is forwarded to: reading it through topic routes needs `audit:read` too. */
+  auditTopic?: string;
   /**
    * With `mode` off, whether the anonymous identity holds the read-PHI permission (`KEEL_PHI_READ`); default
    * true. With `mode` required, each identity's roles decide.
@@ -76,7 +78,11 @@ export function registerAuthentication(app: FastifyInstance, settings: AuthSetti
     if (identity instanceof AuthenticationError) return refuse(reply, 401, 'credentials', identity.reason);
     request.identity = identity;
     const topic = access.topicParam ? paramOf(request, access.topicParam) : undefined;
-    if (!isAllowed(identity, { permission: access.permission, topic })) {
+    const auditTopic = topic !== undefined && topic === settings.auditTopic;
+    if (
+      !isAllowed(identity, { permission: access.permission, topic }) ||
+      (auditTopic && !isAllowed(identity, { permission: 'audit:read' }))
+    ) {
       await record(settings.audit, request, identity, access, 'refused');
       return refuse(reply, 403, access.permission, 'this identity is not allowed to do this');
     }

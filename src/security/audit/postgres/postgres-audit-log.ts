@@ -1,8 +1,10 @@
 import postgres from 'postgres';
 import {
   type AuditLog,
+  type AuditQuery,
   type AuditRecord,
   auditEventText,
+  auditQueryConditions,
   chainHash,
   GENESIS_HASH,
   verifyChain,
@@ -38,12 +40,7 @@ export function createPostgresAuditLog(options: { url: string; schema: string })
       afterSeq,
       limit,
     ]);
-    return rows.map((row) => ({
-      seq: Number(row.seq),
-      event: row.event,
-      prevHash: row.prev_hash,
-      hash: row.hash,
-    }));
+    return rows.map(recordOf);
   };
   return {
     async append(entry) {
@@ -66,7 +63,46 @@ export function createPostgresAuditLog(options: { url: string; schema: string })
       });
     },
     list,
+    async query(query) {
+      await prepare();
+      const { text, params } = querySql(table, query);
+      return (await sql.unsafe<Row[]>(text, params)).map(recordOf);
+    },
     verify: () => verifyChain(list),
     close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+const recordOf = (row: Row): AuditRecord => ({
+  seq: Number(row.seq),
+  event: row.event,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+});
+
+const JSON_PATH = {
+  type: `(event::jsonb ->> 'type')`,
+  subject: `(event::jsonb ->> 'subject')`,
+  time: `(event::jsonb ->> 'time')`,
+  operation: `(event::jsonb -> 'data' ->> 'operation')`,
+  outcome: `(event::jsonb -> 'data' ->> 'outcome')`,
+} as const;
+
+/** A query's SELECT, in its order, with its bound values. */
+function querySql(table: string, query: AuditQuery): { text: string; params: (string | number)[] } {
+  const params: (string | number)[] = [];
+  const param = (value: string | number) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conditions = auditQueryConditions(query, {
+    field: (name) => JSON_PATH[name],
+    param,
+    contains: (text, part) => `strpos(${text}, ${part}) > 0`,
+  });
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+  return {
+    text: `SELECT * FROM ${table} ${where} ORDER BY seq ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${param(query.limit)}`,
+    params,
   };
 }

@@ -4,8 +4,10 @@ import { runSqliteMigrations } from '../../../sql/sqlite/migration-runner.ts';
 import { openSqlite } from '../../../sql/sqlite/open-sqlite.ts';
 import {
   type AuditLog,
+  type AuditQuery,
   type AuditRecord,
   auditEventText,
+  auditQueryConditions,
   chainHash,
   GENESIS_HASH,
   verifyChain,
@@ -58,16 +60,54 @@ export function createSqliteAuditLog(options: { path: string; synchronous?: 'nor
     insert.run(seq, event, prevHash, hash);
     return { seq, event, prevHash, hash };
   });
-  const list = async (afterSeq: number, limit: number) =>
-    page
-      .all(afterSeq, limit)
-      .map((row) => ({ seq: row.seq, event: row.event, prevHash: row.prev_hash, hash: row.hash }));
+  const list = async (afterSeq: number, limit: number) => page.all(afterSeq, limit).map(recordOf);
   return {
     append: async (entry) => append.immediate(entry),
     list,
+    query: async (query) => {
+      const { sql, params } = querySql(query);
+      return db
+        .prepare<unknown[], Row>(sql)
+        .all(...params)
+        .map(recordOf);
+    },
     verify: () => verifyChain(list),
     close: async () => {
       db.close();
     },
+  };
+}
+
+const recordOf = (row: Row): AuditRecord => ({
+  seq: row.seq,
+  event: row.event,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+});
+
+const JSON_PATH = {
+  type: '$.type',
+  subject: '$.subject',
+  time: '$.time',
+  operation: '$.data.operation',
+  outcome: '$.data.outcome',
+} as const;
+
+/** A query's SELECT, in its order, with its bound values. */
+function querySql(query: AuditQuery): { sql: string; params: (string | number)[] } {
+  const params: (string | number)[] = [];
+  const conditions = auditQueryConditions(query, {
+    field: (name) => `json_extract(event, '${JSON_PATH[name]}')`,
+    param: (value) => {
+      params.push(value);
+      return '?';
+    },
+    contains: (text, part) => `instr(${text}, ${part}) > 0`,
+  });
+  params.push(query.limit);
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+  return {
+    sql: `SELECT * FROM audit_log ${where} ORDER BY seq ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
+    params,
   };
 }

@@ -11,6 +11,7 @@ import { MessagePage } from './pages/message-page';
 import { MessagesPage } from './pages/messages-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { OverviewPage } from './pages/overview-page';
+import { QueryPage } from './pages/query-page';
 import { StorePage } from './pages/store-page';
 import { StreamPage } from './pages/stream-page';
 import { TopicsPage } from './pages/topics-page';
@@ -39,6 +40,7 @@ export function App() {
           <Route path="/workflows" component={WorkflowsPage} />
           <Route path="/workflows/:instanceId" component={WorkflowPage} />
           <Route path="/trace" component={TracePage} />
+          <Route path="/query" component={QueryPage} />
           <Route path="/jobs" component={JobsPage} />
           <Route default component={NotFoundPage} />
         </Router>

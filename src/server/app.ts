@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { LazyHistory } from '../analytics/history/lazy-history.ts';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
@@ -35,6 +36,7 @@ import { registerJobRoutes } from './routes/jobs.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerQueryRoute } from './routes/query.ts';
 import { registerStoreRoutes } from './routes/store.ts';
 import { registerStoreJobRoutes } from './routes/store-jobs.ts';
 import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
@@ -84,6 +86,8 @@ export interface AppOptions {
   auth?: AuthSettings;
   /** The API keys managed over `/v1/keys`; absent: no key routes. */
   keys?: ApiKeyStore;
+  /** SQL over the event store and exported files (DuckDB); absent: no query route. */
+  history?: LazyHistory;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -230,6 +234,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     registerSchemaRegistryRoutes(app, options.store.registry);
     documentRegistryRoutes(api);
   }
+  if (options.history) registerQueryRoute(api, options.history);
   registerErasureRoute(api, options.encryption);
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);

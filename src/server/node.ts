@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type LazyHistory, lazyHistory } from '../analytics/history/lazy-history.ts';
 import { createPublisher } from '../bus/publisher.ts';
 import type { EventSealer, Publisher } from '../bus/publisher-port.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
@@ -51,6 +52,10 @@ import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
 export const DATA_FILE_NAME = 'keel.db';
+/** File of the history database (DuckDB) in the data folder: a columnar copy of the event store for SQL. */
+export const HISTORY_FILE_NAME = 'history.duckdb';
+/** Folder of exported files in the data folder; queries may read them. */
+export const EXPORTS_DIR_NAME = 'exports';
 
 /** CloudEvents `source` of events the node itself creates. */
 export const NODE_SOURCE = 'urn:keel:node';
@@ -101,6 +106,8 @@ export interface KeelNode {
   readonly pull: PullGroups;
   /** The API keys (`<dataDir>/security.db`). */
   readonly keys: ApiKeyStore;
+  /** SQL over the event store (`<dataDir>/history.duckdb`) and the exports folder, opened on first use. */
+  readonly history: LazyHistory;
   /** The audit trail: in `security.db`, or in PostgreSQL when the store is there. */
   readonly audit: AuditLog;
   /** Whether requests must authenticate (`KEEL_AUTH`). */
@@ -160,6 +167,12 @@ function openNodeParts(
         }),
   });
 
+  const history = lazyHistory({
+    store: nodeStore.store,
+    path: join(config.dataDir, HISTORY_FILE_NAME),
+    exportsDir: join(config.dataDir, EXPORTS_DIR_NAME),
+  });
+
   registerStoreGauges({
     registry: metrics.registry,
     store: nodeStore.store,
@@ -186,6 +199,7 @@ function openNodeParts(
     logger,
   });
   return {
+    history,
     encryption,
     dataFile,
     transport,
@@ -214,7 +228,7 @@ export function createNode(options: NodeOptions): KeelNode {
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
   const { keys, audit, auth } = parts;
-  const { pushAndPull } = parts;
+  const { pushAndPull, history } = parts;
   const { delivery, pull } = pushAndPull;
 
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
@@ -229,6 +243,7 @@ export function createNode(options: NodeOptions): KeelNode {
     jobs,
     groupAdmin,
     store: nodeStore,
+    history,
     ...(encryption === undefined ? {} : { encryption }),
     delivery,
     pull,
@@ -258,6 +273,7 @@ export function createNode(options: NodeOptions): KeelNode {
         await jobs.close();
       } finally {
         await pushAndPull.close();
+        await history.close();
         await nodeStore
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
@@ -290,6 +306,7 @@ export function createNode(options: NodeOptions): KeelNode {
     delivery,
     pull,
     keys,
+    history,
     audit,
     authMode,
     dataFile,

@@ -887,6 +887,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one read-only SQL query (DuckDB) over the event store and exported files
+         * @description The table `events` is a columnar copy of the event store, caught up before each query (columns: `position` BIGINT: Global position in the event store.; `stream_id` VARCHAR: Stream the event was appended to.; `version` INTEGER: Version of the event in its stream (1, 2, ...).; `tenant` VARCHAR: Tenant that owns the event.; `recorded_at` TIMESTAMPTZ: When the store wrote it (millisecond precision).; `id` VARCHAR: CloudEvents `id`.; `type` VARCHAR: CloudEvents `type`.; `source` VARCHAR: CloudEvents `source`.; `subject` VARCHAR: CloudEvents `subject`.; `time` TIMESTAMPTZ: CloudEvents `time` (millisecond precision).; `correlation_id` VARCHAR: The `correlationid` extension.; `causation_id` VARCHAR: The `causationid` extension.; `data` JSON: The event data as JSON (binary data as `{"data_base64": ...}`).). Files the node exported can be read by their full path (`read_parquet('<exports dir>/x.parquet')`); nothing else on disk can. Only one SELECT runs: anything else (INSERT, COPY, ATTACH, SET, PRAGMA, several statements) is refused with 422 naming the rule (`read_only`, `single_statement`); text that does not parse or bind is refused with `syntax` or `invalid` and, when DuckDB says, the `line`, `column` and `offset` where.
+         */
+        post: operations["runQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/store/events": {
         parameters: {
             query?: never;
@@ -5114,6 +5134,83 @@ export interface operations {
             };
             /** @description The request breaks its schema: `errors` names each field. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Most rows returned (1–10 000).
+                     * @default 1000
+                     */
+                    maxRows?: number;
+                    /** @description One SELECT statement (DuckDB SQL). */
+                    sql: string;
+                    /**
+                     * @description Milliseconds before the query is interrupted.
+                     * @default 30000
+                     */
+                    timeoutMs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Run one read-only SQL query (DuckDB) over the event store and exported files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        columns: {
+                            name: string;
+                            /** @description DuckDB type, e.g. `BIGINT`. */
+                            type: string;
+                        }[];
+                        elapsedMs: number;
+                        /** @description Events of the store copied into the `events` table so far. */
+                        loaded: number;
+                        /** @description Rows as arrays in column order; 64-bit integers and decimals as text, times as ISO text. */
+                        rows: unknown[][];
+                        /** @description More rows matched than `maxRows`; the rest were not read. */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ export const PAGES = [
   { href: '/store', label: 'Event store', key: 's' },
   { href: '/workflows', label: 'Workflows', key: 'w' },
   { href: '/trace', label: 'Trace', key: 'r' },
+  { href: '/query', label: 'Query', key: 'q' },
   { href: '/catalog', label: 'Catalog', key: 'c' },
   { href: '/jobs', label: 'Jobs', key: 'j' },
 ] as const;

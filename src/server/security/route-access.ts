@@ -67,6 +67,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/store/streams': needs('events:read', 'query'),
   'GET /v1/store/streams/:streamId': needs('events:read', 'every'),
   'GET /v1/store/events': needs('events:read', 'query'),
+  'POST /v1/query': needs('events:read', 'every'),
   'GET /v1/trace': needs('events:read', 'every'),
   'GET /v1/trace/:eventId': needs('events:read', 'every'),
   'GET /v1/workflows/instances': needs('events:read', 'query'),

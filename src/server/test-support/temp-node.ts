@@ -30,6 +30,8 @@ export async function startTempNode(
     workflows?: readonly WorkflowDefinition[];
     /** Projection definitions the node may rebuild. */
     projections?: readonly ProjectionDefinition[];
+    /** Folder of a built web console to serve. */
+    consoleDir?: string;
   } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
@@ -50,6 +52,7 @@ export async function startTempNode(
     ...(options.liveTail ? { liveTail: options.liveTail } : {}),
     ...(options.workflows ? { workflows: options.workflows } : {}),
     ...(options.projections ? { projections: options.projections } : {}),
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   try {
     await node.start();

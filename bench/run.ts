@@ -9,6 +9,7 @@ import { consoleBenchmarks } from './console.bench.ts';
 import { deliveryBenchmarks } from './delivery.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { encryptionBenchmarks } from './encryption.bench.ts';
+import { exportBenchmarks } from './exports.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
 import { kafkaTransactionBenchmarks } from './kafka-transactions.bench.ts';
@@ -46,6 +47,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['security', () => securityBenchmarks()],
   ['compression', () => compressionBenchmarks()],
   ['analytics', () => analyticsBenchmarks()],
+  ['exports', () => exportBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -30,6 +30,7 @@ import { registerDocsRoutes } from './routes/docs.ts';
 import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
 import { registerErasureRoute } from './routes/erasure.ts';
 import { registerEventsRoute } from './routes/events.ts';
+import { registerExportRoutes } from './routes/exports.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
@@ -234,7 +235,14 @@ export function createApp(options: AppOptions): FastifyInstance {
     registerSchemaRegistryRoutes(app, options.store.registry);
     documentRegistryRoutes(api);
   }
-  if (options.history) registerQueryRoute(api, options.history);
+  if (options.history) {
+    registerQueryRoute(api, options.history);
+    registerExportRoutes(api, {
+      history: options.history,
+      jobs,
+      exportEnabled: options.exportEnabled ?? true,
+    });
+  }
   registerErasureRoute(api, options.encryption);
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);

@@ -605,6 +605,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files in the exports folder */
+        get: operations["listExports"];
+        put?: never;
+        /**
+         * Export a selection of stored events to a file in the exports folder, as a job
+         * @description One row per stored event, in position order, with the columns of the query table `events`: `position,stream_id,version,tenant,recorded_at,id,type,source,subject,time,correlation_id,causation_id,data` (NDJSON: `data` nested; CSV: `data` as JSON text, formula-like text prefixed with `'`; Parquet: DuckDB types, `data` as JSON text, zstd). The file is `<name>.<format>` in the node's exports folder, where `POST /v1/query` can read it (`read_parquet('<path>')`); the job's `counts.rows` says how many rows it holds, `items.file` its path. 409 when the file exists.
+         */
+        post: operations["startExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/figures": {
         parameters: {
             query?: never;
@@ -919,6 +940,26 @@ export interface paths {
          * @description The store filters by `type`, `tenant`, `correlationId`, `streamPrefix` and time with its indexes. `subject` and `where` conditions (as in the message browser: `data.vitals.heartRate>=120`) are checked on each event read, looking at no more than `maxScan` events per page: a sparse filter answers with fewer items and a `next` to go on, `scanned` says how many were looked at.
          */
         get: operations["readAllEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a selection of stored events as NDJSON, CSV or Parquet
+         * @description One row per stored event, in position order, with the columns of the query table `events`: `position,stream_id,version,tenant,recorded_at,id,type,source,subject,time,correlation_id,causation_id,data` (NDJSON: `data` nested; CSV: `data` as JSON text, formula-like text prefixed with `'`; Parquet: DuckDB types, `data` as JSON text, zstd). NDJSON and CSV are streamed as DuckDB reads them (a chunk of rows at a time); Parquet is written to a temporary file in the exports folder by DuckDB, row group by row group, then streamed and deleted. Nothing holds the whole selection in memory. 403 when the node forbids exports.
+         */
+        get: operations["exportStore"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3812,6 +3853,172 @@ export interface operations {
             };
         };
     };
+    listExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files in the exports folder */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            bytes: number;
+                            /** Format: date-time */
+                            modifiedAt: string;
+                            name: string;
+                            /** @description Full path, as a query reads it: `read_parquet('<path>')`. */
+                            path: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The `correlationid` extension, exactly. */
+                    correlationId?: string;
+                    /**
+                     * @description `ndjson` (default), `csv` or `parquet`.
+                     * @default ndjson
+                     * @enum {string}
+                     */
+                    format?: "ndjson" | "csv" | "parquet";
+                    /** @description File name without extension; `events-<time>` when absent. */
+                    name?: string;
+                    /**
+                     * Format: date-time
+                     * @description Recorded at or after this time.
+                     */
+                    since?: string;
+                    /** @description Streams whose id starts with this text. */
+                    streamPrefix?: string;
+                    /** @description Owning tenant. */
+                    tenant?: string;
+                    /** @description CloudEvents type, exactly. */
+                    type?: string;
+                    /**
+                     * Format: date-time
+                     * @description Recorded before this time.
+                     */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Export a selection of stored events to a file in the exports folder, as a job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Who started it (the `keel-actor` header). */
+                        actor: string | null;
+                        cancelledBy: string | null;
+                        /** @description Counts by outcome, e.g. `{ "retried": 12 }`. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        endedAt: string | null;
+                        /** @description Why the job failed, or null. */
+                        error: string | null;
+                        id: string;
+                        /** @description Items touched, by outcome (e.g. the ids retried). */
+                        items: {
+                            [key: string]: string[];
+                        };
+                        /** @description What the job does, e.g. `dead-letters.retry`. */
+                        kind: string;
+                        /** @description What the job was asked to do. */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        progress: {
+                            /** @description Items handled so far. */
+                            done: number;
+                            /** @description Items in all, or null while unknown. */
+                            total: number | null;
+                        };
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "cancelled";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node's configuration forbids the operation (`setting` names the key). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getFigures: {
         parameters: {
             query?: never;
@@ -5302,6 +5509,70 @@ export interface operations {
             };
             /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportStore: {
+        parameters: {
+            query?: {
+                /** @description The `correlationid` extension, exactly. */
+                correlationId?: string;
+                /** @description `ndjson` (default), `csv` or `parquet`. */
+                format?: "ndjson" | "csv" | "parquet";
+                /** @description Recorded at or after this time. */
+                since?: string;
+                /** @description Streams whose id starts with this text. */
+                streamPrefix?: string;
+                /** @description Owning tenant. */
+                tenant?: string;
+                /** @description CloudEvents type, exactly. */
+                type?: string;
+                /** @description Recorded before this time. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream a selection of stored events as NDJSON, CSV or Parquet */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node's configuration forbids the operation (`setting` names the key). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTempNode, type TempNode } from '../../server/test-support/temp-node.ts';
 import { testEvents } from '../../store/contract/contract-helpers.ts';
@@ -13,6 +14,35 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await temp?.close();
+});
+
+describe('keel export --store', () => {
+  it('writes a Parquet export of a selection that keel query reads back with the same rows', async () => {
+    const file = join(temp.dir, 'exports', 'assigned.parquet');
+    const exported = await keel([
+      'export',
+      '--store',
+      '--format',
+      'parquet',
+      '--type',
+      'test.bed.assigned',
+      '--out',
+      file,
+    ]);
+    expect(exported.stderr).toBe(`exported to ${file}\n`);
+    const back = await keel([
+      'query',
+      `SELECT count(*) AS n, min(type) AS t FROM read_parquet('${file}')`,
+      '-o',
+      'json',
+    ]);
+    expect(JSON.parse(back.stdout).rows).toEqual([['4', 'test.bed.assigned']]);
+    const ndjson = await keel(['export', '--store']);
+    expect(ndjson.stdout.trim().split('\n')).toHaveLength(6);
+    const usage = await keel(['export']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/--store/);
+  });
 });
 
 describe('keel query', () => {

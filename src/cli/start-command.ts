@@ -105,8 +105,8 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
       key,
     });
     if (stopping) return;
-    const { workflows, projections } = nodeDefinitionsOf(exports, label, key);
-    node = createNode({ config, catalog, logger, sources, workflows, projections });
+    const { workflows, projections, reports } = nodeDefinitionsOf(exports, label, key);
+    node = createNode({ config, catalog, logger, sources, workflows, projections, reports });
     await node.start();
     if (stopping) return;
     process.stdout.write(`${startupLine(node, label, config.kafkaBrokers)}\n`);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LazyHistory } from '../analytics/history/lazy-history.ts';
+import type { ReportScheduler } from '../analytics/reports/report-scheduler.ts';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
@@ -38,6 +39,7 @@ import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerQueryRoute } from './routes/query.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerStoreRoutes } from './routes/store.ts';
 import { registerStoreJobRoutes } from './routes/store-jobs.ts';
 import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
@@ -89,6 +91,8 @@ export interface AppOptions {
   keys?: ApiKeyStore;
   /** SQL over the event store and exported files (DuckDB); absent: no query route. */
   history?: LazyHistory;
+  /** The scheduled reports once the node started them (undefined before, or without reports). */
+  reports?: () => ReportScheduler | undefined;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -243,6 +247,7 @@ export function createApp(options: AppOptions): FastifyInstance {
       exportEnabled: options.exportEnabled ?? true,
     });
   }
+  registerReportRoutes(api, options.reports ?? (() => undefined));
   registerErasureRoute(api, options.encryption);
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);

@@ -6,6 +6,8 @@ import type { WorkflowDefinition } from '../workflows/define-workflow.ts';
 export interface NodeDefinitions {
   workflows: WorkflowDefinition[];
   projections: ProjectionDefinition[];
+  /** Scheduled reports as data (checked when the node starts). */
+  reports: unknown[];
 }
 
 const isWorkflow = (value: unknown): value is WorkflowDefinition =>
@@ -40,5 +42,11 @@ export function nodeDefinitionsOf(
   return {
     workflows: pick('workflows', isWorkflow, 'defineWorkflow'),
     projections: pick('projections', isProjection, 'defineProjection'),
+    // Reports are plain data, checked by the node when it starts (errors name `reports.<i>.<field>`).
+    reports: pick(
+      'reports',
+      (value): value is unknown => typeof value === 'object' && value !== null,
+      'plain objects',
+    ),
   };
 }

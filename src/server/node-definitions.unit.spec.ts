@@ -8,12 +8,16 @@ const workflow = defineWorkflow({ id: 'admission', version: 1, steps: [{ name: '
 const projection = defineProjection({ name: 'counts', createTable: () => [], apply: () => {} });
 
 describe('nodeDefinitionsOf', () => {
-  it('takes the workflows and projections a catalog module exports, or none', () => {
-    expect(nodeDefinitionsOf({ workflows: [workflow], projections: [projection] }, 'cat.ts')).toEqual({
+  it('takes the workflows, projections and reports a catalog module exports, or none', () => {
+    const report = { name: 'r', schedule: '@daily', query: 'SELECT 1', destination: { folder: 'out' } };
+    expect(
+      nodeDefinitionsOf({ workflows: [workflow], projections: [projection], reports: [report] }, 'cat.ts'),
+    ).toEqual({
       workflows: [workflow],
       projections: [projection],
+      reports: [report],
     });
-    expect(nodeDefinitionsOf({}, 'cat.ts')).toEqual({ workflows: [], projections: [] });
+    expect(nodeDefinitionsOf({}, 'cat.ts')).toEqual({ workflows: [], projections: [], reports: [] });
   });
 
   it('names the setting and the export that is not an array of definitions', () => {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type LazyHistory, lazyHistory } from '../analytics/history/lazy-history.ts';
+import { openReportRuns, type ReportRuns } from '../analytics/reports/report-runs.ts';
+import { createReportScheduler, type ReportScheduler } from '../analytics/reports/report-scheduler.ts';
 import { createPublisher } from '../bus/publisher.ts';
 import type { EventSealer, Publisher } from '../bus/publisher-port.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
@@ -54,6 +56,8 @@ import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/
 export const DATA_FILE_NAME = 'keel.db';
 /** File of the history database (DuckDB) in the data folder: a columnar copy of the event store for SQL. */
 export const HISTORY_FILE_NAME = 'history.duckdb';
+/** File of the scheduled reports' run records in the data folder. */
+export const REPORTS_FILE_NAME = 'reports.db';
 /** Folder of exported files in the data folder; queries may read them. */
 export const EXPORTS_DIR_NAME = 'exports';
 
@@ -79,6 +83,8 @@ export interface NodeOptions {
   workflows?: readonly WorkflowDefinition[];
   /** Projection definitions the API may rebuild (the catalog module's `projections` export). */
   projections?: readonly ProjectionDefinition[];
+  /** Scheduled reports as data (the catalog module's `reports` export), checked and started with the node. */
+  reports?: readonly unknown[];
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -235,6 +241,8 @@ export function createNode(options: NodeOptions): KeelNode {
   let url: string | undefined;
   let closing: Promise<void> | undefined;
   const jobs = createJobRegistry();
+  let reports: ReportScheduler | undefined;
+  let reportRuns: ReportRuns | undefined;
   const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
     auth,
@@ -244,6 +252,7 @@ export function createNode(options: NodeOptions): KeelNode {
     groupAdmin,
     store: nodeStore,
     history,
+    reports: () => reports,
     ...(encryption === undefined ? {} : { encryption }),
     delivery,
     pull,
@@ -273,6 +282,8 @@ export function createNode(options: NodeOptions): KeelNode {
         await jobs.close();
       } finally {
         await pushAndPull.close();
+        await reports?.stop();
+        reportRuns?.close();
         await history.close();
         await nodeStore
           .close()
@@ -323,6 +334,14 @@ export function createNode(options: NodeOptions): KeelNode {
       // Before the node takes a request: an incompatible catalog refuses to start, with the reasons.
       await registerCatalogSchemas(nodeStore.registry, catalog);
       await delivery.start();
+      if (options.reports?.length) {
+        reportRuns = openReportRuns(join(config.dataDir, REPORTS_FILE_NAME));
+        reports = createReportScheduler({
+          reports: [...options.reports],
+          history: await history.get(),
+          runs: reportRuns,
+        });
+      }
       await app.listen({
         port: config.port,
         host: config.host,

@@ -928,6 +928,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scheduled reports (the catalog module’s `reports` export) with their next run */
+        get: operations["listReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a report now, as its schedule would; answers the recorded run once it ended */
+        post: operations["runReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report's recorded runs, newest first (the last 100) */
+        get: operations["listReportRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/store/events": {
         parameters: {
             query?: never;
@@ -5418,6 +5469,183 @@ export interface operations {
             };
             /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scheduled reports (the catalog module’s `reports` export) with their next run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The folder, or the webhook URL. */
+                            destination: string;
+                            /** @enum {string} */
+                            kind: "query" | "export";
+                            name: string;
+                            nextRun: string | null;
+                            schedule: string;
+                            timezone: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run a report now, as its schedule would; answers the recorded run once it ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Delivery attempts made. */
+                        attempts: number;
+                        /** @description The last attempt's error when the run failed. */
+                        error: string | null;
+                        finishedAt: string | null;
+                        id: number;
+                        report: string;
+                        /** @description Rows of the result; null when it was not computed. */
+                        rows: number | null;
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReportRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A report's recorded runs, newest first (the last 100) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Delivery attempts made. */
+                            attempts: number;
+                            /** @description The last attempt's error when the run failed. */
+                            error: string | null;
+                            finishedAt: string | null;
+                            id: number;
+                            report: string;
+                            /** @description Rows of the result; null when it was not computed. */
+                            rows: number | null;
+                            startedAt: string;
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "failed";
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

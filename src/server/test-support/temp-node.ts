@@ -32,6 +32,8 @@ export async function startTempNode(
     projections?: readonly ProjectionDefinition[];
     /** Folder of a built web console to serve. */
     consoleDir?: string;
+    /** Scheduled reports the node runs. */
+    reports?: readonly unknown[];
   } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
@@ -53,6 +55,7 @@ export async function startTempNode(
     ...(options.workflows ? { workflows: options.workflows } : {}),
     ...(options.projections ? { projections: options.projections } : {}),
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    ...(options.reports ? { reports: options.reports } : {}),
   });
   try {
     await node.start();

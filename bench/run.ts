@@ -9,6 +9,7 @@ import { consoleBenchmarks } from './console.bench.ts';
 import { deliveryBenchmarks } from './delivery.bench.ts';
 import { batchedPublish, concurrentSinglePublish, endToEnd } from './embedded.bench.ts';
 import { encryptionBenchmarks } from './encryption.bench.ts';
+import { exportBenchmarks } from './exports.bench.ts';
 import { fhirIngestBenchmarks } from './fhir-ingest.bench.ts';
 import { kafkaBenchmarks } from './kafka.bench.ts';
 import { kafkaLeaderChangeBenchmarks } from './kafka-leader-change.bench.ts';
@@ -52,6 +53,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['compression', () => compressionBenchmarks()],
   ['analytics', () => analyticsBenchmarks()],
   ['fhir-ingest', () => fhirIngestBenchmarks()],
+  ['exports', () => exportBenchmarks()],
 ];
 
 const results: BenchResult[] = [];

@@ -12,6 +12,7 @@ import { MessagePage } from './pages/message-page';
 import { MessagesPage } from './pages/messages-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { OverviewPage } from './pages/overview-page';
+import { QueryPage } from './pages/query-page';
 import { StorePage } from './pages/store-page';
 import { StreamPage } from './pages/stream-page';
 import { SubscriptionPage } from './pages/subscription-page';
@@ -44,6 +45,7 @@ export function App() {
           <Route path="/subscriptions" component={SubscriptionsPage} />
           <Route path="/subscriptions/:name" component={SubscriptionPage} />
           <Route path="/trace" component={TracePage} />
+          <Route path="/query" component={QueryPage} />
           <Route path="/jobs" component={JobsPage} />
           <Route path="/audit" component={AuditPage} />
           <Route default component={NotFoundPage} />

@@ -9,6 +9,7 @@ import { registerDlqCommands } from './remote/dlq-commands.ts';
 import { registerEraseCommand } from './remote/erase-command.ts';
 import { registerEventCommands } from './remote/event-commands.ts';
 import { registerGroupsCommands } from './remote/groups-commands.ts';
+import { registerQueryCommand } from './remote/query-command.ts';
 import { registerStoreCommands } from './remote/store-commands.ts';
 import { registerSubscriptionCommands } from './remote/subscription-commands.ts';
 import { registerTopicsRemoteCommands } from './remote/topics-commands.ts';
@@ -139,6 +140,7 @@ export function createProgram(): Command {
   registerStoreCommands(program);
   registerWorkflowCommands(program);
   registerTraceCommand(program);
+  registerQueryCommand(program);
   registerEraseCommand(program);
 
   return program;

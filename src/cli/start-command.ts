@@ -105,8 +105,8 @@ export async function runStart(flags: ConfigFlags): Promise<void> {
       key,
     });
     if (stopping) return;
-    const { workflows, projections, ingestors } = nodeDefinitionsOf(exports, label, key);
-    node = createNode({ config, catalog, logger, sources, workflows, projections, ingestors });
+    const { workflows, projections, ingestors, reports } = nodeDefinitionsOf(exports, label, key);
+    node = createNode({ config, catalog, logger, sources, workflows, projections, ingestors, reports });
     await node.start();
     if (stopping) return;
     process.stdout.write(`${startupLine(node, label, config.kafkaBrokers)}\n`);

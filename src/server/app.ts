@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { LazyHistory } from '../analytics/history/lazy-history.ts';
+import type { ReportScheduler } from '../analytics/reports/report-scheduler.ts';
 import { createDeadLetterQueue } from '../bus/dead-letter/dead-letter-queue.ts';
 import type { Publisher } from '../bus/publisher-port.ts';
 import type { DeliveryManager } from '../delivery/delivery-manager.ts';
@@ -30,6 +32,7 @@ import { docsPage, registerDocsRoutes } from './routes/docs.ts';
 import { documentHandWrittenRoutes } from './routes/documented-routes.ts';
 import { registerErasureRoute } from './routes/erasure.ts';
 import { registerEventsRoute } from './routes/events.ts';
+import { registerExportRoutes } from './routes/exports.ts';
 import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerIngestRoute } from './routes/ingest.ts';
@@ -37,6 +40,8 @@ import { registerJobRoutes } from './routes/jobs.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerFigureRoutes } from './routes/live-figures.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerQueryRoute } from './routes/query.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerStoreRoutes } from './routes/store.ts';
 import { registerStoreJobRoutes } from './routes/store-jobs.ts';
 import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
@@ -99,6 +104,10 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions;
   /** Formats taken at `POST /v1/ingest/<name>`; none: the route answers 404 for every name. */
   ingestors?: readonly IngestorDefinition[];
+  /** SQL over the event store and exported files (DuckDB); absent: no query route. */
+  history?: LazyHistory;
+  /** The scheduled reports once the node started them (undefined before, or without reports). */
+  reports?: () => ReportScheduler | undefined;
 }
 
 /** Title and version of the API in its OpenAPI document. */
@@ -260,6 +269,15 @@ export function createApp(options: AppOptions): FastifyInstance {
     registerSchemaRegistryRoutes(app, options.store.registry);
     documentRegistryRoutes(api);
   }
+  if (options.history) {
+    registerQueryRoute(api, options.history);
+    registerExportRoutes(api, {
+      history: options.history,
+      jobs,
+      exportEnabled: options.exportEnabled ?? true,
+    });
+  }
+  registerReportRoutes(api, options.reports ?? (() => undefined));
   registerErasureRoute(api, options.encryption);
   documentHandWrittenRoutes(api);
   registerDocsRoutes(app, api, API_INFO);

@@ -8,6 +8,8 @@ export interface NodeDefinitions {
   workflows: WorkflowDefinition[];
   projections: ProjectionDefinition[];
   ingestors: IngestorDefinition[];
+  /** Scheduled reports as data (checked when the node starts). */
+  reports: unknown[];
 }
 
 const isWorkflow = (value: unknown): value is WorkflowDefinition =>
@@ -46,5 +48,11 @@ export function nodeDefinitionsOf(
     workflows: pick('workflows', isWorkflow, 'defineWorkflow'),
     projections: pick('projections', isProjection, 'defineProjection'),
     ingestors: pick('ingestors', isIngestor, 'defineIngestor'),
+    // Reports are plain data, checked by the node when it starts (errors name `reports.<i>.<field>`).
+    reports: pick(
+      'reports',
+      (value): value is unknown => typeof value === 'object' && value !== null,
+      'plain objects',
+    ),
   };
 }

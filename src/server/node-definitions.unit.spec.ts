@@ -14,14 +14,20 @@ const ingestor = defineIngestor({
 });
 
 describe('nodeDefinitionsOf', () => {
-  it('takes the workflows, projections and ingestors a catalog module exports, or none', () => {
+  it('takes the workflows, projections, ingestors and reports a catalog module exports, or none', () => {
+    const report = { name: 'r', schedule: '@daily', query: 'SELECT 1', destination: { folder: 'out' } };
     expect(
       nodeDefinitionsOf(
-        { workflows: [workflow], projections: [projection], ingestors: [ingestor] },
+        { workflows: [workflow], projections: [projection], ingestors: [ingestor], reports: [report] },
         'cat.ts',
       ),
-    ).toEqual({ workflows: [workflow], projections: [projection], ingestors: [ingestor] });
-    expect(nodeDefinitionsOf({}, 'cat.ts')).toEqual({ workflows: [], projections: [], ingestors: [] });
+    ).toEqual({ workflows: [workflow], projections: [projection], ingestors: [ingestor], reports: [report] });
+    expect(nodeDefinitionsOf({}, 'cat.ts')).toEqual({
+      workflows: [],
+      projections: [],
+      ingestors: [],
+      reports: [],
+    });
   });
 
   it('names the setting and the export that is not an array of definitions', () => {

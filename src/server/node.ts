@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type LazyHistory, lazyHistory } from '../analytics/history/lazy-history.ts';
+import { openReportRuns, type ReportRuns } from '../analytics/reports/report-runs.ts';
+import { createReportScheduler, type ReportScheduler } from '../analytics/reports/report-scheduler.ts';
 import { createPublisher } from '../bus/publisher.ts';
 import type { EventSealer, Publisher } from '../bus/publisher-port.ts';
 import type { KeelConfig } from '../config/config-schema.ts';
@@ -55,11 +58,18 @@ import {
 import type { AuthSettings } from './security/auth-hook.ts';
 import { authModeOf } from './security/auth-mode.ts';
 import { httpsOf } from './security/https-files.ts';
+import type { RateLimitOptions } from './security/rate-limit.ts';
 import { type NodeStore, openNodeStore } from './store/open-node-store.ts';
 import { createLiveTails, type LiveTailOptions, type LiveTails } from './topics/live-tail.ts';
 
 /** File name of the embedded transport's SQLite database inside the data folder. */
 export const DATA_FILE_NAME = 'keel.db';
+/** File of the history database (DuckDB) in the data folder: a columnar copy of the event store for SQL. */
+export const HISTORY_FILE_NAME = 'history.duckdb';
+/** File of the scheduled reports' run records in the data folder. */
+export const REPORTS_FILE_NAME = 'reports.db';
+/** Folder of exported files in the data folder; queries may read them. */
+export const EXPORTS_DIR_NAME = 'exports';
 
 /** CloudEvents `source` of events the node itself creates. */
 export const NODE_SOURCE = 'urn:keel:node';
@@ -85,6 +95,8 @@ export interface NodeOptions {
   projections?: readonly ProjectionDefinition[];
   /** Formats taken at `POST /v1/ingest/<name>` (the catalog module's `ingestors` export). */
   ingestors?: readonly IngestorDefinition[];
+  /** Scheduled reports as data (the catalog module's `reports` export), checked and started with the node. */
+  reports?: readonly unknown[];
 }
 
 /** A running (or ready to run) platform node: transport, metrics, publisher and HTTP API. */
@@ -112,6 +124,8 @@ export interface KeelNode {
   readonly pull: PullGroups;
   /** The API keys (`<dataDir>/security.db`). */
   readonly keys: ApiKeyStore;
+  /** SQL over the event store (`<dataDir>/history.duckdb`) and the exports folder, opened on first use. */
+  readonly history: LazyHistory;
   /** The audit trail: in `security.db`, or in PostgreSQL when the store is there; each record also goes to `keel.audit`. */
   readonly audit: AuditLog;
   /** Forwards the audit trail to the `keel.audit` topic. */
@@ -189,6 +203,12 @@ function openNodeParts(
         }),
   });
 
+  const history = lazyHistory({
+    store: nodeStore.store,
+    path: join(config.dataDir, HISTORY_FILE_NAME),
+    exportsDir: join(config.dataDir, EXPORTS_DIR_NAME),
+  });
+
   registerStoreGauges({
     registry: metrics.registry,
     store: nodeStore.store,
@@ -215,6 +235,7 @@ function openNodeParts(
     logger,
   });
   return {
+    history,
     encryption,
     claimCheck,
     dataFile,
@@ -247,33 +268,29 @@ export function createNode(options: NodeOptions): KeelNode {
   const parts = openNodeParts(options, authMode, () => url);
   const { encryption, dataFile, transport, groupAdmin, metrics, publisher, nodeStore, idempotency } = parts;
   const { keys, audit, auditRelay, auth, claimCheck } = parts;
-  const { pushAndPull } = parts;
+  const { pushAndPull, history } = parts;
   const { delivery, pull } = pushAndPull;
 
   let state: 'created' | 'starting' | 'running' | 'closing' | 'closed' = 'created';
   let url: string | undefined;
   let closing: Promise<void> | undefined;
   const jobs = createJobRegistry();
+  let reports: ReportScheduler | undefined;
+  let reportRuns: ReportRuns | undefined;
   const liveTails = createLiveTails(options.liveTail);
   const app = createApp({
     auth,
     auditTopic: config.auditTopic,
     ...https,
     ...(config.corsOrigins ? { corsOrigins: config.corsOrigins } : {}),
-    ...(config.rateLimit > 0
-      ? {
-          rateLimit: {
-            perSecond: config.rateLimit,
-            burst: config.rateLimitBurst,
-            registry: metrics.registry,
-          },
-        }
-      : {}),
+    ...rateLimitOf(config, metrics),
     keys,
     liveTails,
     jobs,
     groupAdmin,
     store: nodeStore,
+    history,
+    reports: () => reports,
     ...(encryption === undefined ? {} : { encryption }),
     delivery,
     pull,
@@ -305,6 +322,9 @@ export function createNode(options: NodeOptions): KeelNode {
       } finally {
         claimCheck?.close();
         await pushAndPull.close();
+        await reports?.stop();
+        reportRuns?.close();
+        await history.close();
         await nodeStore
           .close()
           .catch((error: unknown) => logger.error({ err: error }, 'closing the store failed'));
@@ -340,6 +360,7 @@ export function createNode(options: NodeOptions): KeelNode {
     delivery,
     pull,
     keys,
+    history,
     audit,
     auditRelay,
     claimCheck,
@@ -363,6 +384,14 @@ export function createNode(options: NodeOptions): KeelNode {
       await registerCatalogSchemas(nodeStore.registry, catalog);
       await delivery.start();
       claimCheck?.start();
+      if (options.reports?.length) {
+        reportRuns = openReportRuns(join(config.dataDir, REPORTS_FILE_NAME));
+        reports = createReportScheduler({
+          reports: [...options.reports],
+          history: await history.get(),
+          runs: reportRuns,
+        });
+      }
       await app.listen({
         port: config.port,
         host: config.host,
@@ -374,6 +403,14 @@ export function createNode(options: NodeOptions): KeelNode {
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The app's token bucket per identity, unless `KEEL_RATE_LIMIT` is 0. */
+function rateLimitOf(config: KeelConfig, metrics: KeelMetrics): { rateLimit?: RateLimitOptions } {
+  if (config.rateLimit <= 0) return {};
+  return {
+    rateLimit: { perSecond: config.rateLimit, burst: config.rateLimitBurst, registry: metrics.registry },
   };
 }
 

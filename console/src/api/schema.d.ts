@@ -605,6 +605,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The files in the exports folder */
+        get: operations["listExports"];
+        put?: never;
+        /**
+         * Export a selection of stored events to a file in the exports folder, as a job
+         * @description One row per stored event, in position order, with the columns of the query table `events`: `position,stream_id,version,tenant,recorded_at,id,type,source,subject,time,correlation_id,causation_id,data` (NDJSON: `data` nested; CSV: `data` as JSON text, formula-like text prefixed with `'`; Parquet: DuckDB types, `data` as JSON text, zstd). The file is `<name>.<format>` in the node's exports folder, where `POST /v1/query` can read it (`read_parquet('<path>')`); the job's `counts.rows` says how many rows it holds, `items.file` its path. 409 when the file exists.
+         */
+        post: operations["startExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/figures": {
         parameters: {
             query?: never;
@@ -907,6 +928,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one read-only SQL query (DuckDB) over the event store and exported files
+         * @description The table `events` is a columnar copy of the event store, caught up before each query (columns: `position` BIGINT: Global position in the event store.; `stream_id` VARCHAR: Stream the event was appended to.; `version` INTEGER: Version of the event in its stream (1, 2, ...).; `tenant` VARCHAR: Tenant that owns the event.; `recorded_at` TIMESTAMPTZ: When the store wrote it (millisecond precision).; `id` VARCHAR: CloudEvents `id`.; `type` VARCHAR: CloudEvents `type`.; `source` VARCHAR: CloudEvents `source`.; `subject` VARCHAR: CloudEvents `subject`.; `time` TIMESTAMPTZ: CloudEvents `time` (millisecond precision).; `correlation_id` VARCHAR: The `correlationid` extension.; `causation_id` VARCHAR: The `causationid` extension.; `data` JSON: The event data as JSON (binary data as `{"data_base64": ...}`).). Files the node exported can be read by their full path (`read_parquet('<exports dir>/x.parquet')`); nothing else on disk can. Only one SELECT runs: anything else (INSERT, COPY, ATTACH, SET, PRAGMA, several statements) is refused with 422 naming the rule (`read_only`, `single_statement`); text that does not parse or bind is refused with `syntax` or `invalid` and, when DuckDB says, the `line`, `column` and `offset` where.
+         */
+        post: operations["runQuery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scheduled reports (the catalog module’s `reports` export) with their next run */
+        get: operations["listReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{name}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a report now, as its schedule would; answers the recorded run once it ended */
+        post: operations["runReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report's recorded runs, newest first (the last 100) */
+        get: operations["listReportRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/store/events": {
         parameters: {
             query?: never;
@@ -919,6 +1011,26 @@ export interface paths {
          * @description The store filters by `type`, `tenant`, `correlationId`, `streamPrefix` and time with its indexes. `subject` and `where` conditions (as in the message browser: `data.vitals.heartRate>=120`) are checked on each event read, looking at no more than `maxScan` events per page: a sparse filter answers with fewer items and a `next` to go on, `scanned` says how many were looked at.
          */
         get: operations["readAllEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/store/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream a selection of stored events as NDJSON, CSV or Parquet
+         * @description One row per stored event, in position order, with the columns of the query table `events`: `position,stream_id,version,tenant,recorded_at,id,type,source,subject,time,correlation_id,causation_id,data` (NDJSON: `data` nested; CSV: `data` as JSON text, formula-like text prefixed with `'`; Parquet: DuckDB types, `data` as JSON text, zstd). NDJSON and CSV are streamed as DuckDB reads them (a chunk of rows at a time); Parquet is written to a temporary file in the exports folder by DuckDB, row group by row group, then streamed and deleted. Nothing holds the whole selection in memory. 403 when the node forbids exports.
+         */
+        get: operations["exportStore"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3839,6 +3951,172 @@ export interface operations {
             };
         };
     };
+    listExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files in the exports folder */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            bytes: number;
+                            /** Format: date-time */
+                            modifiedAt: string;
+                            name: string;
+                            /** @description Full path, as a query reads it: `read_parquet('<path>')`. */
+                            path: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The `correlationid` extension, exactly. */
+                    correlationId?: string;
+                    /**
+                     * @description `ndjson` (default), `csv` or `parquet`.
+                     * @default ndjson
+                     * @enum {string}
+                     */
+                    format?: "ndjson" | "csv" | "parquet";
+                    /** @description File name without extension; `events-<time>` when absent. */
+                    name?: string;
+                    /**
+                     * Format: date-time
+                     * @description Recorded at or after this time.
+                     */
+                    since?: string;
+                    /** @description Streams whose id starts with this text. */
+                    streamPrefix?: string;
+                    /** @description Owning tenant. */
+                    tenant?: string;
+                    /** @description CloudEvents type, exactly. */
+                    type?: string;
+                    /**
+                     * Format: date-time
+                     * @description Recorded before this time.
+                     */
+                    until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Export a selection of stored events to a file in the exports folder, as a job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Who started it (the `keel-actor` header). */
+                        actor: string | null;
+                        cancelledBy: string | null;
+                        /** @description Counts by outcome, e.g. `{ "retried": 12 }`. */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        endedAt: string | null;
+                        /** @description Why the job failed, or null. */
+                        error: string | null;
+                        id: string;
+                        /** @description Items touched, by outcome (e.g. the ids retried). */
+                        items: {
+                            [key: string]: string[];
+                        };
+                        /** @description What the job does, e.g. `dead-letters.retry`. */
+                        kind: string;
+                        /** @description What the job was asked to do. */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        progress: {
+                            /** @description Items handled so far. */
+                            done: number;
+                            /** @description Items in all, or null while unknown. */
+                            total: number | null;
+                        };
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed" | "cancelled";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node's configuration forbids the operation (`setting` names the key). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getFigures: {
         parameters: {
             query?: never;
@@ -5240,6 +5518,260 @@ export interface operations {
             };
         };
     };
+    runQuery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Most rows returned (1–10 000).
+                     * @default 1000
+                     */
+                    maxRows?: number;
+                    /** @description One SELECT statement (DuckDB SQL). */
+                    sql: string;
+                    /**
+                     * @description Milliseconds before the query is interrupted.
+                     * @default 30000
+                     */
+                    timeoutMs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Run one read-only SQL query (DuckDB) over the event store and exported files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        columns: {
+                            name: string;
+                            /** @description DuckDB type, e.g. `BIGINT`. */
+                            type: string;
+                        }[];
+                        elapsedMs: number;
+                        /** @description Events of the store copied into the `events` table so far. */
+                        loaded: number;
+                        /** @description Rows as arrays in column order; 64-bit integers and decimals as text, times as ISO text. */
+                        rows: unknown[][];
+                        /** @description More rows matched than `maxRows`; the rest were not read. */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scheduled reports (the catalog module’s `reports` export) with their next run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The folder, or the webhook URL. */
+                            destination: string;
+                            /** @enum {string} */
+                            kind: "query" | "export";
+                            name: string;
+                            nextRun: string | null;
+                            schedule: string;
+                            timezone: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run a report now, as its schedule would; answers the recorded run once it ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Delivery attempts made. */
+                        attempts: number;
+                        /** @description The last attempt's error when the run failed. */
+                        error: string | null;
+                        finishedAt: string | null;
+                        id: number;
+                        report: string;
+                        /** @description Rows of the result; null when it was not computed. */
+                        rows: number | null;
+                        startedAt: string;
+                        /** @enum {string} */
+                        status: "running" | "succeeded" | "failed";
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReportRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report name. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A report's recorded runs, newest first (the last 100) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Delivery attempts made. */
+                            attempts: number;
+                            /** @description The last attempt's error when the run failed. */
+                            error: string | null;
+                            finishedAt: string | null;
+                            id: number;
+                            report: string;
+                            /** @description Rows of the result; null when it was not computed. */
+                            rows: number | null;
+                            startedAt: string;
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "failed";
+                        }[];
+                    };
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource named in the path does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     readAllEvents: {
         parameters: {
             query?: {
@@ -5313,6 +5845,70 @@ export interface operations {
             };
             /** @description The request is well-formed but cannot be acted on: `errors` names each field. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node failed to handle the request. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportStore: {
+        parameters: {
+            query?: {
+                /** @description The `correlationid` extension, exactly. */
+                correlationId?: string;
+                /** @description `ndjson` (default), `csv` or `parquet`. */
+                format?: "ndjson" | "csv" | "parquet";
+                /** @description Recorded at or after this time. */
+                since?: string;
+                /** @description Streams whose id starts with this text. */
+                streamPrefix?: string;
+                /** @description Owning tenant. */
+                tenant?: string;
+                /** @description CloudEvents type, exactly. */
+                type?: string;
+                /** @description Recorded before this time. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream a selection of stored events as NDJSON, CSV or Parquet */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description The request breaks its schema: `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node's configuration forbids the operation (`setting` names the key). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ export const PAGES = [
   { href: '/workflows', label: 'Workflows', key: 'w' },
   { href: '/subscriptions', label: 'Subscriptions', key: 'u' },
   { href: '/trace', label: 'Trace', key: 'r' },
+  { href: '/query', label: 'Query', key: 'q' },
   { href: '/catalog', label: 'Catalog', key: 'c' },
   { href: '/jobs', label: 'Jobs', key: 'j' },
   { href: '/audit', label: 'Audit', key: 'a' },

@@ -174,40 +174,69 @@ function registerTail(program: Command): void {
   );
 }
 
+/** Flags of `keel export`. */
+type ExportFlags = {
+  store?: boolean;
+  streamPrefix?: string;
+  format?: string;
+  since?: string;
+  until?: string;
+  limit?: string;
+  out?: string;
+};
+
+function exportPath(topic: string | undefined): string {
+  return topic === undefined ? '/v1/store/export' : `/v1/topics/${encodeURIComponent(topic)}/export`;
+}
+
+function topicExportQuery(flags: FilterFlags & ExportFlags) {
+  const { format, since, until, limit } = flags;
+  return { ...filterQuery(flags), format, since, until, limit };
+}
+
+/** The store export takes the store's filters: type, tenant, correlation id, stream prefix, time range. */
+function storeExportQuery(flags: FilterFlags & ExportFlags) {
+  return {
+    format: flags.format,
+    type: flags.type,
+    tenant: flags.tenant,
+    correlationId: flags.correlationId,
+    streamPrefix: flags.streamPrefix,
+    since: flags.since,
+    until: flags.until,
+  };
+}
+
 function registerTransfer(program: Command): void {
   remoteOptions(
     messageFilters(
       program
-        .command('export <topic>')
-        .description("stream a topic's messages as NDJSON (importable) or CSV, to a file or stdout")
-        .option('--format <format>', 'ndjson (default) or csv')
+        .command('export [topic]')
+        .description(
+          "stream a topic's messages as NDJSON (importable) or CSV, or with --store the event store's events as NDJSON, CSV or Parquet, to a file or stdout",
+        )
+        .option('--store', 'export stored events (the event store) instead of a topic')
+        .option('--stream-prefix <prefix>', 'with --store: streams whose id starts with this text')
+        .option('--format <format>', 'ndjson (default) or csv; parquet with --store')
         .option('--since <time>', 'events at or after this ISO time')
         .option('--until <time>', 'events before this ISO time')
         .option('--limit <n>', 'at most this many events')
         .option('--out <file>', 'write to this file instead of stdout'),
     ),
-  ).action(
-    (
-      topic: string,
-      flags: RemoteFlags &
-        FilterFlags & { format?: string; since?: string; until?: string; limit?: string; out?: string },
-    ) =>
-      runRemote(flags, async ({ client, stderr }) => {
-        const response = await client.open('GET', `/v1/topics/${encodeURIComponent(topic)}/export`, {
-          query: {
-            ...filterQuery(flags),
-            format: flags.format,
-            since: flags.since,
-            until: flags.until,
-            limit: flags.limit,
-          },
-          accept: '*/*',
-        });
-        const target = flags.out ? createWriteStream(flags.out) : process.stdout;
-        await pipeline(Readable.fromWeb(response.body as never), target, { end: flags.out !== undefined });
-        if (flags.out) stderr.write(`exported to ${flags.out}\n`);
-        return undefined;
-      }),
+  ).action((topic: string | undefined, flags: RemoteFlags & FilterFlags & ExportFlags) =>
+    runRemote(flags, async ({ client, stderr }) => {
+      if ((topic === undefined) !== (flags.store === true)) {
+        throw new CliUsageError('name a topic, or pass --store to export the event store');
+      }
+      const response = await client.open('GET', exportPath(topic), {
+        query: topic === undefined ? storeExportQuery(flags) : topicExportQuery(flags),
+        accept: '*/*',
+      });
+      const target = flags.out ? createWriteStream(flags.out) : process.stdout;
+      await pipeline(Readable.fromWeb(response.body as never), target, { end: flags.out !== undefined });
+      if (flags.out) stderr.write(`exported to ${flags.out}\n`);
+      return undefined;
+    }),
   );
 
   remoteOptions(

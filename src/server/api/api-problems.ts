@@ -95,6 +95,16 @@ export function apiProblemOf(error: Coded): Problem | undefined {
       return problem('conflict', 409, 'Conflict', error.message, {
         errors: [{ path: 'params.name', rule: 'endpoint_available', message: error.message }],
       });
+    case 'KEEL_ANALYTICS_QUERY_INVALID':
+      return problem('query-invalid', 422, 'Query refused', error.message, {
+        errors: [
+          { path: 'body.sql', rule: String(error.rule), message: error.message, ...(error.position ?? {}) },
+        ],
+      });
+    case 'KEEL_ANALYTICS_QUERY_TIMEOUT':
+      return problem('query-timeout', 422, 'Query took too long', error.message, {
+        errors: [{ path: 'body.timeoutMs', rule: 'timeout', message: error.message }],
+      });
     default:
       return undefined;
   }

@@ -35,6 +35,10 @@ export async function startTempNode(
     projections?: readonly ProjectionDefinition[];
     /** Formats the node takes at `POST /v1/ingest/<name>`. */
     ingestors?: readonly IngestorDefinition[];
+    /** Folder of a built web console to serve. */
+    consoleDir?: string;
+    /** Scheduled reports the node runs. */
+    reports?: readonly unknown[];
   } = {},
 ): Promise<TempNode> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-node-'));
@@ -65,6 +69,8 @@ export async function startTempNode(
       ...(options.workflows ? { workflows: options.workflows } : {}),
       ...(options.projections ? { projections: options.projections } : {}),
       ...(options.ingestors ? { ingestors: options.ingestors } : {}),
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+      ...(options.reports ? { reports: options.reports } : {}),
     });
   } catch (error) {
     // A configuration the node refuses (tests of bad settings) is refused before anything opens.

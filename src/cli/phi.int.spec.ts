@@ -55,7 +55,9 @@ const env = (key?: string): Record<string, string> => ({
 const rawValues = () => {
   const db = new BetterSqlite3(join(dir, 'data', 'keel.db'), { readonly: true });
   try {
-    return (db.prepare('SELECT value FROM records').all() as { value: Buffer }[]).map((row) =>
+    // The catalog topic's records (the node's own topics, such as keel.audit, hold no event data).
+    const query = "SELECT r.value FROM records r JOIN topics t ON t.id = r.topic_id WHERE t.name = 'cli.phi'";
+    return (db.prepare(query).all() as { value: Buffer }[]).map((row) =>
       Buffer.from(row.value).toString('utf8'),
     );
   } finally {

@@ -62,6 +62,8 @@ describe('embedded transport options', () => {
       maintenanceIntervalMs: 60_000,
       busyTimeoutMs: 5_000,
       tombstoneRetentionMs: 86_400_000,
+      compression: 'none',
+      scanThreads: 2,
     });
   });
 });

@@ -98,6 +98,25 @@ export const configSchema = z.strictObject({
     .string({ error: 'expected a folder path' })
     .min(1, { error: 'expected a folder path' })
     .optional(),
+  /** Bucket of claim-checked payloads in an S3-compatible store instead of the blob folder (`KEEL_BLOB_S3_BUCKET`). */
+  blobS3Bucket: z
+    .string({ error: 'expected an S3 bucket name' })
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+      error: 'expected an S3 bucket name (3-63 of a-z, 0-9, . and -)',
+    })
+    .optional(),
+  /** URL of an S3-compatible server (MinIO, Ceph, R2...) (`KEEL_BLOB_S3_ENDPOINT`); unset: AWS S3. */
+  blobS3Endpoint: z
+    .string({ error: 'expected an http(s):// URL' })
+    .regex(/^https?:\/\/\S+$/, { error: 'expected an http(s):// URL' })
+    .optional(),
+  /** Region requests to the bucket are signed for (`KEEL_BLOB_S3_REGION`); default `us-east-1`. */
+  blobS3Region: z
+    .string({ error: 'expected a region name' })
+    .regex(/^[a-z0-9-]{1,64}$/, { error: 'expected a region name, e.g. eu-west-1' })
+    .optional(),
+  /** Address the bucket in the URL path rather than a subdomain, as most S3-compatible servers need (`KEEL_BLOB_S3_FORCE_PATH_STYLE`). */
+  blobS3ForcePathStyle: z.boolean({ error: 'expected true or false' }).default(false),
   /** Milliseconds between sweeps removing blobs older than their topic's retention (`KEEL_BLOB_SWEEP_INTERVAL_MS`). */
   blobSweepIntervalMs: z
     .int({ error: sweepRule })
@@ -224,6 +243,10 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, { env: string; flag?: strin
   maxEventBytes: { env: 'KEEL_MAX_EVENT_BYTES', kind: 'integer' },
   claimCheckBytes: { env: 'KEEL_CLAIM_CHECK_BYTES', kind: 'integer' },
   blobDir: { env: 'KEEL_BLOB_DIR', kind: 'string' },
+  blobS3Bucket: { env: 'KEEL_BLOB_S3_BUCKET', kind: 'string' },
+  blobS3Endpoint: { env: 'KEEL_BLOB_S3_ENDPOINT', kind: 'string' },
+  blobS3Region: { env: 'KEEL_BLOB_S3_REGION', kind: 'string' },
+  blobS3ForcePathStyle: { env: 'KEEL_BLOB_S3_FORCE_PATH_STYLE', kind: 'boolean' },
   blobSweepIntervalMs: { env: 'KEEL_BLOB_SWEEP_INTERVAL_MS', kind: 'integer' },
   allowUntyped: { env: 'KEEL_ALLOW_UNTYPED', kind: 'boolean' },
   logLevel: { env: 'KEEL_LOG_LEVEL', flag: '--log-level', kind: 'string' },

@@ -21,6 +21,12 @@ export {
   expireBlobs,
 } from './claim-check/claim-check.ts';
 export {
+  createS3BlobStore,
+  S3BlobStoreError,
+  type S3BlobStoreFailure,
+  type S3BlobStoreOptions,
+} from './claim-check/s3/s3-blob-store.ts';
+export {
   compatibilityIncompatibilities,
   readIncompatibilities,
 } from './compatibility/check-compatibility.ts';

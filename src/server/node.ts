@@ -176,6 +176,7 @@ function openNodeParts(
     catalog,
     registry: metrics.registry,
     logger: logger.child({ component: 'claim-check' }),
+    sources: options.sources,
   });
   const publisher = createPublisher({
     transport,

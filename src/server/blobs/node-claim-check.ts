@@ -1,9 +1,10 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Middleware } from '../../bus/middleware/middleware.ts';
 import type { EventSealer } from '../../bus/publisher-port.ts';
+import { blobConnection } from '../../config/blob-connection.ts';
 import type { KeelConfig } from '../../config/config-schema.ts';
+import type { ConfigSources } from '../../config/load-config.ts';
 import type { Catalog } from '../../events/catalog.ts';
 import { type BlobStore, createFolderBlobStore } from '../../registry/claim-check/blob-store.ts';
 import {
@@ -11,10 +12,14 @@ import {
   createClaimCheckEncoder,
   expireBlobs,
 } from '../../registry/claim-check/claim-check.ts';
+import { createS3BlobStore } from '../../registry/claim-check/s3/s3-blob-store.ts';
 
-/** The node's claim check: large data to a blob folder, a subfolder per topic, swept with the topic's retention. */
+/**
+ * The node's claim check: large data to a blob folder (a subfolder per topic) or an S3-compatible bucket (a
+ * prefix per topic), swept with the topic's retention.
+ */
 export interface NodeClaimCheck {
-  /** The blob folder (`KEEL_BLOB_DIR`, default `<dataDir>/blobs`). */
+  /** The blob folder (`KEEL_BLOB_DIR`, default `<dataDir>/blobs`), or the bucket `KEEL_BLOB_S3_BUCKET`. */
   readonly store: BlobStore;
   /** The publisher's step that moves data over `KEEL_CLAIM_CHECK_BYTES` to the store. */
   readonly encoder: EventSealer;
@@ -24,7 +29,7 @@ export interface NodeClaimCheck {
   sweep(): Promise<number>;
   /** Sweeps every `KEEL_BLOB_SWEEP_INTERVAL_MS` milliseconds until `close`. */
   start(): void;
-  /** Stops the sweeps (one under way finishes). */
+  /** Stops the sweeps (one under way finishes) and lets go of the store's connections. */
   close(): void;
 }
 
@@ -34,13 +39,25 @@ export interface NodeClaimCheckOptions {
   catalog: Catalog;
   registry: Registry;
   logger: Logger;
+  /** Where each setting came from, so a wrong blob setting is named as the operator wrote it. */
+  sources?: ConfigSources;
+}
+
+/** The blob store the configuration names, and how to let go of it. */
+function openBlobStore(
+  config: KeelConfig,
+  sources: ConfigSources | undefined,
+): BlobStore & { close(): void } {
+  const connection = blobConnection(config, sources);
+  if (connection.store === 'folder') return { ...createFolderBlobStore(connection.folder), close: () => {} };
+  return createS3BlobStore({ ...connection, setting: 'KEEL_BLOB_S3_BUCKET' });
 }
 
 /** The node's claim check, or undefined when `KEEL_CLAIM_CHECK_BYTES` is not set. */
 export function openNodeClaimCheck(options: NodeClaimCheckOptions): NodeClaimCheck | undefined {
   const { config, catalog, logger } = options;
   if (config.claimCheckBytes === undefined) return undefined;
-  const store = createFolderBlobStore(config.blobDir ?? join(config.dataDir, 'blobs'));
+  const store = openBlobStore(config, options.sources);
   const expired = new Counter({
     name: 'keel_claim_check_blobs_expired_total',
     help: 'Claim-checked payloads removed from the blob folder because their topic retention passed',
@@ -96,6 +113,7 @@ export function openNodeClaimCheck(options: NodeClaimCheckOptions): NodeClaimChe
     },
     close: () => {
       if (timer !== undefined) clearInterval(timer);
+      store.close();
     },
   };
 }
